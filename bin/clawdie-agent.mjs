@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+// Launcher from a checkout: Node 24 runs the TypeScript sources directly (type stripping).
+const { runAsProcess } = await import('../src/cli.ts');
+await runAsProcess();

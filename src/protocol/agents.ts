@@ -1,0 +1,49 @@
+// Wire schemas of the agent lifecycle (DESIGN §5): register, heartbeat, deregister, admin listing.
+import { z } from 'zod';
+import { AgentId, Capability, TenantName } from './names.ts';
+
+export const MAX_CAPABILITIES = 64;
+
+export const RegisterRequest = z.object({
+  agentId: AgentId,
+  tenant: TenantName,
+  capabilities: z.array(Capability).max(MAX_CAPABILITIES),
+  identityHash: z.string().regex(/^[a-f0-9]{64}$/, 'must be a lowercase hex SHA-256'),
+  version: z.string().min(1).max(64),
+  os: z.string().min(1).max(64),
+});
+export type RegisterRequest = z.infer<typeof RegisterRequest>;
+
+export const DEFAULT_HEARTBEAT_SECONDS = 10;
+export const DEFAULT_POLL_SECONDS = 25;
+/** An agent missing this many heartbeat intervals is lost; its leases are released. */
+export const LOST_AFTER_MISSED_HEARTBEATS = 3;
+
+export const RegisterResponse = z.object({
+  agentId: AgentId,
+  heartbeatSeconds: z.number().positive(),
+  pollSeconds: z.number().nonnegative(),
+});
+export type RegisterResponse = z.infer<typeof RegisterResponse>;
+
+/** The heartbeat body is optional; an agent may say whether it is executing a task. */
+export const HeartbeatRequest = z.object({ busy: z.boolean().optional() });
+export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
+
+export const HeartbeatResponse = z.object({ drain: z.boolean() });
+export type HeartbeatResponse = z.infer<typeof HeartbeatResponse>;
+
+export const AgentState = z.enum(['live', 'draining', 'lost', 'gone']);
+export type AgentState = z.infer<typeof AgentState>;
+
+export const AgentView = z.object({
+  agentId: AgentId,
+  tenant: TenantName,
+  capabilities: z.array(Capability),
+  state: AgentState,
+  lastHeartbeat: z.string(),
+});
+export type AgentView = z.infer<typeof AgentView>;
+
+export const AdminAgentsResponse = z.object({ agents: z.array(AgentView) });
+export type AdminAgentsResponse = z.infer<typeof AdminAgentsResponse>;

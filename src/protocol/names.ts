@@ -1,0 +1,32 @@
+// Names that cross the wire and the host/jail boundary: tenants, agents, capabilities.
+// One definition each, shared by the agent, the host helper and the hive coordinator.
+import { z } from 'zod';
+
+/** Tenant id == jail name == Vaultwarden collection name (DESIGN §6). */
+export const TENANT_NAME_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
+export const TenantName = z
+  .string()
+  .regex(TENANT_NAME_RE, 'must be 1-63 chars of a-z, 0-9 and "-", starting with a letter or digit');
+
+/** Agent ids are chosen by the agent and stable across restarts; safe in URLs and file names. */
+export const AGENT_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+export const AgentId = z
+  .string()
+  .regex(
+    AGENT_ID_RE,
+    'must be 1-128 chars of A-Z, a-z, 0-9, ".", "_" and "-", starting with a letter or digit',
+  );
+
+/** Capabilities share the skill-name alphabet of the Agent Skills format. */
+export const CAPABILITY_RE = /^[a-z0-9][a-z0-9-]{0,63}$/;
+export const Capability = z
+  .string()
+  .regex(CAPABILITY_RE, 'must be 1-64 chars of a-z, 0-9 and "-", starting with a letter or digit');
+
+/** Task ids are minted by the hive (UUIDs), checked only for shape. */
+export const TaskId = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a task id');
+
+export type TenantName = z.infer<typeof TenantName>;
+export type AgentId = z.infer<typeof AgentId>;
+export type Capability = z.infer<typeof Capability>;
+export type TaskId = z.infer<typeof TaskId>;

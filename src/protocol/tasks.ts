@@ -1,0 +1,64 @@
+// Wire schemas of tasks (DESIGN §5): submit, long-poll lease, result, release, read back.
+import { z } from 'zod';
+import { Capability, TaskId, TenantName } from './names.ts';
+
+/** Default and upper bound of a queued task's time to live. */
+export const DEFAULT_TASK_TTL_SECONDS = 300;
+export const MAX_TASK_TTL_SECONDS = 86_400;
+/** Longest server-side wait a long-poll may ask for. */
+export const MAX_POLL_WAIT_SECONDS = 60;
+export const DEFAULT_LEASE_SECONDS = 60;
+
+/** Task input and output are arbitrary JSON; the 1 MiB body cap bounds their size. */
+const Json: z.ZodType<unknown> = z.unknown();
+
+export const SubmitTaskRequest = z.object({
+  capability: Capability,
+  input: Json,
+  ttlSeconds: z.number().int().positive().max(MAX_TASK_TTL_SECONDS).optional(),
+  /** Resubmitting with the same key (per tenant) returns the first task instead of a new one. */
+  idempotencyKey: z.string().min(1).max(128).optional(),
+});
+export type SubmitTaskRequest = z.infer<typeof SubmitTaskRequest>;
+
+export const SubmitTaskResponse = z.object({ taskId: TaskId });
+export type SubmitTaskResponse = z.infer<typeof SubmitTaskResponse>;
+
+/** The body of a `200` long-poll answer: a task leased to the polling agent. */
+export const TaskAssignment = z.object({
+  taskId: TaskId,
+  capability: Capability,
+  input: Json,
+  leaseSeconds: z.number().positive(),
+  /** The tenant that submitted it (a shared lane serves several). */
+  tenant: TenantName.optional(),
+});
+export type TaskAssignment = z.infer<typeof TaskAssignment>;
+
+export const PollQuery = z.object({
+  wait: z.coerce.number().min(0).max(MAX_POLL_WAIT_SECONDS).optional(),
+});
+
+export const ResultStatus = z.enum(['ok', 'error']);
+export type ResultStatus = z.infer<typeof ResultStatus>;
+
+export const TaskResult = z.object({ status: ResultStatus, output: Json });
+export type TaskResult = z.infer<typeof TaskResult>;
+
+export const TaskState = z.enum(['queued', 'leased', 'succeeded', 'failed', 'expired']);
+export type TaskState = z.infer<typeof TaskState>;
+
+/** A terminal state never changes again. */
+export const isTerminal = (s: TaskState): boolean => s === 'succeeded' || s === 'failed' || s === 'expired';
+
+export const TaskView = z.object({
+  taskId: TaskId,
+  capability: Capability,
+  state: TaskState,
+  result: TaskResult.optional(),
+});
+export type TaskView = z.infer<typeof TaskView>;
+
+/** Answer to a result post or a release: the task's state afterwards. */
+export const TaskAck = z.object({ taskId: TaskId, state: TaskState });
+export type TaskAck = z.infer<typeof TaskAck>;

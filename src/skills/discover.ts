@@ -1,0 +1,110 @@
+// Finds skills across the soul layers under a root (DESIGN §4, §7): image → tenant → agent, a higher
+// layer shadowing a lower one by folder name. I/O: reads directories and SKILL.md files; returns the
+// winning skills and one problem per invalid folder (skipped, never fatal: an empty set is valid).
+import { lstat, readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseSkillMd, type SkillDefinition } from './frontmatter.ts';
+
+export const SKILL_LAYERS = [
+  { layer: 'image', dir: 'usr/local/share/clawdie/soul/skills' },
+  { layer: 'tenant', dir: 'usr/local/etc/clawdie/soul/skills' },
+  { layer: 'agent', dir: 'var/db/clawdie/soul/skills' },
+] as const;
+export type SkillLayer = (typeof SKILL_LAYERS)[number]['layer'];
+
+/** A valid skill and where it came from. */
+export interface LoadedSkill extends SkillDefinition {
+  name: string;
+  layer: SkillLayer;
+  /** Absolute path of the skill folder. */
+  dir: string;
+  /** Lower-layer copies this one hides. */
+  shadows: SkillLayer[];
+}
+
+export interface DiscoveryProblem {
+  layer: SkillLayer;
+  /** Absolute path of the offending SKILL.md (or folder). */
+  path: string;
+  field: string;
+  message: string;
+}
+
+export interface Discovery {
+  skills: LoadedSkill[];
+  problems: DiscoveryProblem[];
+}
+
+/** One line for logs and `skills --check`: `<path>: <field>: <message>`. */
+export const formatDiscoveryProblem = (p: DiscoveryProblem): string => `${p.path}: ${p.field}: ${p.message}`;
+
+async function listFolders(dir: string): Promise<string[]> {
+  try {
+    const entries = await readdir(dir, { withFileTypes: true });
+    // Links are not followed: a skill folder must be a real directory of the layer.
+    return entries
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
+  } catch (err) {
+    if (
+      (err as NodeJS.ErrnoException).code === 'ENOENT' ||
+      (err as NodeJS.ErrnoException).code === 'ENOTDIR'
+    ) {
+      return [];
+    }
+    throw err;
+  }
+}
+
+type FolderResult = { skill: LoadedSkill } | { problem: DiscoveryProblem } | null;
+
+async function loadFolder(layer: SkillLayer, layerDir: string, folder: string): Promise<FolderResult> {
+  const dir = path.join(layerDir, folder);
+  const file = path.join(dir, 'SKILL.md');
+  const problem = (field: string, message: string): FolderResult => ({
+    problem: { layer, path: file, field, message },
+  });
+  let stat: Awaited<ReturnType<typeof lstat>>;
+  try {
+    stat = await lstat(file);
+  } catch {
+    return null; // a folder without SKILL.md is not a skill (e.g. shared assets)
+  }
+  if (!stat.isFile()) return problem('SKILL.md', 'must be a regular file (links are not followed)');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    return problem('SKILL.md', `unreadable (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  const parsed = parseSkillMd(text, folder);
+  if (!parsed.ok) return problem(parsed.problem.field, parsed.problem.message);
+  return { skill: { ...parsed.skill, name: folder, layer, dir, shadows: [] } };
+}
+
+/** Discovers skills under `root` (default layers); later layers win by name. */
+export async function discoverSkills(root: string, layers = SKILL_LAYERS): Promise<Discovery> {
+  const byName = new Map<string, LoadedSkill>();
+  const problems: DiscoveryProblem[] = [];
+  for (const { layer, dir } of layers) {
+    const layerDir = path.resolve(root, dir);
+    for (const folder of await listFolders(layerDir)) {
+      const result = await loadFolder(layer, layerDir, folder);
+      if (result === null) continue;
+      if ('problem' in result) {
+        // Fail closed: a broken override hides the lower copy instead of silently reviving it.
+        const hidden = byName.get(folder);
+        if (hidden) byName.delete(folder);
+        const note = hidden ? ` (hides the ${hidden.layer} copy)` : '';
+        problems.push({ ...result.problem, message: `${result.problem.message}${note}` });
+        continue;
+      }
+      const lower = byName.get(folder);
+      const shadows = lower ? [...lower.shadows, lower.layer] : [];
+      byName.set(folder, { ...result.skill, shadows });
+    }
+  }
+  const skills = [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+  return { skills, problems };
+}

@@ -1,6 +1,6 @@
 // Wire schemas of tasks (DESIGN §5): submit, long-poll lease, result, release, read back.
 import { z } from 'zod';
-import { Capability, TaskId, TenantName } from './names.ts';
+import { AgentId, Capability, TaskId, TenantName } from './names.ts';
 
 /** Default and upper bound of a queued task's time to live. */
 export const DEFAULT_TASK_TTL_SECONDS = 300;
@@ -18,6 +18,8 @@ export const SubmitTaskRequest = z.object({
   ttlSeconds: z.number().int().positive().max(MAX_TASK_TTL_SECONDS).optional(),
   /** Resubmitting with the same key (per tenant) returns the first task instead of a new one. */
   idempotencyKey: z.string().min(1).max(128).optional(),
+  /** The tenant to submit as: required for the admin token, must equal a tenant token's own tenant. */
+  tenant: TenantName.optional(),
 });
 export type SubmitTaskRequest = z.infer<typeof SubmitTaskRequest>;
 
@@ -42,8 +44,17 @@ export const PollQuery = z.object({
 export const ResultStatus = z.enum(['ok', 'error']);
 export type ResultStatus = z.infer<typeof ResultStatus>;
 
-export const TaskResult = z.object({ status: ResultStatus, output: Json });
+export const TaskResult = z.object({
+  status: ResultStatus,
+  output: Json,
+  /** When given (result post), the lease must be held by this agent. Never part of a TaskView. */
+  agentId: AgentId.optional(),
+});
 export type TaskResult = z.infer<typeof TaskResult>;
+
+/** Body of `POST /v1/tasks/:id/release` (may be empty); when agentId is given it must hold the lease. */
+export const ReleaseRequest = z.object({ agentId: AgentId.optional() });
+export type ReleaseRequest = z.infer<typeof ReleaseRequest>;
 
 export const TaskState = z.enum(['queued', 'leased', 'succeeded', 'failed', 'expired']);
 export type TaskState = z.infer<typeof TaskState>;

@@ -1,0 +1,121 @@
+// `clawdie-host hive serve --listen HOST:PORT --db PATH [--admin-token-file F]` (DESIGN §5): runs
+// the reference coordinator until SIGTERM/SIGINT. The admin token comes from the file (refused if
+// group/other may read it) or CLAWDIE_HIVE_ADMIN_TOKEN, never argv. Stdout: the base URL alone as
+// the first line, then pino JSON logs. Usage errors: one line on stderr, exit 2.
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { createLogger } from '../../src/log.ts';
+import { formatProblem } from '../../src/protocol/index.ts';
+import type { Command, CommandIO } from '../command.ts';
+import { EXIT, HostError, usageError } from '../exit-codes.ts';
+import { readAdminToken } from './admin-token.ts';
+import { Coordinator } from './coordinator.ts';
+import { createHiveServer } from './server.ts';
+import { SqliteHiveStore } from './sqlite-store.ts';
+
+const USAGE =
+  'usage: clawdie-host hive serve --listen HOST:PORT --db PATH [--admin-token-file F] ' +
+  '[--heartbeat-seconds N] [--poll-seconds N] [--lease-seconds N]';
+
+const Seconds = z.coerce.number().positive().max(3600);
+
+const ServeFlags = z.object({
+  listen: z
+    .string({ error: 'is required' })
+    .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be HOST:PORT')
+    .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'port must be 0-65535'),
+  db: z.string({ error: 'is required' }).min(1),
+  'admin-token-file': z.string().min(1).optional(),
+  'heartbeat-seconds': Seconds.default(10),
+  'poll-seconds': z.coerce.number().min(0).max(60).default(25),
+  'lease-seconds': Seconds.default(60),
+  synchronous: z.enum(['normal', 'full']).default('normal'),
+});
+
+function parseFlags(argv: string[]): z.infer<typeof ServeFlags> {
+  let values: Record<string, unknown>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        listen: { type: 'string' },
+        db: { type: 'string' },
+        'admin-token-file': { type: 'string' },
+        'heartbeat-seconds': { type: 'string' },
+        'poll-seconds': { type: 'string' },
+        'lease-seconds': { type: 'string' },
+        synchronous: { type: 'string' },
+      },
+    }));
+  } catch (err) {
+    // parseArgs messages may quote what was typed (a misplaced secret?): say only what kind of error.
+    const code = (err as { code?: string }).code;
+    const msg =
+      code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
+        ? 'unknown option'
+        : code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL'
+          ? 'unexpected argument'
+          : 'an option is missing its value';
+    throw usageError(`${msg}; ${USAGE}`, err);
+  }
+  const r = ServeFlags.safeParse(values);
+  if (!r.success) throw usageError(`--${formatProblem(r.error, 'flags')}; ${USAGE}`);
+  return r.data;
+}
+
+function splitListen(listen: string): { host: string; port: number } {
+  const i = listen.lastIndexOf(':');
+  return { host: listen.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(listen.slice(i + 1)) };
+}
+
+export const run: Command = async (argv: string[], io: CommandIO): Promise<number> => {
+  const [sub, ...rest] = argv;
+  if (sub !== 'serve') throw usageError(USAGE);
+  const flags = parseFlags(rest);
+  const adminToken = await readAdminToken(flags['admin-token-file'], io.env);
+  const log = createLogger({ name: 'hive' });
+  const store = new SqliteHiveStore(flags.db, { synchronous: flags.synchronous });
+  const hive = new Coordinator(
+    store,
+    {
+      heartbeatSeconds: flags['heartbeat-seconds'],
+      pollSeconds: flags['poll-seconds'],
+      leaseSeconds: flags['lease-seconds'],
+    },
+    adminToken,
+    log,
+  );
+  const server = createHiveServer(hive, log);
+  try {
+    await hive.start();
+    const { host, port } = splitListen(flags.listen);
+    server.listen(port, host);
+    await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => Promise.reject(e))]);
+  } catch (err) {
+    hive.stop();
+    await store.close();
+    throw new HostError(`cannot start: ${err instanceof Error ? err.message : String(err)}`, EXIT.failure, {
+      cause: err,
+    });
+  }
+  const addr = server.address() as AddressInfo;
+  const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  io.stdout.write(`http://${shown}:${addr.port}\n`);
+  log.info({ port: addr.port, db: flags.db }, 'hive listening');
+
+  if (!io.signal.aborted) await once(io.signal, 'abort');
+  log.info('shutting down');
+  server.close();
+  hive.stop(); // answers open long-polls with 204
+  server.closeIdleConnections();
+  const forced = setTimeout(() => server.closeAllConnections(), 5000);
+  await once(server, 'close');
+  clearTimeout(forced);
+  await store.close();
+  log.info('stopped');
+  return EXIT.ok;
+};

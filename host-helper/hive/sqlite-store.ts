@@ -1,0 +1,372 @@
+// HiveStore on node:sqlite (DatabaseSync): WAL journal, busy timeout, versioned migrations through
+// PRAGMA user_version. Every write is committed before its promise resolves, so a submit answered
+// 201 survives a kill -9 (WAL + synchronous=NORMAL is durable against process crashes; a power loss
+// may drop the last commits, which `synchronous: 'full'` prevents at a throughput cost).
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { AgentState, ResultStatus, TaskState } from '../../src/protocol/index.ts';
+import type {
+  AgentRecord,
+  AgentRegistration,
+  Deadlines,
+  HiveStore,
+  LeasedTask,
+  Lessee,
+  NewTask,
+  Requeued,
+  TaskRecord,
+  TenantRecord,
+} from './store.ts';
+
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE tenants (
+     tenant TEXT PRIMARY KEY,
+     token_hash BLOB UNIQUE,
+     shared INTEGER NOT NULL DEFAULT 0,
+     updated_at INTEGER NOT NULL
+   );
+   CREATE TABLE agents (
+     agent_id TEXT PRIMARY KEY,
+     tenant TEXT NOT NULL,
+     capabilities TEXT NOT NULL,
+     identity_hash TEXT NOT NULL,
+     version TEXT NOT NULL,
+     os TEXT NOT NULL,
+     state TEXT NOT NULL,
+     last_heartbeat INTEGER NOT NULL,
+     registered_at INTEGER NOT NULL
+   );
+   CREATE TABLE tasks (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     task_id TEXT NOT NULL UNIQUE,
+     tenant TEXT NOT NULL,
+     capability TEXT NOT NULL,
+     input TEXT NOT NULL,
+     state TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     idempotency_key TEXT,
+     lease_agent TEXT,
+     lease_tenant TEXT,
+     lease_expires INTEGER,
+     result_status TEXT,
+     result_output TEXT,
+     completed_by TEXT,
+     updated_at INTEGER NOT NULL
+   );
+   CREATE UNIQUE INDEX tasks_idempotency ON tasks(tenant, idempotency_key) WHERE idempotency_key IS NOT NULL;
+   CREATE INDEX tasks_queued ON tasks(capability, seq) WHERE state = 'queued';
+   CREATE INDEX tasks_queued_ttl ON tasks(expires_at) WHERE state = 'queued';
+   CREATE INDEX tasks_leased ON tasks(lease_expires) WHERE state = 'leased';
+   CREATE INDEX tasks_lease_agent ON tasks(lease_agent) WHERE state = 'leased';`,
+];
+
+export interface SqliteStoreOptions {
+  synchronous?: 'normal' | 'full';
+}
+
+type Row = Record<string, unknown>;
+
+const str = (v: unknown): string => String(v);
+const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+function toAgent(r: Row): AgentRecord {
+  return {
+    agentId: str(r.agent_id),
+    tenant: str(r.tenant),
+    capabilities: JSON.parse(str(r.capabilities)) as string[],
+    identityHash: str(r.identity_hash),
+    version: str(r.version),
+    os: str(r.os),
+    state: str(r.state) as AgentState,
+    lastHeartbeat: Number(r.last_heartbeat),
+    shared: Number(r.shared ?? 0) === 1,
+  };
+}
+
+function toTask(r: Row): TaskRecord {
+  return {
+    taskId: str(r.task_id),
+    tenant: str(r.tenant),
+    capability: str(r.capability),
+    inputJson: str(r.input),
+    state: str(r.state) as TaskState,
+    createdAt: Number(r.created_at),
+    expiresAt: Number(r.expires_at),
+    leaseAgent: strOrNull(r.lease_agent),
+    leaseTenant: strOrNull(r.lease_tenant),
+    leaseExpires: numOrNull(r.lease_expires),
+    resultStatus: strOrNull(r.result_status) as ResultStatus | null,
+    resultOutputJson: strOrNull(r.result_output),
+    completedBy: strOrNull(r.completed_by),
+  };
+}
+
+const toRequeued = (r: Row): Requeued => ({
+  taskId: str(r.task_id),
+  tenant: str(r.tenant),
+  capability: str(r.capability),
+  state: str(r.state) as TaskState,
+});
+
+const AGENT_COLUMNS =
+  'a.*, COALESCE(t.shared, 0) AS shared FROM agents a LEFT JOIN tenants t ON t.tenant = a.tenant';
+/** Ends a lease: back to queued, or expired once the TTL has passed (mirrors routing.requeueState). */
+const END_LEASE = `state = CASE WHEN expires_at <= $now THEN 'expired' ELSE 'queued' END,
+  lease_expires = NULL, updated_at = $now`;
+
+export class SqliteHiveStore implements HiveStore {
+  readonly #db: DatabaseSync;
+  readonly #stmts = new Map<string, StatementSync>();
+
+  constructor(path: string, options: SqliteStoreOptions = {}) {
+    this.#db = new DatabaseSync(path, { timeout: 5000 });
+    this.#db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'};
+      PRAGMA foreign_keys = ON;`);
+    this.#migrate();
+  }
+
+  #migrate(): void {
+    const row = this.#db.prepare('PRAGMA user_version').get() as Row;
+    const version = Number(row.user_version);
+    for (let v = version; v < MIGRATIONS.length; v++) {
+      this.#tx(() => {
+        this.#db.exec(MIGRATIONS[v]!);
+        this.#db.exec(`PRAGMA user_version = ${v + 1}`);
+      });
+    }
+  }
+
+  #tx<T>(fn: () => T): T {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const out = fn();
+      this.#db.exec('COMMIT');
+      return out;
+    } catch (err) {
+      this.#db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  #q(sql: string): StatementSync {
+    let s = this.#stmts.get(sql);
+    if (!s) {
+      s = this.#db.prepare(sql);
+      this.#stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  async setTenantToken(tenant: string, tokenHash: Buffer, shared: boolean, now: number): Promise<void> {
+    this.#q(
+      `INSERT INTO tenants (tenant, token_hash, shared, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT(tenant) DO UPDATE SET token_hash = excluded.token_hash, shared = excluded.shared,
+       updated_at = excluded.updated_at`,
+    ).run(tenant, tokenHash, shared ? 1 : 0, now);
+  }
+
+  async revokeTenantToken(tenant: string, now: number): Promise<boolean> {
+    const r = this.#q(
+      'UPDATE tenants SET token_hash = NULL, updated_at = ? WHERE tenant = ? AND token_hash IS NOT NULL',
+    ).run(now, tenant);
+    return Number(r.changes) === 1;
+  }
+
+  async tenantByTokenHash(tokenHash: Buffer): Promise<(TenantRecord & { tokenHash: Buffer }) | null> {
+    const r = this.#q('SELECT tenant, shared, token_hash FROM tenants WHERE token_hash = ?').get(tokenHash) as
+      | Row
+      | undefined;
+    if (!r) return null;
+    return {
+      tenant: str(r.tenant),
+      shared: Number(r.shared) === 1,
+      tokenHash: Buffer.from(r.token_hash as Uint8Array),
+    };
+  }
+
+  async getAgent(agentId: string): Promise<AgentRecord | null> {
+    const r = this.#q(`SELECT ${AGENT_COLUMNS} WHERE a.agent_id = ?`).get(agentId) as Row | undefined;
+    return r ? toAgent(r) : null;
+  }
+
+  async upsertAgent(reg: AgentRegistration, now: number): Promise<AgentRecord> {
+    this.#q(
+      `INSERT INTO agents (agent_id, tenant, capabilities, identity_hash, version, os, state, last_heartbeat, registered_at)
+       VALUES (?, ?, ?, ?, ?, ?, 'live', ?, ?)
+       ON CONFLICT(agent_id) DO UPDATE SET capabilities = excluded.capabilities,
+         identity_hash = excluded.identity_hash, version = excluded.version, os = excluded.os,
+         state = 'live', last_heartbeat = excluded.last_heartbeat`,
+    ).run(
+      reg.agentId,
+      reg.tenant,
+      JSON.stringify(reg.capabilities),
+      reg.identityHash,
+      reg.version,
+      reg.os,
+      now,
+      now,
+    );
+    return (await this.getAgent(reg.agentId))!;
+  }
+
+  async heartbeat(agentId: string, now: number): Promise<AgentRecord | null> {
+    this.#q(
+      `UPDATE agents SET last_heartbeat = ?, state = CASE WHEN state = 'lost' THEN 'live' ELSE state END
+       WHERE agent_id = ? AND state != 'gone'`,
+    ).run(now, agentId);
+    const a = await this.getAgent(agentId);
+    return a && a.state !== 'gone' ? a : null;
+  }
+
+  async setAgentState(agentId: string, state: AgentState): Promise<void> {
+    this.#q('UPDATE agents SET state = ? WHERE agent_id = ?').run(state, agentId);
+  }
+
+  #releaseAgentLeases(agentId: string, now: number): Requeued[] {
+    return (
+      this.#q(
+        `UPDATE tasks SET ${END_LEASE} WHERE state = 'leased' AND lease_agent = $agent
+         RETURNING task_id, tenant, capability, state`,
+      ).all({ now, agent: agentId }) as Row[]
+    ).map(toRequeued);
+  }
+
+  async deregister(agentId: string, now: number): Promise<Requeued[]> {
+    return this.#tx(() => {
+      this.#q("UPDATE agents SET state = 'gone' WHERE agent_id = ?").run(agentId);
+      return this.#releaseAgentLeases(agentId, now);
+    });
+  }
+
+  async listAgents(): Promise<AgentRecord[]> {
+    return (this.#q(`SELECT ${AGENT_COLUMNS} ORDER BY a.agent_id`).all() as Row[]).map(toAgent);
+  }
+
+  async markLost(cutoff: number, now: number): Promise<{ agents: string[]; requeued: Requeued[] }> {
+    return this.#tx(() => {
+      const agents = (
+        this.#q(
+          `UPDATE agents SET state = 'lost' WHERE state IN ('live', 'draining') AND last_heartbeat <= ?
+           RETURNING agent_id`,
+        ).all(cutoff) as Row[]
+      ).map((r) => str(r.agent_id));
+      const requeued = agents.flatMap((a) => this.#releaseAgentLeases(a, now));
+      return { agents, requeued };
+    });
+  }
+
+  async insertTask(task: NewTask, now: number): Promise<{ taskId: string; created: boolean }> {
+    return this.#tx(() => {
+      if (task.idempotencyKey !== undefined) {
+        const prior = this.#q('SELECT task_id FROM tasks WHERE tenant = ? AND idempotency_key = ?').get(
+          task.tenant,
+          task.idempotencyKey,
+        ) as Row | undefined;
+        if (prior) return { taskId: str(prior.task_id), created: false };
+      }
+      this.#q(
+        `INSERT INTO tasks (task_id, tenant, capability, input, state, created_at, expires_at, idempotency_key, updated_at)
+         VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?)`,
+      ).run(
+        task.taskId,
+        task.tenant,
+        task.capability,
+        task.inputJson,
+        now,
+        task.expiresAt,
+        task.idempotencyKey ?? null,
+        now,
+      );
+      return { taskId: task.taskId, created: true };
+    });
+  }
+
+  async getTask(taskId: string): Promise<TaskRecord | null> {
+    const r = this.#q('SELECT * FROM tasks WHERE task_id = ?').get(taskId) as Row | undefined;
+    return r ? toTask(r) : null;
+  }
+
+  async leaseNext(agent: Lessee, now: number, leaseExpires: number): Promise<LeasedTask | null> {
+    if (agent.capabilities.length === 0) return null;
+    // Same rule as routing.canServe: own tenant or shared lane, and a registered capability.
+    const r = this.#q(
+      `UPDATE tasks SET state = 'leased', lease_agent = $agent, lease_tenant = $tenant,
+         lease_expires = $leaseExpires, updated_at = $now
+       WHERE seq = (SELECT seq FROM tasks WHERE state = 'queued' AND expires_at > $now
+         AND capability IN (SELECT value FROM json_each($caps))
+         AND (tenant = $tenant OR $shared = 1) ORDER BY seq LIMIT 1)
+       RETURNING task_id, tenant, capability, input, lease_expires`,
+    ).get({
+      agent: agent.agentId,
+      tenant: agent.tenant,
+      leaseExpires,
+      now,
+      caps: JSON.stringify(agent.capabilities),
+      shared: agent.shared ? 1 : 0,
+    }) as Row | undefined;
+    if (!r) return null;
+    return {
+      taskId: str(r.task_id),
+      tenant: str(r.tenant),
+      capability: str(r.capability),
+      inputJson: str(r.input),
+      leaseExpires: Number(r.lease_expires),
+    };
+  }
+
+  async complete(
+    taskId: string,
+    agentId: string,
+    status: ResultStatus,
+    outputJson: string,
+    now: number,
+  ): Promise<boolean> {
+    const r = this.#q(
+      `UPDATE tasks SET state = ?, result_status = ?, result_output = ?, completed_by = lease_agent,
+         lease_expires = NULL, updated_at = ?
+       WHERE task_id = ? AND state = 'leased' AND lease_agent = ? AND lease_expires > ?`,
+    ).run(status === 'ok' ? 'succeeded' : 'failed', status, outputJson, now, taskId, agentId, now);
+    return Number(r.changes) === 1;
+  }
+
+  async release(taskId: string, agentId: string, now: number): Promise<Requeued | null> {
+    const r = this.#q(
+      `UPDATE tasks SET ${END_LEASE}
+       WHERE task_id = $task AND state = 'leased' AND lease_agent = $agent AND lease_expires > $now
+       RETURNING task_id, tenant, capability, state`,
+    ).get({ now, task: taskId, agent: agentId }) as Row | undefined;
+    return r ? toRequeued(r) : null;
+  }
+
+  async expireLeases(now: number): Promise<Requeued[]> {
+    return (
+      this.#q(
+        `UPDATE tasks SET ${END_LEASE} WHERE state = 'leased' AND lease_expires <= $now
+         RETURNING task_id, tenant, capability, state`,
+      ).all({ now }) as Row[]
+    ).map(toRequeued);
+  }
+
+  async expireQueued(now: number): Promise<string[]> {
+    return (
+      this.#q(
+        `UPDATE tasks SET state = 'expired', updated_at = ? WHERE state = 'queued' AND expires_at <= ?
+         RETURNING task_id`,
+      ).all(now, now) as Row[]
+    ).map((r) => str(r.task_id));
+  }
+
+  async nextDeadlines(): Promise<Deadlines> {
+    const r = this.#q(
+      `SELECT (SELECT MIN(lease_expires) FROM tasks WHERE state = 'leased') AS lease,
+              (SELECT MIN(expires_at) FROM tasks WHERE state = 'queued') AS ttl,
+              (SELECT MIN(last_heartbeat) FROM agents WHERE state IN ('live', 'draining')) AS heartbeat`,
+    ).get() as Row;
+    return { lease: numOrNull(r.lease), ttl: numOrNull(r.ttl), heartbeat: numOrNull(r.heartbeat) };
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.isOpen) this.#db.close();
+  }
+}

@@ -1,0 +1,128 @@
+// The coordinator's persistence contract: every method is async so that a networked database
+// (PostgreSQL, a later issue) can sit behind the same interface as the SQLite one. Each method is
+// one atomic step; conditional updates (lease, complete, release) report whether they applied.
+// Times are epoch milliseconds; task input/output cross this boundary as JSON text.
+import type { AgentState, ResultStatus, TaskState } from '../../src/protocol/index.ts';
+
+export interface TenantRecord {
+  tenant: string;
+  shared: boolean;
+}
+
+export interface AgentRecord {
+  agentId: string;
+  tenant: string;
+  capabilities: string[];
+  identityHash: string;
+  version: string;
+  os: string;
+  state: AgentState;
+  lastHeartbeat: number;
+  /** The agent's tenant is a shared lane (joined from the tenants table). */
+  shared: boolean;
+}
+
+export type AgentRegistration = Pick<
+  AgentRecord,
+  'agentId' | 'tenant' | 'capabilities' | 'identityHash' | 'version' | 'os'
+>;
+
+export interface TaskRecord {
+  taskId: string;
+  tenant: string;
+  capability: string;
+  inputJson: string;
+  state: TaskState;
+  createdAt: number;
+  expiresAt: number;
+  /** The agent (and its tenant) holding the lease, or that held it last. */
+  leaseAgent: string | null;
+  leaseTenant: string | null;
+  leaseExpires: number | null;
+  resultStatus: ResultStatus | null;
+  resultOutputJson: string | null;
+  completedBy: string | null;
+}
+
+export interface NewTask {
+  taskId: string;
+  tenant: string;
+  capability: string;
+  inputJson: string;
+  expiresAt: number;
+  idempotencyKey?: string | undefined;
+}
+
+export interface LeasedTask {
+  taskId: string;
+  tenant: string;
+  capability: string;
+  inputJson: string;
+  leaseExpires: number;
+}
+
+/** A task whose lease ended without a result: back in the queue, or expired past its TTL. */
+export interface Requeued {
+  taskId: string;
+  tenant: string;
+  capability: string;
+  state: TaskState;
+}
+
+export interface Lessee {
+  agentId: string;
+  tenant: string;
+  shared: boolean;
+  capabilities: readonly string[];
+}
+
+export interface Deadlines {
+  /** Earliest expiry of a live lease. */
+  lease: number | null;
+  /** Earliest TTL end of a queued task. */
+  ttl: number | null;
+  /** Oldest heartbeat of a live or draining agent. */
+  heartbeat: number | null;
+}
+
+export interface HiveStore {
+  /** Replaces the tenant's token hash (the old token stops working) and its shared flag. */
+  setTenantToken(tenant: string, tokenHash: Buffer, shared: boolean, now: number): Promise<void>;
+  /** Removes the tenant's token; false if it had none. */
+  revokeTenantToken(tenant: string, now: number): Promise<boolean>;
+  tenantByTokenHash(tokenHash: Buffer): Promise<(TenantRecord & { tokenHash: Buffer }) | null>;
+
+  getAgent(agentId: string): Promise<AgentRecord | null>;
+  /** Creates or updates (same tenant, checked by the caller) an agent; it becomes live. */
+  upsertAgent(reg: AgentRegistration, now: number): Promise<AgentRecord>;
+  /** Records a heartbeat; a lost agent becomes live again. Null if unknown or gone. */
+  heartbeat(agentId: string, now: number): Promise<AgentRecord | null>;
+  setAgentState(agentId: string, state: AgentState): Promise<void>;
+  /** Marks the agent gone and requeues its leases. */
+  deregister(agentId: string, now: number): Promise<Requeued[]>;
+  listAgents(): Promise<AgentRecord[]>;
+  /** Marks agents whose last heartbeat is at or before `cutoff` lost and requeues their leases. */
+  markLost(cutoff: number, now: number): Promise<{ agents: string[]; requeued: Requeued[] }>;
+
+  /** Stores a task durably; with an idempotency key already used by the tenant, returns that task. */
+  insertTask(task: NewTask, now: number): Promise<{ taskId: string; created: boolean }>;
+  getTask(taskId: string): Promise<TaskRecord | null>;
+  /** Atomically leases the oldest queued, unexpired task the agent may serve (routing of §5). */
+  leaseNext(agent: Lessee, now: number, leaseExpires: number): Promise<LeasedTask | null>;
+  /** Records a result if the agent still holds a live lease; false otherwise. */
+  complete(
+    taskId: string,
+    agentId: string,
+    status: ResultStatus,
+    outputJson: string,
+    now: number,
+  ): Promise<boolean>;
+  /** Hands a live lease back (queued, or expired past TTL); null if the agent did not hold it. */
+  release(taskId: string, agentId: string, now: number): Promise<Requeued | null>;
+  /** Ends every lease that expired at `now`. */
+  expireLeases(now: number): Promise<Requeued[]>;
+  /** Expires queued tasks whose TTL ended. */
+  expireQueued(now: number): Promise<string[]>;
+  nextDeadlines(): Promise<Deadlines>;
+  close(): Promise<void>;
+}

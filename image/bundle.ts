@@ -1,0 +1,160 @@
+// The esbuild side of `npm run build`: one single-file ESM bundle per program, runnable by plain
+// node >= 24 with no node_modules beside it. In: a bundle spec (name + entry module exporting
+// `runAsProcess`) and the package version. Out: `<outDir>/<name>.mjs` and its esbuild metafile.
+import path from 'node:path';
+import { type BuildOptions, build, type Metafile, type Plugin } from 'esbuild';
+
+export interface BundleSpec {
+  /** Output file stem and the name in the version line, e.g. `clawdie-agent`. */
+  name: string;
+  /** Repo-relative module exporting `runAsProcess(argv?)`. */
+  entry: string;
+}
+
+export const BUNDLES: readonly BundleSpec[] = [
+  { name: 'clawdie-agent', entry: 'src/cli.ts' },
+  { name: 'clawdie-host', entry: 'host-helper/cli.ts' },
+];
+
+/**
+ * Packages that must never be inlined: native addons (`.node` files cannot live inside a .mjs).
+ * Code that imports one does so lazily, on a lane that installs it; the jail bundle never does.
+ */
+export const EXTERNAL_PACKAGES = ['@resvg/resvg-js'];
+
+/**
+ * Builtins loaded on first use instead of at start. A bundle hoists every builtin `import` to its
+ * top, so `node:sqlite` (and its ExperimentalWarning) would load on every run, even `--help`,
+ * where the sources load it only inside a lazily imported command. Each becomes a small module
+ * reading `process.getBuiltinModule()`, which esbuild initializes lazily with its importer.
+ */
+export const LAZY_BUILTINS: Readonly<Record<string, readonly string[]>> = {
+  'node:sqlite': ['DatabaseSync', 'StatementSync', 'backup', 'constants'],
+};
+
+export function lazyBuiltinSource(id: string, names: readonly string[]): string {
+  const lines = [`const m = process.getBuiltinModule(${JSON.stringify(id)});`];
+  for (const n of names) lines.push(`export const ${n} = m.${n};`);
+  lines.push('export default m;', '');
+  return lines.join('\n');
+}
+
+export const lazyBuiltinsPlugin: Plugin = {
+  name: 'clawdie-lazy-builtins',
+  setup(b) {
+    const ids = Object.keys(LAZY_BUILTINS).map((id) => id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    b.onResolve({ filter: new RegExp(`^(${ids.join('|')})$`) }, (args) => ({
+      path: args.path,
+      namespace: 'clawdie-lazy-builtin',
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'clawdie-lazy-builtin' }, (args) => ({
+      contents: lazyBuiltinSource(args.path, LAZY_BUILTINS[args.path] ?? []),
+      loader: 'js',
+    }));
+  },
+};
+
+/** Line 2 of every bundle; `agent-jail-bootstrap.sh` reads it to enforce its version pin. */
+export function versionLine(name: string, version: string): string {
+  return `// ${name} ${version}`;
+}
+
+/** The embedded version of a bundle's text, or null when line 2 is not a version line. */
+export function readEmbeddedVersion(text: string, name: string): string | null {
+  const second = text.split('\n', 2)[1] ?? '';
+  const match = /^\/\/ (\S+) ([0-9A-Za-z.+-]{1,64})$/.exec(second);
+  return match && match[1] === name ? (match[2] ?? null) : null;
+}
+
+/**
+ * The banner: shebang, version line, then a `require` for bundled CommonJS dependencies (pino and
+ * its helpers call `require` for node builtins, which ESM does not define).
+ */
+export function banner(name: string, version: string): string {
+  return [
+    '#!/usr/bin/env node',
+    versionLine(name, version),
+    '// Single-file bundle made by image/build.ts (esbuild); needs node >= 24 and nothing else.',
+    "import { createRequire as __clawdieCreateRequire } from 'node:module';",
+    'const require = __clawdieCreateRequire(import.meta.url);',
+  ].join('\n');
+}
+
+/**
+ * The entry is generated: it imports the program's `runAsProcess` and calls it once. The entry
+ * modules' own `if (import.meta.main)` self-start is defined away, or both would run.
+ */
+export function entrySource(entry: string): string {
+  return `import { runAsProcess } from ${JSON.stringify(`./${entry}`)};\nawait runAsProcess();\n`;
+}
+
+export interface BundleBuild {
+  repoRoot: string;
+  outDir: string;
+  version: string;
+  minify: boolean;
+}
+
+/** Pure: the esbuild options for one bundle. */
+export function bundleOptions(spec: BundleSpec, b: BundleBuild): BuildOptions {
+  return {
+    stdin: {
+      contents: entrySource(spec.entry),
+      resolveDir: b.repoRoot,
+      sourcefile: `${spec.name}.entry.ts`,
+      loader: 'ts',
+    },
+    outfile: path.join(b.outDir, `${spec.name}.mjs`),
+    bundle: true,
+    // No `splitting`: lazy `import('./x.ts')` of static paths are inlined, so the output is one file.
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    external: EXTERNAL_PACKAGES,
+    define: { 'import.meta.main': 'false' },
+    plugins: [lazyBuiltinsPlugin],
+    banner: { js: banner(spec.name, b.version) },
+    // Whitespace and syntax only: identifiers stay, so stack traces in syslog remain readable.
+    minifyWhitespace: b.minify,
+    minifySyntax: b.minify,
+    minifyIdentifiers: false,
+    keepNames: true,
+    legalComments: 'eof',
+    metafile: true,
+    logLevel: 'warning',
+    absWorkingDir: b.repoRoot,
+  };
+}
+
+export interface BundleResult {
+  file: string;
+  bytes: number;
+  /** Largest contributors by package (or `(own code)`), biggest first. */
+  top: { name: string; bytes: number }[];
+}
+
+/** Groups one output's inputs by npm package so the report says what the bytes are. */
+export function topContributors(
+  inputs: Metafile['outputs'][string]['inputs'],
+  count = 3,
+): { name: string; bytes: number }[] {
+  const sums = new Map<string, number>();
+  for (const [input, { bytesInOutput }] of Object.entries(inputs)) {
+    const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
+    const key = m?.[1] ?? '(own code)';
+    sums.set(key, (sums.get(key) ?? 0) + bytesInOutput);
+  }
+  return [...sums.entries()]
+    .map(([name, bytes]) => ({ name, bytes }))
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, count);
+}
+
+export async function buildBundle(spec: BundleSpec, b: BundleBuild): Promise<BundleResult> {
+  const options = bundleOptions(spec, b);
+  const file = options.outfile as string;
+  const result = await build(options);
+  const outputs = (result.metafile as Metafile).outputs;
+  const output = Object.entries(outputs).find(([p]) => path.resolve(b.repoRoot, p) === file)?.[1];
+  return { file, bytes: output?.bytes ?? 0, top: topContributors(output?.inputs ?? {}) };
+}

@@ -1,0 +1,31 @@
+// Non-secret tunables from the process environment, checked loudly at start (one line naming the
+// variable). Production uses the defaults; tests shorten them.
+import { z } from 'zod';
+import { ClawdieError } from '../errors.ts';
+import { DEFAULT_TUNING, type Tuning } from '../machine/deps.ts';
+import { formatProblem } from '../protocol/format-issue.ts';
+
+const Seconds = z.coerce.number().positive().max(86_400).optional();
+
+const TuningEnv = z.object({
+  CLAWDIE_ENV_POLL_SECONDS: Seconds,
+  CLAWDIE_DRAIN_SECONDS: Seconds,
+  CLAWDIE_BACKOFF_MAX_SECONDS: Seconds,
+});
+
+export function tuningFromEnv(env: NodeJS.ProcessEnv): Tuning {
+  const parsed = TuningEnv.safeParse(env);
+  if (!parsed.success) throw new ClawdieError(formatProblem(parsed.error, 'environment'));
+  const t = parsed.data;
+  const ms = (s: number | undefined, fallback: number): number =>
+    s === undefined ? fallback : Math.round(s * 1000);
+  return {
+    ...DEFAULT_TUNING,
+    envPollMs: ms(t.CLAWDIE_ENV_POLL_SECONDS, DEFAULT_TUNING.envPollMs),
+    drainDeadlineMs: ms(t.CLAWDIE_DRAIN_SECONDS, DEFAULT_TUNING.drainDeadlineMs),
+    backoff: {
+      ...DEFAULT_TUNING.backoff,
+      capMs: ms(t.CLAWDIE_BACKOFF_MAX_SECONDS, DEFAULT_TUNING.backoff.capMs),
+    },
+  };
+}

@@ -1,0 +1,226 @@
+// The agent's hive client (DESIGN §5): JSON over HTTP with undici keep-alive pools, a timeout on
+// every request, AbortSignal support, and responses checked against the protocol schemas. The base
+// URL and token are read through getters on every request so a rotated `.env` applies at once.
+import { Pool } from 'undici';
+import type { z } from 'zod';
+import { formatProblem } from '../protocol/format-issue.ts';
+import {
+  ErrorBody,
+  HeartbeatResponse,
+  type RegisterRequest,
+  RegisterResponse,
+  type SubmitTaskRequest,
+  SubmitTaskResponse,
+  TaskAssignment,
+  type TaskResult,
+  TaskView,
+} from '../protocol/index.ts';
+import { failureOfStatus, failureOfThrown, HiveError } from './errors.ts';
+
+export interface HiveClientOptions {
+  baseUrl: () => string | undefined;
+  token: () => string | undefined;
+  /** Per-request budget for everything but the long-poll (which adds its wait). */
+  timeoutMs?: number;
+}
+
+interface Call<T> {
+  method: 'GET' | 'POST' | 'DELETE';
+  path: string;
+  /** The path with ids elided, for messages. */
+  label: string;
+  body?: unknown;
+  schema?: z.ZodType<T>;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  /** Only the long-poll may answer 204 (no task). */
+  allowEmpty?: boolean;
+}
+
+const enc = encodeURIComponent;
+
+export class HiveClient {
+  readonly #options: HiveClientOptions;
+  #pool: Pool | undefined;
+  #origin = '';
+  #prefix = '';
+
+  constructor(options: HiveClientOptions) {
+    this.#options = options;
+  }
+
+  register(body: RegisterRequest, signal?: AbortSignal): Promise<RegisterResponse> {
+    return this.#call({
+      method: 'POST',
+      path: '/v1/agents',
+      label: 'register',
+      body,
+      schema: RegisterResponse,
+      signal,
+    });
+  }
+
+  heartbeat(agentId: string, busy: boolean, signal?: AbortSignal): Promise<HeartbeatResponse> {
+    const path = `/v1/agents/${enc(agentId)}/heartbeat`;
+    return this.#call({
+      method: 'POST',
+      path,
+      label: 'heartbeat',
+      body: { busy },
+      schema: HeartbeatResponse,
+      signal,
+    });
+  }
+
+  /** Long-poll: a leased task, or null when the hive answered 204 after `waitSeconds`. */
+  async poll(agentId: string, waitSeconds: number, signal?: AbortSignal): Promise<TaskAssignment | null> {
+    const path = `/v1/agents/${enc(agentId)}/tasks?wait=${waitSeconds}`;
+    const timeoutMs = (this.#options.timeoutMs ?? 10_000) + waitSeconds * 1000;
+    const task = await this.#call({
+      method: 'GET',
+      path,
+      label: 'poll',
+      schema: TaskAssignment,
+      signal,
+      timeoutMs,
+    });
+    return task ?? null;
+  }
+
+  async postResult(taskId: string, agentId: string, result: TaskResult, signal?: AbortSignal): Promise<void> {
+    const path = `/v1/tasks/${enc(taskId)}/result`;
+    await this.#call({ method: 'POST', path, label: 'result', body: { ...result, agentId }, signal });
+  }
+
+  async release(taskId: string, agentId: string, signal?: AbortSignal): Promise<void> {
+    await this.#call({
+      method: 'POST',
+      path: `/v1/tasks/${enc(taskId)}/release`,
+      label: 'release',
+      body: { agentId },
+      signal,
+    });
+  }
+
+  async deregister(agentId: string, signal?: AbortSignal): Promise<void> {
+    await this.#call({ method: 'DELETE', path: `/v1/agents/${enc(agentId)}`, label: 'deregister', signal });
+  }
+
+  submitTask(body: SubmitTaskRequest, signal?: AbortSignal): Promise<SubmitTaskResponse> {
+    return this.#call({
+      method: 'POST',
+      path: '/v1/tasks',
+      label: 'submit',
+      body,
+      schema: SubmitTaskResponse,
+      signal,
+    });
+  }
+
+  getTask(taskId: string, signal?: AbortSignal): Promise<TaskView> {
+    return this.#call({
+      method: 'GET',
+      path: `/v1/tasks/${enc(taskId)}`,
+      label: 'task',
+      schema: TaskView,
+      signal,
+    });
+  }
+
+  async close(): Promise<void> {
+    const pool = this.#pool;
+    this.#pool = undefined;
+    this.#origin = '';
+    await pool?.destroy().catch(() => undefined);
+  }
+
+  /** The pool for the current base URL; a rotated URL replaces the pool. */
+  #poolFor(): Pool {
+    const base = this.#options.baseUrl();
+    if (!base) throw new HiveError('no hive URL configured', 'no-credentials');
+    const url = new URL(base);
+    if (this.#pool && url.origin === this.#origin) {
+      this.#prefix = url.pathname.replace(/\/+$/, '');
+      return this.#pool;
+    }
+    void this.#pool?.close().catch(() => undefined);
+    this.#origin = url.origin;
+    this.#prefix = url.pathname.replace(/\/+$/, '');
+    this.#pool = new Pool(url.origin, {
+      connections: 4,
+      keepAliveTimeout: 30_000,
+      connect: { timeout: 5_000 },
+    });
+    return this.#pool;
+  }
+
+  async #call<T>(call: Call<T>): Promise<T> {
+    const token = this.#options.token();
+    if (!token) throw new HiveError('no hive token configured', 'no-credentials');
+    const pool = this.#poolFor();
+    const timeoutMs = call.timeoutMs ?? this.#options.timeoutMs ?? 10_000;
+    const what = `hive ${call.label}`;
+    let status: number;
+    let text: string;
+    try {
+      const res = await pool.request({
+        method: call.method,
+        path: this.#prefix + call.path,
+        headers: {
+          authorization: `Bearer ${token}`,
+          accept: 'application/json',
+          ...(call.body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: call.body === undefined ? undefined : JSON.stringify(call.body),
+        signal: call.signal,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      status = res.statusCode;
+      text = await res.body.text();
+    } catch (err) {
+      const reason = failureOfThrown(err);
+      const code = (err as { code?: string }).code ?? reason;
+      throw new HiveError(`${what} failed: ${code}`, reason, { cause: err });
+    }
+    if (status >= 400) {
+      const reason = failureOfStatus(status);
+      throw new HiveError(`${what} answered ${status}${errorCodeOf(text)}`, reason, { status });
+    }
+    if (!call.schema) return undefined as T;
+    if (status === 204) {
+      if (call.allowEmpty) return undefined as T;
+      throw new HiveError(`${what} answered 204 without a body`, 'bad-response', { status });
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      throw new HiveError(`${what} answered ${status} with a body that is not JSON`, 'bad-response', {
+        status,
+        cause: err,
+      });
+    }
+    const parsed = call.schema.safeParse(json);
+    if (!parsed.success) {
+      throw new HiveError(
+        `${what} answered with an invalid body: ${formatProblem(parsed.error, 'body')}`,
+        'bad-response',
+        {
+          status,
+        },
+      );
+    }
+    return parsed.data;
+  }
+}
+
+/** " (code)" from a protocol error body, or nothing; the hive's free text is not repeated. */
+function errorCodeOf(text: string): string {
+  try {
+    const body = ErrorBody.safeParse(JSON.parse(text));
+    return body.success ? ` (${body.data.error.code.slice(0, 40)})` : '';
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,43 @@
+// Actor for `registering`: POST /v1/agents with the identity hash, capabilities (always with `echo`),
+// version and os. Output: the agent id and the intervals the hive asks for.
+import { fromPromise } from 'xstate';
+import { MAX_POLL_WAIT_SECONDS } from '../../protocol/tasks.ts';
+import { ECHO_CAPABILITY, type TaskRunner } from '../../skills/task-runner.ts';
+import type { AgentDeps } from '../deps.ts';
+import { loadOrCreateAgentId } from './agent-id.ts';
+
+export interface RegisterInput {
+  deps: AgentDeps;
+  tenant: string;
+  identityHash: string;
+  runner: TaskRunner;
+}
+
+export function capabilitiesOf(runner: TaskRunner): string[] {
+  return [...new Set([ECHO_CAPABILITY, ...runner.capabilities()])].sort();
+}
+
+export const register = fromPromise(
+  async ({ input, signal }: { input: RegisterInput; signal: AbortSignal }) => {
+    const { deps } = input;
+    const agentId = await loadOrCreateAgentId(deps.paths.stateDir, deps.paths.agentIdFile, input.tenant);
+    const capabilities = capabilitiesOf(input.runner);
+    const res = await deps.hive.register(
+      {
+        agentId,
+        tenant: input.tenant,
+        capabilities,
+        identityHash: input.identityHash,
+        version: deps.version,
+        os: deps.os,
+      },
+      signal,
+    );
+    return {
+      agentId: res.agentId,
+      capabilities,
+      heartbeatMs: Math.max(res.heartbeatSeconds * 1000, 50),
+      pollSeconds: Math.min(Math.max(Math.round(res.pollSeconds), 1), MAX_POLL_WAIT_SECONDS),
+    };
+  },
+);

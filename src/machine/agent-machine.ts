@@ -1,0 +1,372 @@
+// The agent's state machine (DESIGN §3): only wiring and transitions. Actors live in ./actors (one
+// file each); decisions are pure functions in ./context.ts; time comes from XState delays so tests
+// drive it with SimulatedClock.
+import { assign, raise, setup, stopChild } from 'xstate';
+import type { TaskAssignment } from '../protocol/tasks.ts';
+import { executeTask } from './actors/execute-task.ts';
+import { heartbeat } from './actors/heartbeat.ts';
+import { poll } from './actors/poll.ts';
+import { prepare } from './actors/prepare.ts';
+import { register } from './actors/register.ts';
+import { deregister, releaseTask } from './actors/release.ts';
+import { watchSecrets } from './actors/watch-secrets.ts';
+import {
+  type AgentContext,
+  type AgentEvent,
+  delayFor,
+  errorLine,
+  initialContext,
+  isRetryable,
+  isUnauthorized,
+  isUnknownAgent,
+  sameHome,
+} from './context.ts';
+import type { AgentDeps } from './deps.ts';
+
+const TASK = 'task';
+
+export const agentMachine = setup({
+  types: {
+    context: {} as AgentContext,
+    events: {} as AgentEvent,
+    input: {} as AgentDeps,
+  },
+  actors: { prepare, watchSecrets, register, heartbeat, poll, executeTask, releaseTask, deregister },
+  delays: {
+    heartbeatInterval: ({ context }) => context.heartbeatMs,
+    heartbeatRetry: ({ context }) => context.hbDelay,
+    pollRetry: ({ context }) => context.pollDelay,
+    registerRetry: ({ context }) => context.backoffMs,
+    drainDeadline: ({ context }) => context.deps.tuning.drainDeadlineMs,
+  },
+  guards: {
+    hasEnv: ({ context }) => context.env !== undefined,
+    unauthorized: ({ event }) => isUnauthorized(event),
+    unknownAgent: ({ event }) => isUnknownAgent(event),
+    retryable: ({ event }) => isRetryable(event),
+    wasRegistered: ({ context }) => context.agentId !== undefined,
+    taskInFlight: ({ context }) => context.inFlight !== undefined,
+    noTaskInFlight: ({ context }) => context.inFlight === undefined,
+    gotTask: ({ event }) => (event as { output?: unknown }).output != null,
+    drainRequested: ({ event }) => (event as { output?: { drain?: boolean } }).output?.drain === true,
+    sameHome: ({ context, event }) => event.type === 'env.valid' && sameHome(context.env, event.env),
+    returnToAwait: ({ context }) => context.afterDrain === 'await',
+  },
+  actions: {
+    storeEnv: assign({ env: ({ context, event }) => (event.type === 'env.valid' ? event.env : context.env) }),
+    forgetEnv: assign({ env: undefined }),
+    /** The hive client reads credentials from the box: from here on, requests use this env. */
+    activateEnv: ({ context }) => context.deps.secrets.set(context.env),
+    deactivateEnv: ({ context }) => context.deps.secrets.set(undefined),
+    noteError: assign({ lastError: ({ event }) => errorLine(event) }),
+    logError: ({ context, event }, params: { msg: string }) =>
+      context.deps.log.warn({ err: errorLine(event) }, params.msg),
+    log: ({ context }, params: { msg: string }) => context.deps.log.info(params.msg),
+    planBackoff: assign({
+      backoffMs: ({ context }) => delayFor(context, context.attempt),
+      attempt: ({ context }) => context.attempt + 1,
+    }),
+    logBackoff: ({ context }) =>
+      context.deps.log.info({ delayMs: context.backoffMs }, 'hive unreachable; backing off'),
+    registered: assign(({ event }) => {
+      const out = (event as { output?: unknown }).output as {
+        agentId: string;
+        capabilities: string[];
+        heartbeatMs: number;
+        pollSeconds: number;
+      };
+      return { ...out, attempt: 0, hbAttempt: 0, pollAttempt: 0, lastError: undefined };
+    }),
+    logRegistered: ({ context }) =>
+      context.deps.log.info(
+        {
+          agentId: context.agentId,
+          capabilities: context.capabilities,
+          identityHash: context.identity?.hash,
+        },
+        'registered with the hive',
+      ),
+    heartbeatOk: assign({
+      hbAttempt: 0,
+      lastHeartbeat: ({ context }) => new Date(context.deps.now()).toISOString(),
+    }),
+    planHeartbeatRetry: assign({
+      hbDelay: ({ context }) => delayFor(context, context.hbAttempt),
+      hbAttempt: ({ context }) => context.hbAttempt + 1,
+    }),
+    planPollRetry: assign({
+      pollDelay: ({ context }) => delayFor(context, context.pollAttempt),
+      pollAttempt: ({ context }) => context.pollAttempt + 1,
+    }),
+    pollOk: assign({ pollAttempt: 0 }),
+    announceTask: raise(({ event }) => ({
+      type: 'task.leased' as const,
+      task: (event as { output?: unknown }).output as TaskAssignment,
+    })),
+    startTask: assign(({ context, event, spawn }) => {
+      if (event.type !== 'task.leased' || !context.runner || !context.agentId) return {};
+      const task = event.task;
+      const deadline = context.deps.now() + task.leaseSeconds * 1000;
+      context.deps.log.info({ taskId: task.taskId, capability: task.capability }, 'task leased');
+      spawn('executeTask', {
+        id: TASK,
+        input: { deps: context.deps, runner: context.runner, agentId: context.agentId, task, deadline },
+      });
+      return { inFlight: { task, deadline } };
+    }),
+    taskSettled: assign({ inFlight: undefined }),
+    stopTask: stopChild(TASK),
+    drainThenStop: assign({ afterDrain: 'stop' as const }),
+    drainThenAwait: assign({ afterDrain: 'await' as const }),
+    fail: assign({ failure: ({ event }) => errorLine(event) }),
+  },
+}).createMachine({
+  id: 'agent',
+  context: ({ input }) => initialContext(input),
+  initial: 'resolvingIdentity',
+  invoke: { id: 'secrets', src: 'watchSecrets', input: ({ context }) => ({ deps: context.deps }) },
+  on: {
+    'env.valid': { actions: 'storeEnv' },
+    'env.missing': { actions: 'forgetEnv' },
+    'env.invalid': { actions: 'forgetEnv' },
+    shutdown: '.stopped',
+  },
+  states: {
+    resolvingIdentity: {
+      invoke: {
+        src: 'prepare',
+        input: ({ context }) => ({ deps: context.deps }),
+        onDone: {
+          target: 'awaitingSecrets',
+          actions: [
+            assign({
+              identity: ({ event }) => event.output.identity,
+              runner: ({ event }) => event.output.runner,
+            }),
+            ({ context, event }) => {
+              const { identity } = event.output;
+              for (const w of identity.warnings) context.deps.log.warn(w);
+              context.deps.log.info(
+                { identityHash: identity.hash, soul: identity.files },
+                'identity resolved',
+              );
+            },
+          ],
+        },
+        onError: { target: 'failed', actions: 'fail' },
+      },
+    },
+    awaitingSecrets: {
+      entry: ['deactivateEnv', 'stopTask', 'taskSettled'],
+      always: { guard: 'hasEnv', target: 'registering' },
+    },
+    registering: {
+      entry: 'activateEnv',
+      on: {
+        'env.valid': { target: 'registering', reenter: true, actions: 'storeEnv' },
+        shutdown: [
+          { guard: 'wasRegistered', target: 'draining', actions: 'drainThenStop' },
+          { target: 'stopped' },
+        ],
+      },
+      invoke: {
+        src: 'register',
+        input: ({ context }) => ({
+          deps: context.deps,
+          tenant: context.env?.CLAWDIE_TENANT ?? '',
+          identityHash: context.identity?.hash ?? '',
+          runner: context.runner!,
+        }),
+        onDone: { target: 'running', actions: ['registered', 'logRegistered'] },
+        onError: [
+          {
+            guard: 'unauthorized',
+            target: 'awaitingSecrets',
+            actions: [
+              'noteError',
+              { type: 'logError', params: { msg: 'hive refused the token; waiting for a new .env' } },
+              'forgetEnv',
+            ],
+          },
+          { guard: 'retryable', target: 'backoff', actions: ['noteError', 'planBackoff'] },
+          { target: 'failed', actions: ['fail', 'noteError'] },
+        ],
+      },
+    },
+    backoff: {
+      entry: 'logBackoff',
+      after: { registerRetry: 'registering' },
+      on: {
+        'env.valid': { target: 'registering', actions: 'storeEnv' },
+        shutdown: [
+          { guard: 'wasRegistered', target: 'draining', actions: 'drainThenStop' },
+          { target: 'stopped' },
+        ],
+      },
+    },
+    running: {
+      type: 'parallel',
+      on: {
+        'env.valid': [
+          {
+            guard: 'sameHome',
+            actions: ['storeEnv', 'activateEnv', { type: 'log', params: { msg: 'env rotated; applied' } }],
+          },
+          { target: 'registering', actions: 'storeEnv' },
+        ],
+        'env.invalid': { actions: { type: 'log', params: { msg: 'kept the previous secrets' } } },
+        'env.missing': { target: 'draining', actions: ['forgetEnv', 'drainThenAwait'] },
+        shutdown: { target: 'draining', actions: 'drainThenStop' },
+        'hive.drain': {
+          target: 'draining',
+          actions: ['drainThenStop', { type: 'log', params: { msg: 'hive asked to drain' } }],
+        },
+        'hive.unauthorized': {
+          target: 'awaitingSecrets',
+          actions: [
+            { type: 'log', params: { msg: 'hive refused the token; waiting for a new .env' } },
+            'forgetEnv',
+          ],
+        },
+        'hive.unknownAgent': {
+          target: 'registering',
+          actions: { type: 'log', params: { msg: 'hive forgot this agent' } },
+        },
+        'hive.fatal': { target: 'backoff', actions: 'planBackoff' },
+      },
+      states: {
+        heartbeat: {
+          initial: 'waiting',
+          states: {
+            waiting: { after: { heartbeatInterval: 'beating' } },
+            beating: {
+              invoke: {
+                src: 'heartbeat',
+                input: ({ context }) => ({
+                  deps: context.deps,
+                  agentId: context.agentId!,
+                  busy: context.inFlight !== undefined,
+                }),
+                onDone: [
+                  { guard: 'drainRequested', actions: raise({ type: 'hive.drain' }) },
+                  { target: 'waiting', actions: 'heartbeatOk' },
+                ],
+                onError: [
+                  { guard: 'unauthorized', actions: ['noteError', raise({ type: 'hive.unauthorized' })] },
+                  { guard: 'unknownAgent', actions: ['noteError', raise({ type: 'hive.unknownAgent' })] },
+                  { guard: 'retryable', target: 'retrying', actions: ['noteError', 'planHeartbeatRetry'] },
+                  {
+                    actions: [
+                      'noteError',
+                      { type: 'logError', params: { msg: 'heartbeat refused' } },
+                      raise({ type: 'hive.fatal' }),
+                    ],
+                  },
+                ],
+              },
+            },
+            retrying: { after: { heartbeatRetry: 'beating' } },
+          },
+        },
+        polling: {
+          initial: 'deciding',
+          states: {
+            deciding: { always: [{ guard: 'taskInFlight', target: 'held' }, { target: 'polling' }] },
+            polling: {
+              invoke: {
+                src: 'poll',
+                input: ({ context }) => ({
+                  deps: context.deps,
+                  agentId: context.agentId!,
+                  waitSeconds: context.pollSeconds,
+                }),
+                onDone: [
+                  { guard: 'gotTask', target: 'held', actions: ['pollOk', 'announceTask'] },
+                  { target: 'polling', reenter: true, actions: 'pollOk' },
+                ],
+                onError: [
+                  { guard: 'unauthorized', actions: ['noteError', raise({ type: 'hive.unauthorized' })] },
+                  { guard: 'unknownAgent', actions: ['noteError', raise({ type: 'hive.unknownAgent' })] },
+                  { guard: 'retryable', target: 'retrying', actions: ['noteError', 'planPollRetry'] },
+                  {
+                    actions: [
+                      'noteError',
+                      { type: 'logError', params: { msg: 'poll refused' } },
+                      raise({ type: 'hive.fatal' }),
+                    ],
+                  },
+                ],
+              },
+            },
+            held: {
+              on: { 'xstate.done.actor.task': 'polling', 'xstate.error.actor.task': 'polling' },
+            },
+            retrying: { after: { pollRetry: 'polling' } },
+          },
+        },
+        executing: {
+          initial: 'deciding',
+          states: {
+            deciding: { always: [{ guard: 'taskInFlight', target: 'busy' }, { target: 'idle' }] },
+            idle: { on: { 'task.leased': { target: 'busy', actions: 'startTask' } } },
+            busy: {
+              on: {
+                'xstate.done.actor.task': { target: 'idle', actions: 'taskSettled' },
+                'xstate.error.actor.task': { target: 'idle', actions: ['taskSettled', 'noteError'] },
+              },
+            },
+          },
+        },
+      },
+    },
+    draining: {
+      initial: 'settling',
+      entry: { type: 'log', params: { msg: 'draining' } },
+      on: { shutdown: { actions: 'drainThenStop' } },
+      states: {
+        settling: {
+          always: { guard: 'noTaskInFlight', target: 'deregistering' },
+          on: {
+            'xstate.done.actor.task': { target: 'deregistering', actions: 'taskSettled' },
+            'xstate.error.actor.task': { target: 'deregistering', actions: 'taskSettled' },
+          },
+          after: { drainDeadline: 'releasing' },
+        },
+        releasing: {
+          entry: 'stopTask',
+          invoke: {
+            src: 'releaseTask',
+            input: ({ context }) => ({
+              deps: context.deps,
+              agentId: context.agentId,
+              taskId: context.inFlight?.task.taskId,
+            }),
+            onDone: { target: 'deregistering', actions: 'taskSettled' },
+            onError: { target: 'deregistering', actions: 'taskSettled' },
+          },
+        },
+        deregistering: {
+          invoke: {
+            src: 'deregister',
+            input: ({ context }) => ({ deps: context.deps, agentId: context.agentId, taskId: undefined }),
+            onDone: [
+              { guard: 'returnToAwait', target: '#agent.awaitingSecrets' },
+              { target: '#agent.stopped' },
+            ],
+            onError: [
+              { guard: 'returnToAwait', target: '#agent.awaitingSecrets' },
+              { target: '#agent.stopped' },
+            ],
+          },
+        },
+      },
+    },
+    stopped: { type: 'final', entry: { type: 'log', params: { msg: 'stopped' } } },
+    failed: {
+      type: 'final',
+      entry: ({ context }) => context.deps.log.error({ err: context.failure }, 'failed'),
+    },
+  },
+});
+
+export type AgentMachine = typeof agentMachine;

@@ -1,0 +1,116 @@
+// The agent machine's context, events and state names, plus the pure functions its actions and
+// guards use (so the machine file holds only wiring and transitions).
+
+import { describeError } from '../errors.ts';
+import { isHiveError } from '../hive/errors.ts';
+import type { Identity } from '../identity/resolve.ts';
+import type { TaskAssignment } from '../protocol/tasks.ts';
+import type { AgentEnv } from '../secrets/env-schema.ts';
+import type { TaskRunner } from '../skills/task-runner.ts';
+import type { ExecuteOutcome } from './actors/execute-task.ts';
+import type { SecretsEvent } from './actors/watch-secrets.ts';
+import { nextDelay } from './backoff.ts';
+import type { AgentDeps } from './deps.ts';
+
+/** The machine's top-level states (DESIGN §3). */
+export type AgentStateName =
+  /** Reading the layered soul and building the task runner. */
+  | 'resolvingIdentity'
+  /** Waiting for an acceptable `.env` (0600, own uid, valid keys); no CPU spent. */
+  | 'awaitingSecrets'
+  /** Announcing this agent (identity hash, capabilities) to the hive. */
+  | 'registering'
+  /** Waiting out a failed registration (exponential backoff, full jitter). */
+  | 'backoff'
+  /** Registered: heartbeat ∥ polling ∥ executing. */
+  | 'running'
+  /** Leaving: polling stopped; the running task finishes or is handed back; then deregister. */
+  | 'draining'
+  /** Done after a drain or shutdown (exit 0). */
+  | 'stopped'
+  /** Unrecoverable configuration (exit 1 with one line). */
+  | 'failed';
+
+export interface InFlightTask {
+  task: TaskAssignment;
+  deadline: number;
+}
+
+export interface AgentContext {
+  deps: AgentDeps;
+  identity: Identity | undefined;
+  runner: TaskRunner | undefined;
+  /** The latest accepted `.env`; undefined while there is none (or its token was refused). */
+  env: AgentEnv | undefined;
+  agentId: string | undefined;
+  capabilities: string[];
+  heartbeatMs: number;
+  pollSeconds: number;
+  attempt: number;
+  backoffMs: number;
+  hbAttempt: number;
+  hbDelay: number;
+  pollAttempt: number;
+  pollDelay: number;
+  inFlight: InFlightTask | undefined;
+  /** Where a drain ends: stopped (shutdown, hive asked) or back to awaiting secrets (env removed). */
+  afterDrain: 'stop' | 'await';
+  lastHeartbeat: string | undefined;
+  lastError: string | undefined;
+  failure: string | undefined;
+}
+
+export type AgentEvent =
+  | SecretsEvent
+  | { type: 'shutdown' }
+  | { type: 'hive.drain' }
+  | { type: 'hive.unauthorized' }
+  | { type: 'hive.unknownAgent' }
+  | { type: 'hive.fatal' }
+  | { type: 'task.leased'; task: TaskAssignment }
+  /** Completion of the spawned task actor (spawned children are not typed by setup). */
+  | { type: 'xstate.done.actor.task'; output: ExecuteOutcome }
+  | { type: 'xstate.error.actor.task'; error: unknown };
+
+export function initialContext(deps: AgentDeps): AgentContext {
+  return {
+    deps,
+    identity: undefined,
+    runner: undefined,
+    env: undefined,
+    agentId: undefined,
+    capabilities: [],
+    heartbeatMs: 10_000,
+    pollSeconds: 25,
+    attempt: 0,
+    backoffMs: 0,
+    hbAttempt: 0,
+    hbDelay: 0,
+    pollAttempt: 0,
+    pollDelay: 0,
+    inFlight: undefined,
+    afterDrain: 'stop',
+    lastHeartbeat: undefined,
+    lastError: undefined,
+    failure: undefined,
+  };
+}
+
+/** The `error` of an xstate error event, whatever the event type says. */
+export const errorOf = (event: unknown): unknown => (event as { error?: unknown }).error;
+
+export const errorLine = (event: unknown): string => describeError(errorOf(event));
+
+export const isUnauthorized = (event: unknown): boolean => isHiveError(errorOf(event), 'unauthorized');
+export const isUnknownAgent = (event: unknown): boolean => isHiveError(errorOf(event), 'not-found');
+export const isRetryable = (event: unknown): boolean => {
+  const err = errorOf(event);
+  return isHiveError(err) && err.kind === 'retryable';
+};
+
+export const delayFor = (context: AgentContext, attempt: number): number =>
+  nextDelay(attempt, context.deps.tuning.backoff, context.deps.random) ?? context.deps.tuning.backoff.capMs;
+
+/** A rotated `.env` may change token and keys in place; a new hive or tenant means registering again. */
+export const sameHome = (a: AgentEnv | undefined, b: AgentEnv): boolean =>
+  a !== undefined && a.CLAWDIE_HIVE_URL === b.CLAWDIE_HIVE_URL && a.CLAWDIE_TENANT === b.CLAWDIE_TENANT;

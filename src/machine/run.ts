@@ -1,0 +1,88 @@
+// `clawdie-agent run`: the thin imperative shell around the machine. Builds the real dependencies,
+// starts the actor, turns SIGTERM/SIGINT into a `shutdown` event (a second signal forces exit),
+// keeps status.json current, and returns the exit code: 0 stopped, 1 failed (with one line).
+import { createActor } from 'xstate';
+import type { AgentPaths } from '../config/paths.ts';
+import { tuningFromEnv } from '../config/tuning.ts';
+import { HiveClient } from '../hive/client.ts';
+import { currentPrincipal } from '../identity/resolve.ts';
+import type { Logger } from '../log.ts';
+import { SecretsBox } from '../secrets/box.ts';
+import { trackStatus } from '../status/track.ts';
+import { agentMachine } from './agent-machine.ts';
+import { type AgentDeps, type RunnerFactory, realSleep } from './deps.ts';
+
+export interface RunOptions {
+  paths: AgentPaths;
+  log: Logger;
+  version: string;
+  createRunner: RunnerFactory;
+  env: NodeJS.ProcessEnv;
+  stderr: NodeJS.WritableStream;
+}
+
+export async function runAgent(options: RunOptions): Promise<number> {
+  const { log, paths } = options;
+  const secrets = new SecretsBox();
+  const hive = new HiveClient({
+    baseUrl: () => secrets.get()?.CLAWDIE_HIVE_URL,
+    token: () => secrets.get()?.CLAWDIE_HIVE_TOKEN,
+  });
+  const deps: AgentDeps = {
+    paths,
+    log,
+    hive,
+    secrets,
+    createRunner: options.createRunner,
+    principal: currentPrincipal(),
+    version: options.version,
+    os: process.platform,
+    now: Date.now,
+    random: Math.random,
+    sleep: realSleep,
+    tuning: tuningFromEnv(options.env),
+  };
+  const actor = createActor(agentMachine, { input: deps });
+  const untrack = trackStatus(actor, {
+    file: paths.statusFile,
+    version: options.version,
+    now: Date.now,
+    onError: (err) => log.warn({ err }, 'could not write status.json'),
+  });
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals > 1) {
+      log.warn({ signal }, 'second signal: forced exit');
+      process.exit(130);
+    }
+    log.info({ signal }, 'shutdown requested');
+    actor.send({ type: 'shutdown' });
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  log.info({ root: paths.root, version: options.version }, 'clawdie-agent starting');
+  const done = new Promise<void>((resolve) => {
+    actor.subscribe({ complete: () => resolve(), error: () => resolve() });
+  });
+  actor.start();
+  await done;
+
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
+  untrack();
+  await hive.close();
+  const snap = actor.getSnapshot();
+  if (snap.status === 'error') {
+    options.stderr.write('clawdie-agent: internal error in the agent machine\n');
+    log.error({ err: snap.error }, 'machine error');
+    return 1;
+  }
+  if (snap.value === 'failed') {
+    options.stderr.write(`clawdie-agent: ${snap.context.failure ?? 'failed'}\n`);
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,89 @@
+// The agent's status file (DESIGN §3): derived from the machine snapshot by a pure function and
+// written atomically (temp file, fsync, rename) to `<state dir>/status.json`. Holds no secret:
+// only state names, ids, the identity hash, capabilities and error lines that name no value.
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  constants,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+} from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+export const AgentStatus = z.object({
+  state: z.string(),
+  since: z.string(),
+  pid: z.number().int(),
+  version: z.string(),
+  agentId: z.string().optional(),
+  tenant: z.string().optional(),
+  lastHeartbeat: z.string().optional(),
+  identityHash: z.string().optional(),
+  soul: z.array(z.object({ name: z.string(), layer: z.string(), bytes: z.number() })).optional(),
+  capabilities: z.array(z.string()),
+  lastError: z.string().optional(),
+});
+export type AgentStatus = z.infer<typeof AgentStatus>;
+
+/** The top-level state name of a snapshot value (`'running'` for `{running: {...}}`). */
+export function topState(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value && typeof value === 'object') return Object.keys(value)[0] ?? 'unknown';
+  return 'unknown';
+}
+
+export function writeStatusAtomic(file: string, status: AgentStatus): void {
+  const dir = path.dirname(file);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const tmp = path.join(dir, `.status.${process.pid}.${randomBytes(4).toString('hex')}`);
+  const fd = openSync(
+    tmp,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+    0o644,
+  );
+  try {
+    writeSync(fd, `${JSON.stringify(status, null, 2)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+}
+
+export type StatusRead = { ok: true; status: AgentStatus } | { ok: false; reason: string };
+
+export function readStatus(file: string): StatusRead {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return { ok: false, reason: `no status at ${file} (has the agent run?)` };
+  }
+  try {
+    const parsed = AgentStatus.safeParse(JSON.parse(text));
+    return parsed.success
+      ? { ok: true, status: parsed.data }
+      : { ok: false, reason: `status file ${file} is malformed` };
+  } catch {
+    return { ok: false, reason: `status file ${file} is not JSON` };
+  }
+}
+
+export function formatStatus(s: AgentStatus): string {
+  const lines = [
+    `state:          ${s.state} (since ${s.since})`,
+    `agent:          ${s.agentId ?? '-'}${s.tenant ? ` (tenant ${s.tenant})` : ''}`,
+    `pid / version:  ${s.pid} / ${s.version}`,
+    `last heartbeat: ${s.lastHeartbeat ?? '-'}`,
+    `identity:       ${s.identityHash ?? '-'}`,
+    ...(s.soul ?? []).map((f) => `  ${f.name.padEnd(12)} from ${f.layer} (${f.bytes} bytes)`),
+    `capabilities:   ${s.capabilities.join(', ') || '-'}`,
+  ];
+  if (s.lastError) lines.push(`last error:     ${s.lastError}`);
+  return `${lines.join('\n')}\n`;
+}

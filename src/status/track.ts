@@ -1,0 +1,44 @@
+// Keeps status.json in step with a running agent actor: on each snapshot, derive the status and
+// write it only when something a reader cares about changed (state, heartbeat, error, ids).
+import type { Actor } from 'xstate';
+import type { AgentMachine } from '../machine/agent-machine.ts';
+import { type AgentStatus, topState, writeStatusAtomic } from './status.ts';
+
+export function trackStatus(
+  actor: Actor<AgentMachine>,
+  options: { file: string; version: string; now: () => number; onError: (err: unknown) => void },
+): () => void {
+  let state = '';
+  let since = '';
+  let last = '';
+  const sub = actor.subscribe((snap) => {
+    const name = topState(snap.value);
+    if (name !== state) {
+      state = name;
+      since = new Date(options.now()).toISOString();
+    }
+    const c = snap.context;
+    const status: AgentStatus = {
+      state,
+      since,
+      pid: process.pid,
+      version: options.version,
+      agentId: c.agentId,
+      tenant: c.env?.CLAWDIE_TENANT,
+      lastHeartbeat: c.lastHeartbeat,
+      identityHash: c.identity?.hash,
+      soul: c.identity?.files,
+      capabilities: c.capabilities,
+      lastError: c.failure ?? c.lastError,
+    };
+    const text = JSON.stringify(status);
+    if (text === last) return;
+    last = text;
+    try {
+      writeStatusAtomic(options.file, status);
+    } catch (err) {
+      options.onError(err);
+    }
+  });
+  return () => sub.unsubscribe();
+}

@@ -84,7 +84,10 @@ async function loadFolder(layer: SkillLayer, layerDir: string, folder: string): 
 }
 
 /** Discovers skills under `root` (default layers); later layers win by name. */
-export async function discoverSkills(root: string, layers = SKILL_LAYERS): Promise<Discovery> {
+export async function discoverSkills(
+  root: string,
+  layers: readonly { layer: SkillLayer; dir: string }[] = SKILL_LAYERS,
+): Promise<Discovery> {
   const byName = new Map<string, LoadedSkill>();
   const problems: DiscoveryProblem[] = [];
   for (const { layer, dir } of layers) {

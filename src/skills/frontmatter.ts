@@ -142,7 +142,12 @@ export function parseSkillMd(text: string, folder: string): ParseResult {
   let data: unknown;
   try {
     // Aliases are capped so a "billion laughs" frontmatter cannot blow up memory.
-    data = parseYaml(parts.yaml, { maxAliasCount: 50, prettyErrors: true, uniqueKeys: true });
+    data = parseYaml(parts.yaml, {
+      maxAliasCount: 50,
+      prettyErrors: true,
+      uniqueKeys: true,
+      logLevel: 'error', // errors throw; warnings would print frontmatter text to stderr
+    });
   } catch (err) {
     const detail =
       err instanceof YAMLError && err.linePos // +1: the opening "---" is line 1 of the file

@@ -8,6 +8,8 @@ export interface TaskContext {
   signal: AbortSignal;
   /** The current validated `.env` (rotation applies from the next task). Offered to skills only by declaration. */
   env: Readonly<Record<string, string>>;
+  /** This agent's id, when the runtime knows it (the `mother` skill names it as the spawn parent). */
+  agentId?: string;
   /** Borrow a capability this agent lacks: submit through the hive and wait for the result. */
   borrow(
     capability: string,

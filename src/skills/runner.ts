@@ -1,0 +1,93 @@
+// The skills TaskRunner (DESIGN §3, §7): discovers the skills under the root, keeps those that fit
+// this OS and `.env`, registers their capabilities (plus the built-in `echo`) and runs each task by
+// the skill that serves its capability — a model prompt or a script. I/O: discovery at load time.
+import path from 'node:path';
+import type { Logger } from '../log.ts';
+import type { TaskAssignment, TaskResult } from '../protocol/index.ts';
+import type { ChatProvider } from '../providers/openai-compatible.ts';
+import { type ProviderTuning, providerFromEnv } from '../providers/select.ts';
+import { type Discovery, discoverSkills, formatDiscoveryProblem, type LoadedSkill } from './discover.ts';
+import { type Gated, gateSkills } from './gating.ts';
+import { runPrompt } from './prompt.ts';
+import { runScript, type ScriptLimits } from './script.ts';
+import { ECHO_CAPABILITY, type TaskContext, type TaskRunner } from './task-runner.ts';
+
+/** The agent's state dir relative to the root (DESIGN §4). */
+export const STATE_DIR = 'var/db/clawdie';
+
+export interface SkillRunnerOptions {
+  root: string;
+  /**
+   * The current validated `.env` (a getter: the runner is built before the `.env` arrives and the
+   * file may rotate). Decides which skills are active: their declared variables must be present.
+   */
+  env: Readonly<Record<string, string>> | (() => Readonly<Record<string, string>> | undefined);
+  os?: string;
+  /** Defaults to `<root>/var/db/clawdie`; script working dirs go under `<stateDir>/work`. */
+  stateDir?: string;
+  /** Builds the LLM provider from the task's current `.env` (default: providerFromEnv). */
+  provider?: (env: Readonly<Record<string, string>>) => ChatProvider;
+  providerTuning?: ProviderTuning;
+  scriptLimits?: Partial<ScriptLimits>;
+  log?: Logger;
+}
+
+export interface SkillRunner extends TaskRunner {
+  readonly discovery: Discovery;
+  /** Gating against the current `.env` (recomputed on each call: cheap and pure). */
+  gated(): Gated<LoadedSkill>;
+}
+
+export async function loadSkillRunner(options: SkillRunnerOptions): Promise<SkillRunner> {
+  const discovery = await discoverSkills(options.root);
+  const os = options.os ?? process.platform;
+  const currentEnv = (): Readonly<Record<string, string>> =>
+    (typeof options.env === 'function' ? options.env() : options.env) ?? {};
+  const gate = (env: Readonly<Record<string, string>>): Gated<LoadedSkill> =>
+    gateSkills(discovery.skills, { os, env });
+  const log = options.log;
+  for (const problem of discovery.problems) {
+    log?.warn(
+      { skillPath: problem.path, field: problem.field },
+      `skill skipped: ${formatDiscoveryProblem(problem)}`,
+    );
+  }
+  // Inactive reasons are logged once each (they name variables, never values).
+  const told = new Set<string>();
+  const capabilities = (): string[] => {
+    const gated = gate(currentEnv());
+    for (const { skill, reason } of gated.inactive) {
+      const line = `${skill.name}: ${reason}`;
+      if (told.has(line)) continue;
+      told.add(line);
+      log?.info({ skill: skill.name }, `skill inactive: ${reason}`);
+    }
+    return [...gated.capabilities];
+  };
+  log?.info({ skills: discovery.skills.map((s) => `${s.name}<-${s.layer}`) }, 'skills discovered');
+
+  const stateDir = options.stateDir ?? path.join(options.root, STATE_DIR);
+  const provider = options.provider ?? ((env) => providerFromEnv(env, options.providerTuning));
+
+  async function run(task: TaskAssignment, context: TaskContext): Promise<TaskResult> {
+    if (task.capability === ECHO_CAPABILITY) return { status: 'ok', output: task.input };
+    // The task's own `.env` decides: a skill whose variables were removed by rotation stops serving.
+    const skill = gate(context.env).routes.get(task.capability);
+    if (!skill) {
+      return { status: 'error', output: { message: `capability "${task.capability}" is not served here` } };
+    }
+    log?.info({ taskId: task.taskId, skill: skill.name, runs: skill.extensions.runs }, 'running skill');
+    if (skill.extensions.runs === 'script') {
+      return runScript({
+        skill,
+        task,
+        context,
+        workRoot: path.join(stateDir, 'work'),
+        ...(options.scriptLimits ? { limits: options.scriptLimits } : {}),
+      });
+    }
+    return runPrompt({ skill, task, context, provider });
+  }
+
+  return { discovery, gated: () => gate(currentEnv()), capabilities, run };
+}

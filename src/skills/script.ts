@@ -1,0 +1,209 @@
+// Runs a script skill (`scripts/<entry>`) for one task as a child process (DESIGN §7): minimal env
+// (script-env.ts), its own process group killed on timeout/abort/overflow, stdout capped, a private
+// working dir under the agent's state dir (removed afterwards). Protocol: one JSON line on stdin
+// `{task, input}`; JSON on stdout is the output. A skill that declares `metadata.borrows` may print
+// `{"borrow": {"id", "capability", "input"}}` lines; each is answered on stdin with
+// `{"borrowed": {"id", "status", "output"}}` (see skills/bar-chart for an example).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { lstat, mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { describeError } from '../errors.ts';
+import { Capability, type TaskAssignment, type TaskResult } from '../protocol/index.ts';
+import type { LoadedSkill } from './discover.ts';
+import { interpreterFor, scriptEnv } from './script-env.ts';
+import type { TaskContext } from './task-runner.ts';
+
+export interface ScriptLimits {
+  timeoutMs: number;
+  /** Hive bodies are capped at 1 MiB, so the default stays below it. */
+  maxOutputBytes: number;
+}
+export const DEFAULT_SCRIPT_LIMITS: ScriptLimits = { timeoutMs: 60_000, maxOutputBytes: 900 * 1024 };
+
+export interface ScriptRun {
+  skill: Pick<LoadedSkill, 'name' | 'dir' | 'extensions'>;
+  task: TaskAssignment;
+  context: TaskContext;
+  /** Parent of the per-task working dirs (under the agent's state dir). */
+  workRoot: string;
+  limits?: Partial<ScriptLimits>;
+  nodePath?: string;
+}
+
+const BorrowLine = z.object({
+  borrow: z.object({
+    id: z.string().min(1).max(64),
+    capability: Capability,
+    input: z.unknown(),
+    ttlSeconds: z.number().int().positive().max(3600).optional(),
+  }),
+});
+
+const failure = (message: string, extra: Record<string, unknown> = {}): TaskResult => ({
+  status: 'error',
+  output: { message, ...extra },
+});
+
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/** Resolves the entry inside `scripts/`, refusing links and anything that is not a regular file. */
+async function entryPath(skillDir: string, entry: string): Promise<string | null> {
+  const file = path.join(skillDir, 'scripts', entry);
+  try {
+    const stat = await lstat(file);
+    return stat.isFile() ? file : null;
+  } catch {
+    return null;
+  }
+}
+
+export async function runScript(run: ScriptRun): Promise<TaskResult> {
+  const { skill, task, context } = run;
+  const limits = { ...DEFAULT_SCRIPT_LIMITS, ...run.limits };
+  const timeoutMs = skill.extensions['timeout-seconds']
+    ? skill.extensions['timeout-seconds'] * 1000
+    : limits.timeoutMs;
+  const entry = skill.extensions.entry;
+  const file = entry ? await entryPath(skill.dir, entry) : null;
+  if (!entry || !file)
+    return failure(`skill ${skill.name}: scripts/${entry ?? '?'} is missing or not a regular file`);
+
+  const workDir = path.join(run.workRoot, `${skill.name}-${task.taskId}`);
+  await rm(workDir, { recursive: true, force: true });
+  await mkdir(workDir, { recursive: true, mode: 0o700 });
+  try {
+    return await execute(run, file, workDir, timeoutMs, limits.maxOutputBytes, context);
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+function execute(
+  run: ScriptRun,
+  file: string,
+  workDir: string,
+  timeoutMs: number,
+  maxOutputBytes: number,
+  context: TaskContext,
+): Promise<TaskResult> {
+  const { skill, task } = run;
+  const { command, args } = interpreterFor(file, run.nodePath ?? process.execPath);
+  const borrows = new Set(skill.extensions.borrows);
+  const child = spawn(command, args, {
+    cwd: workDir,
+    env: scriptEnv(skill.extensions.env, context.env),
+    detached: true, // its own process group, so a timeout kills grandchildren too
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stopped: TaskResult | null = null;
+  const stop = (result: TaskResult): void => {
+    stopped ??= result;
+    killGroup(child);
+  };
+  const timer = setTimeout(
+    () => stop(failure(`skill ${skill.name}: timed out after ${timeoutMs} ms`)),
+    timeoutMs,
+  );
+  const onAbort = (): void => stop(failure(`skill ${skill.name}: aborted`));
+  context.signal.addEventListener('abort', onAbort, { once: true });
+  if (context.signal.aborted) onAbort();
+
+  let outputBytes = 0;
+  let pending = '';
+  const kept: string[] = [];
+  const reply = (line: object): void => {
+    if (child.stdin?.writable) child.stdin.write(`${JSON.stringify(line)}\n`);
+  };
+  const handleLine = (line: string): void => {
+    if (!line.startsWith('{"borrow"')) {
+      kept.push(line);
+      return;
+    }
+    const parsed = BorrowLine.safeParse(safeJson(line));
+    if (!parsed.success) {
+      kept.push(line);
+      return;
+    }
+    const { id, capability, input, ttlSeconds } = parsed.data.borrow;
+    if (!borrows.has(capability)) {
+      reply({
+        borrowed: { id, status: 'error', output: { message: `"${capability}" is not in metadata.borrows` } },
+      });
+      return;
+    }
+    context.borrow(capability, input, { signal: context.signal, ...(ttlSeconds ? { ttlSeconds } : {}) }).then(
+      (result) => reply({ borrowed: { id, ...result } }),
+      (err: unknown) => reply({ borrowed: { id, status: 'error', output: { message: describeError(err) } } }),
+    );
+  };
+
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    outputBytes += Buffer.byteLength(chunk);
+    if (outputBytes > maxOutputBytes) {
+      stop(failure(`skill ${skill.name}: output exceeds ${maxOutputBytes} bytes`));
+      return;
+    }
+    pending += chunk;
+    let newline = pending.indexOf('\n');
+    while (newline >= 0) {
+      handleLine(pending.slice(0, newline));
+      pending = pending.slice(newline + 1);
+      newline = pending.indexOf('\n');
+    }
+  });
+  // stderr is drained but never forwarded: a lane's diagnostics must not reach other tenants.
+  child.stderr.resume();
+  child.stdin.on('error', () => {}); // EPIPE when the script does not read its input
+  const envelope = {
+    task: { taskId: task.taskId, capability: task.capability, tenant: task.tenant },
+    agent: { agentId: context.agentId },
+    input: task.input,
+  };
+  child.stdin.write(`${JSON.stringify(envelope)}\n`);
+  if (borrows.size === 0) child.stdin.end();
+
+  return new Promise<TaskResult>((resolve) => {
+    child.on('error', (err) =>
+      stop(failure(`skill ${skill.name}: cannot start (${(err as NodeJS.ErrnoException).code ?? 'error'})`)),
+    );
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      context.signal.removeEventListener('abort', onAbort);
+      killGroup(child); // stragglers that kept no stdio open
+      if (stopped) return resolve(stopped);
+      if (pending.length > 0) kept.push(pending);
+      const text = kept.join('\n').trim();
+      const output = text === '' ? null : safeJson(text, NOT_JSON);
+      if (code === 0) {
+        resolve(
+          output === NOT_JSON ? failure(`skill ${skill.name}: output is not JSON`) : { status: 'ok', output },
+        );
+        return;
+      }
+      const why = code === null ? `killed by ${signal}` : `exited with code ${code}`;
+      resolve(
+        output === NOT_JSON || output === null
+          ? failure(`skill ${skill.name}: ${why}`)
+          : { status: 'error', output },
+      );
+    });
+  });
+}
+
+const NOT_JSON = Symbol('not json');
+function safeJson(text: string, fallback: unknown = null): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return fallback;
+  }
+}

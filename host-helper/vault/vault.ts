@@ -1,0 +1,230 @@
+// openVault: the thin imperative shell around bw. A session is, under a cross-process lock on the
+// appdata dir: `bw status` (server check) → `bw config server` only on first use → `bw login
+// --apikey` (key by env) → `bw serve` on a private Unix socket → POST /unlock (password in the
+// request body, never argv/env) → lists → POST /lock → stop serve → `bw logout`. Four bw processes
+// per session whatever the number of tenants; nothing unlocked or logged in survives it.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import lockfile from 'proper-lockfile';
+import { z } from 'zod';
+import type { Logger } from '../../src/log.ts';
+import { type BwProcessEvent, type BwRunner, runBw } from './bw-process.ts';
+import {
+  type Credentials,
+  parseVaultConfig,
+  type ResolvedVaultConfig,
+  readCredentials,
+  type VaultConfig,
+} from './config.ts';
+import { VaultError } from './errors.ts';
+import { startServe } from './serve.ts';
+import { createSession, type VaultSession } from './session.ts';
+
+export interface Vault {
+  /** Throws wrong_server unless bw's configured server is vault.server. */
+  checkServer(): Promise<void>;
+  /** One login + unlock for `fn`, serialized with every other session on the same appdata dir. */
+  withSession<T>(fn: (s: VaultSession) => Promise<T>): Promise<T>;
+}
+
+export interface VaultOptions {
+  logger?: Logger;
+  /** Called after every bw process ends (tests record start/end times from it). */
+  onBwProcess?: (event: BwProcessEvent) => void;
+}
+
+const ReplySchema = z.object({ success: z.boolean(), message: z.string().nullish(), data: z.unknown() });
+const StatusSchema = z.object({
+  template: z.object({
+    serverUrl: z.string().nullish(),
+    status: z.enum(['unauthenticated', 'locked', 'unlocked']),
+  }),
+});
+type BwStatus = z.infer<typeof StatusSchema>['template'];
+
+const LOCK_POLL_MS = 250;
+const trimUrl = (u: string | null | undefined): string => (u ?? '').replace(/\/+$/, '');
+
+export function openVault(input: VaultConfig, options: VaultOptions = {}): Vault {
+  const config: ResolvedVaultConfig = parseVaultConfig(input);
+  const runner: BwRunner = {
+    bin: config.bwBin,
+    appdataDir: config.appdataDir,
+    timeoutMs: config.timeoutMs,
+    extraCaCertsFile: config.extraCaCertsFile,
+    onProcess: options.onBwProcess,
+  };
+  const log = options.logger;
+
+  /** Runs a bw command with --response and returns its parsed reply (success or not). */
+  const bw = async (args: string[], env: Record<string, string> = {}, scrub = (s: string) => s) => {
+    const res = await runBw(runner, [...args, '--response'], env);
+    const parsed = ReplySchema.safeParse(safeJson(res.stdout));
+    if (!parsed.success) {
+      const text = scrub(`${res.stdout} ${res.stderr}`.replace(/\s+/g, ' ').trim()).slice(0, 200);
+      throw new VaultError(
+        'bw_failed',
+        `bw ${args[0]} exited ${res.code} without a reply: ${text || 'no output'}`,
+      );
+    }
+    return { ...parsed.data, message: scrub(parsed.data.message ?? '') };
+  };
+
+  const status = async (): Promise<BwStatus> => {
+    const reply = await bw(['status']);
+    const parsed = StatusSchema.safeParse(reply.data);
+    if (!reply.success || !parsed.success)
+      throw new VaultError('bw_failed', `bw status failed: ${reply.message}`);
+    return parsed.data.template;
+  };
+
+  const wrongServer = (actual: string): VaultError =>
+    new VaultError(
+      'wrong_server',
+      `bw in ${config.appdataDir} is set to ${actual || 'the default server'}, not ${config.server}: fix vault.server or use another vault.appdataDir`,
+    );
+
+  const withLock = async <T>(fn: () => Promise<T>): Promise<T> => {
+    prepareAppdata(config.appdataDir);
+    let compromised: unknown;
+    let release: () => Promise<void>;
+    try {
+      release = await lockfile.lock(config.appdataDir, {
+        lockfilePath: join(config.appdataDir, 'clawdie-bw.lock'),
+        realpath: false,
+        stale: 30_000,
+        update: 5_000,
+        retries: {
+          retries: Math.ceil(config.lockWaitMs / LOCK_POLL_MS),
+          factor: 1,
+          minTimeout: LOCK_POLL_MS,
+          maxTimeout: LOCK_POLL_MS,
+        },
+        onCompromised: (err) => {
+          compromised = err;
+        },
+      });
+    } catch (err) {
+      throw new VaultError(
+        'timeout',
+        `another process held the bw lock in ${config.appdataDir} for over ${config.lockWaitMs} ms`,
+        { cause: err },
+      );
+    }
+    try {
+      const result = await fn();
+      if (compromised)
+        throw new VaultError('bw_failed', `the bw lock in ${config.appdataDir} was lost during the session`, {
+          cause: compromised,
+        });
+      return result;
+    } finally {
+      await release().catch(() => undefined);
+    }
+  };
+
+  const session = async <T>(fn: (s: VaultSession) => Promise<T>): Promise<T> => {
+    const creds: Credentials = readCredentials(config.credentialsFile);
+    const scrub = scrubber([creds.BW_CLIENTSECRET, creds.BW_PASSWORD]);
+    const started = Date.now();
+    const st = await status();
+    if (trimUrl(st.serverUrl) !== config.server) {
+      if (st.status !== 'unauthenticated') throw wrongServer(trimUrl(st.serverUrl));
+      const set = await bw(['config', 'server', config.server]);
+      if (!set.success) throw new VaultError('bw_failed', `bw config server failed: ${set.message}`);
+    } else if (st.status !== 'unauthenticated') {
+      await bw(['logout']); // left over from a session that crashed: start clean
+    }
+    let loggedIn = false;
+    let serve: Awaited<ReturnType<typeof startServe>> | undefined;
+    const socketDir = makeSocketDir(config.appdataDir);
+    let s: ReturnType<typeof createSession> | undefined;
+    try {
+      const login = await bw(
+        ['login', '--apikey'],
+        { BW_CLIENTID: creds.BW_CLIENTID, BW_CLIENTSECRET: creds.BW_CLIENTSECRET },
+        scrub,
+      );
+      if (!login.success) throw loginError(login.message, config);
+      loggedIn = true;
+      serve = await startServe(runner, socketDir);
+      const unlock = await serve.call('POST', '/unlock', { password: creds.BW_PASSWORD });
+      if (!unlock.success) {
+        throw new VaultError(
+          'unlock_failed',
+          `the master password (BW_PASSWORD in ${config.credentialsFile}) did not unlock the vault: ${scrub(unlock.message ?? '')}`,
+        );
+      }
+      log?.info({ event: 'vault.unlocked', ms: Date.now() - started }, 'vault unlocked');
+      s = createSession(serve, config.organization, scrub);
+      return await fn(s);
+    } finally {
+      s?.close();
+      if (serve) {
+        await serve.call('POST', '/lock').catch(() => undefined);
+        await serve.stop();
+      }
+      if (loggedIn) await bw(['logout']).catch(() => undefined);
+      rmSync(socketDir, { recursive: true, force: true });
+      log?.info({ event: 'vault.session_end', ms: Date.now() - started }, 'vault locked and logged out');
+    }
+  };
+
+  return {
+    checkServer: () =>
+      withLock(async () => {
+        const st = await status();
+        if (trimUrl(st.serverUrl) !== config.server) throw wrongServer(trimUrl(st.serverUrl));
+      }),
+    withSession: (fn) => withLock(() => session(fn)),
+  };
+}
+
+function loginError(message: string, config: ResolvedVaultConfig): VaultError {
+  if (/client_id or client_secret is incorrect|invalid_client/i.test(message)) {
+    return new VaultError(
+      'bad_credential',
+      `the API key (BW_CLIENTID/BW_CLIENTSECRET in ${config.credentialsFile}) was refused by ${config.server}: it is wrong or revoked`,
+    );
+  }
+  return new VaultError('bw_failed', `bw login failed against ${config.server}: ${message || 'no message'}`);
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text.trim());
+  } catch {
+    return undefined;
+  }
+}
+
+/** Replaces any occurrence of a known secret in text bw gave us (belt and braces: bw should not echo them). */
+function scrubber(secrets: string[]): (s: string) => string {
+  const live = secrets.filter((x) => x.length >= 4);
+  return (s) => live.reduce((acc, secret) => acc.split(secret).join('[redacted]'), s);
+}
+
+function prepareAppdata(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = statSync(dir);
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid) {
+    throw new VaultError(
+      'bw_failed',
+      `vault.appdataDir ${dir} is not owned by uid ${uid}: chown it or choose another`,
+    );
+  }
+  if ((st.mode & 0o077) !== 0) chmodSync(dir, 0o700);
+}
+
+/** A 0700 dir for the serve socket: inside the appdata dir unless that path is too long for a socket. */
+function makeSocketDir(appdataDir: string): string {
+  const inside = join(appdataDir, `serve-${randomBytes(6).toString('hex')}`);
+  if (Buffer.byteLength(inside) + '/bw.sock'.length < 100) {
+    mkdirSync(inside, { mode: 0o700 });
+    return inside;
+  }
+  return mkdtempSync(join(tmpdir(), 'clawdie-bw-'));
+}

@@ -1,0 +1,213 @@
+// `npm run build` as a real process into a temp dir: the two single-file bundles run with plain
+// node 24 from an empty directory (no node_modules anywhere near), import nothing but builtins,
+// carry the package version on line 2, pino works under the bundle's require shim, and the image
+// overlay (Bastille template) has the layout and modes the jail expects.
+import { execFile } from 'node:child_process';
+import { copyFile, lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { isBuiltin } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUNDLES, bundleOptions, EXTERNAL_PACKAGES, readEmbeddedVersion } from '../../image/bundle.ts';
+import { assembleOverlay, JAIL_BUNDLE, JAIL_RCD, JAIL_SOUL, OverlayError } from '../../image/overlay.ts';
+
+const repo = path.resolve(import.meta.dirname, '../..');
+const node = process.execPath;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(cmd: string, args: string[], cwd: string): Promise<Run> {
+  return new Promise((resolve) => {
+    // A minimal environment: nothing from this repo (NODE_PATH, npm_*) leaks into the bundle's run.
+    const env = { PATH: '/usr/bin:/bin', HOME: cwd, CLAWDIE_LOG_LEVEL: 'info' };
+    execFile(cmd, args, { cwd, env, timeout: 60_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+let work: string;
+let out: string;
+let buildRun: Run;
+const version = (JSON.parse(await readFile(path.join(repo, 'package.json'), 'utf8')) as { version: string })
+  .version;
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(tmpdir(), 'clawdie-image-build-'));
+  out = path.join(work, 'dist');
+  buildRun = await run(node, [path.join(repo, 'image/build.ts'), '--outdir', out], repo);
+  // The sizes are part of what the build reports; show them in the test log too.
+  process.stdout.write(buildRun.stdout);
+}, 120_000);
+
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+/** Every module specifier a bundle loads: static imports, dynamic imports and CJS requires. */
+function specifiers(text: string): { id: string; dynamic: boolean }[] {
+  const found: { id: string; dynamic: boolean }[] = [];
+  for (const m of text.matchAll(/^\s*import\s[^;]*?from\s*["']([^"']+)["']/gm))
+    found.push({ id: m[1] ?? '', dynamic: false });
+  for (const m of text.matchAll(/\bimport\s*\(\s*["']([^"']+)["']\s*\)/g))
+    found.push({ id: m[1] ?? '', dynamic: true });
+  for (const m of text.matchAll(/\b(?:__require|require)\s*\(\s*["']([^"']+)["']\s*\)/g))
+    found.push({ id: m[1] ?? '', dynamic: false });
+  return found;
+}
+
+describe('npm run build', () => {
+  it('succeeds and prints the size of each bundle', () => {
+    expect(buildRun.stderr).toBe('');
+    expect(buildRun.code).toBe(0);
+    for (const b of BUNDLES) {
+      expect(buildRun.stdout).toMatch(
+        new RegExp(`${b.name}\\.mjs\\s+[\\d.]+ (KiB|MiB) \\(gzip [\\d.]+ (KiB|MiB)\\)`),
+      );
+    }
+  });
+
+  it('writes the two bundles and the image overlay, nothing else', async () => {
+    expect((await readdir(out)).sort()).toEqual(['clawdie-agent.mjs', 'clawdie-host.mjs', 'image-overlay']);
+  });
+
+  it.each(BUNDLES.map((b) => [b.name]))(
+    '%s starts with a shebang and embeds the package version',
+    async (name) => {
+      const file = path.join(out, `${name}.mjs`);
+      const text = await readFile(file, 'utf8');
+      expect(text.split('\n', 1)[0]).toBe('#!/usr/bin/env node');
+      expect(readEmbeddedVersion(text, name)).toBe(version);
+      expect((await lstat(file)).mode & 0o111).not.toBe(0);
+    },
+  );
+
+  it.each(BUNDLES.map((b) => [b.name]))(
+    '%s imports only node builtins (native addons lazily)',
+    async (name) => {
+      const text = await readFile(path.join(out, `${name}.mjs`), 'utf8');
+      const foreign = specifiers(text).filter(
+        (s) => !isBuiltin(s.id) && !(s.dynamic && EXTERNAL_PACKAGES.includes(s.id)),
+      );
+      expect(foreign).toEqual([]);
+    },
+  );
+
+  it.each(BUNDLES.map((b) => [b.name]))(
+    '%s runs from an empty directory with no node_modules',
+    async (name) => {
+      const empty = await mkdtemp(path.join(tmpdir(), 'clawdie-bundle-run-'));
+      try {
+        await copyFile(path.join(out, `${name}.mjs`), path.join(empty, `${name}.mjs`));
+        const help = await run(node, [`./${name}.mjs`, '--help'], empty);
+        expect(help.code).toBe(0);
+        expect(help.stdout).toMatch(/usage/i);
+        expect(help.stdout).toContain(name);
+        // node:sqlite is loaded on first use: a bundle that only prints usage stays silent.
+        expect(help.stderr).not.toContain('ExperimentalWarning');
+        const bad = await run(node, [`./${name}.mjs`, 'no-such-command'], empty);
+        expect(bad.code).toBe(2);
+        expect(bad.stderr).toMatch(/usage/i);
+      } finally {
+        await rm(empty, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it('pino logs through the bundle banner (require shim) with redaction, from an empty directory', async () => {
+    const probeDir = path.join(work, 'probe');
+    const options = bundleOptions(
+      { name: 'probe', entry: 'src/log.ts' },
+      {
+        repoRoot: repo,
+        outDir: probeDir,
+        version,
+        minify: true,
+      },
+    );
+    const source =
+      "import { createLogger } from './src/log.ts';\n" +
+      "createLogger({ name: 'probe' }).info({ token: 'tok-probe-7f3a', n: 1 }, 'probe line');\n";
+    await build({ ...options, stdin: { ...options.stdin, contents: source }, logLevel: 'silent' });
+    const empty = await mkdtemp(path.join(tmpdir(), 'clawdie-bundle-pino-'));
+    try {
+      await copyFile(path.join(probeDir, 'probe.mjs'), path.join(empty, 'probe.mjs'));
+      const r = await run(node, ['./probe.mjs'], empty);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const line = JSON.parse(r.stdout.trim()) as Record<string, unknown>;
+      expect(line).toMatchObject({ name: 'probe', msg: 'probe line', token: '[redacted]', n: 1 });
+      expect(r.stdout).not.toContain('tok-probe-7f3a');
+    } finally {
+      await rm(empty, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('image overlay (Bastille template)', () => {
+  const overlay = (): string => path.join(out, 'image-overlay');
+  const mode = async (p: string): Promise<number> => (await lstat(path.join(overlay(), p))).mode & 0o7777;
+
+  it('holds the Bastillefile, the agent bundle and the rc.d script with their modes', async () => {
+    expect(await readFile(path.join(overlay(), 'Bastillefile'), 'utf8')).toBe(
+      await readFile(path.join(repo, 'image/bastille/clawdie-agent/Bastillefile'), 'utf8'),
+    );
+    expect(await readFile(path.join(overlay(), JAIL_BUNDLE))).toEqual(
+      await readFile(path.join(out, 'clawdie-agent.mjs')),
+    );
+    expect(await readFile(path.join(overlay(), JAIL_RCD), 'utf8')).toBe(
+      await readFile(path.join(repo, 'image/rc.d/clawdie_agent'), 'utf8'),
+    );
+    expect(await mode(JAIL_BUNDLE)).toBe(0o555);
+    expect(await mode(JAIL_RCD)).toBe(0o555);
+    expect(await mode('Bastillefile')).toBe(0o644);
+  });
+
+  it('ships the image soul and every skill of the repo; no links, no group/other write', async () => {
+    expect(await readFile(path.join(overlay(), JAIL_SOUL, 'SOUL.md'), 'utf8')).toBe(
+      await readFile(path.join(repo, 'image/soul/SOUL.md'), 'utf8'),
+    );
+    const skills = await readdir(path.join(repo, 'skills'), { withFileTypes: true }).catch(() => []);
+    for (const s of skills.filter((d) => d.isDirectory())) {
+      const shipped = path.join(overlay(), JAIL_SOUL, 'skills', s.name, 'SKILL.md');
+      expect((await lstat(shipped)).isFile(), shipped).toBe(true);
+    }
+    const walk = async (dir: string): Promise<void> => {
+      for (const e of await readdir(dir, { withFileTypes: true })) {
+        const p = path.join(dir, e.name);
+        const st = await lstat(p);
+        expect(st.isSymbolicLink(), p).toBe(false);
+        expect(st.mode & 0o022, p).toBe(0);
+        if (st.isDirectory()) {
+          expect(st.mode & 0o777, p).toBe(0o755);
+          await walk(p);
+        }
+      }
+    };
+    await walk(overlay());
+  });
+
+  it('refuses to ship a symbolic link found in skills/', async () => {
+    const fake = path.join(work, 'fake-repo');
+    await mkdir(path.join(fake, 'image/bastille/clawdie-agent'), { recursive: true });
+    await mkdir(path.join(fake, 'image/rc.d'), { recursive: true });
+    await mkdir(path.join(fake, 'skills/evil'), { recursive: true });
+    await writeFile(path.join(fake, 'image/bastille/clawdie-agent/Bastillefile'), 'PKG node24\n');
+    await writeFile(path.join(fake, 'image/rc.d/clawdie_agent'), '#!/bin/sh\n');
+    await writeFile(path.join(fake, 'bundle.mjs'), '#!/usr/bin/env node\n');
+    await symlink('/etc/master.passwd', path.join(fake, 'skills/evil/SKILL.md'));
+    await expect(
+      assembleOverlay({
+        repoRoot: fake,
+        outDir: path.join(fake, 'out'),
+        agentBundle: path.join(fake, 'bundle.mjs'),
+      }),
+    ).rejects.toThrow(OverlayError);
+  });
+});

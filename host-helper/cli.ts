@@ -7,6 +7,22 @@ import { EXIT, HostError } from './exit-codes.ts';
 type Loader = () => Promise<{ run: Command }>;
 
 const COMMANDS: Record<string, { summary: string; load: Loader }> = {
+  'register-tenant': {
+    summary: 'register-tenant T [--collection NAME] [--shared] [--json] [--config F]',
+    load: () => import('./commands/register-tenant.ts'),
+  },
+  provision: {
+    summary: 'provision T... [--rotate-token] [--json] [--config F]',
+    load: () => import('./commands/provision.ts'),
+  },
+  revoke: { summary: 'revoke T [--json] [--config F]', load: () => import('./commands/revoke.ts') },
+  list: { summary: 'list [--json] [--config F]', load: () => import('./commands/list.ts') },
+  status: { summary: 'status T [--json] [--config F]', load: () => import('./commands/status.ts') },
+  doctor: { summary: 'doctor [--json] [--config F]', load: () => import('./commands/doctor.ts') },
+  'spawn-agent': {
+    summary: 'spawn-agent T [--jail] [--collection NAME] [--shared] [--json] [--config F]',
+    load: () => import('./commands/spawn-agent.ts'),
+  },
   hive: {
     summary: 'hive serve --listen HOST:PORT --db PATH [--admin-token-file F]',
     load: () => import('./hive/serve-command.ts'),

@@ -1,0 +1,31 @@
+// The `dir` backend (demo and tests; no root needed): a jail is just <root>/T/root owned by the
+// invoking user, who is also the jail user. Never "running", so writes use the host-side safe writer.
+import fs from 'node:fs';
+import path from 'node:path';
+import { EXIT, HostError } from '../exit-codes.ts';
+import type { JailBackend, JailUser } from './backend.ts';
+
+export function dirBackend(root: string, user: string): JailBackend {
+  const jailRoot = (jail: string): string => path.join(fs.realpathSync(root), jail, 'root');
+  return {
+    kind: 'dir',
+    jailsRoot: () => fs.realpathSync(root),
+    exists: async (jail) => fs.existsSync(jailRoot(jail)),
+    async create(jail) {
+      // The user's own tree: plain mkdir is fine here (nobody else controls it).
+      for (const sub of ['etc', 'var/db/clawdie', 'usr/local/etc/clawdie/soul']) {
+        fs.mkdirSync(path.join(jailRoot(jail), sub), { recursive: true, mode: 0o755 });
+      }
+      fs.mkdirSync(path.join(jailRoot(jail), 'home', user), { recursive: true, mode: 0o700 });
+    },
+    async start() {},
+    async stop() {},
+    isRunning: async () => false,
+    async execAsUser() {
+      throw new HostError('the dir backend has no running jails', EXIT.failure);
+    },
+    async userIds(_jail, user): Promise<JailUser> {
+      return { name: user, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+    },
+  };
+}

@@ -1,0 +1,188 @@
+// The `linux` backend (capability lanes, and real isolation in tests): a jail is the directory
+// <jails.root>/T/root with its own user in its own etc/passwd, started as root in new mount, pid,
+// net, uts and ipc namespaces with `unshare --root` (a chroot). Host-side bookkeeping (the pid of
+// `unshare`) lives in <jails.root>/T/, outside the jail root, where the jail cannot reach it.
+// Commands inside use `nsenter` into the init's namespaces and root, dropping to the jail user's
+// uid/gid (supplementary groups cleared), so every path lookup happens inside the jail.
+// The boot itself (what init runs) is the image's business; `jails.init` names it.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { EXIT, HostError } from '../exit-codes.ts';
+import type { JailBackend, JailUser } from './backend.ts';
+import { jailUserFromPasswd } from './passwd.ts';
+import { minimalEnv, runOk } from './run.ts';
+
+export interface LinuxOptions {
+  root: string;
+  user: string;
+  /** A directory copied (cp -a) as the new jail's root; without it a minimal skeleton is made. */
+  template?: string;
+  init?: string;
+}
+
+/** Pure: a stable per-tenant uid in [200000, 999999) so jails do not share a uid by default. */
+export function defaultJailUid(jail: string): number {
+  return 200_000 + (createHash('sha256').update(jail).digest().readUInt32BE(0) % 799_999);
+}
+
+function readPid(file: string): number | undefined {
+  try {
+    const text = fs.readFileSync(file, 'utf8').trim();
+    return /^[1-9][0-9]{0,9}$/.test(text) ? Number(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The namespace init: the only child of our `unshare --fork`. */
+function nsInitPid(unsharePid: number): number | undefined {
+  try {
+    const kids = fs
+      .readFileSync(`/proc/${unsharePid}/task/${unsharePid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/);
+    return kids.length === 1 && /^[0-9]+$/.test(kids[0] ?? '') ? Number(kids[0]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function linuxBackend(options: LinuxOptions): JailBackend {
+  const jailsRoot = (): string => fs.realpathSync(options.root);
+  const jailDir = (jail: string): string => path.join(jailsRoot(), jail);
+  const jailRoot = (jail: string): string => path.join(jailDir(jail), 'root');
+  const pidFile = (jail: string): string => path.join(jailDir(jail), 'unshare.pid');
+
+  /** The running init's host pid, checked to really be chrooted into this jail's root. */
+  const runningInit = (jail: string): number | undefined => {
+    const upid = readPid(pidFile(jail));
+    if (upid === undefined) return undefined;
+    const init = nsInitPid(upid);
+    if (init === undefined) return undefined;
+    try {
+      return fs.readlinkSync(`/proc/${init}/root`) === jailRoot(jail) ? init : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+
+  return {
+    kind: 'linux',
+    jailsRoot,
+    async exists(jail) {
+      try {
+        return fs.lstatSync(jailRoot(jail)).isDirectory();
+      } catch {
+        return false;
+      }
+    },
+    async create(jail) {
+      fs.mkdirSync(jailDir(jail), { mode: 0o700 });
+      if (options.template) {
+        await runOk('cp', ['-a', '--no-dereference', `${options.template}/.`, `${jailRoot(jail)}/`]);
+        return;
+      }
+      const root = jailRoot(jail);
+      const uid = defaultJailUid(jail);
+      for (const sub of ['etc', 'home', 'tmp', 'proc', 'var/db/clawdie', 'usr/local/etc/clawdie/soul']) {
+        fs.mkdirSync(path.join(root, sub), { recursive: true, mode: 0o755 });
+      }
+      fs.chmodSync(path.join(root, 'tmp'), 0o1777);
+      fs.writeFileSync(
+        path.join(root, 'etc/passwd'),
+        `root:x:0:0:root:/root:/bin/sh\n${options.user}:x:${uid}:${uid}:clawdie agent:/home/${options.user}:/bin/sh\n`,
+        { mode: 0o644, flag: 'wx' },
+      );
+      fs.writeFileSync(path.join(root, 'etc/group'), `root:x:0:\n${options.user}:x:${uid}:\n`, {
+        mode: 0o644,
+        flag: 'wx',
+      });
+      const home = path.join(root, 'home', options.user);
+      fs.mkdirSync(home, { mode: 0o700 });
+      fs.chownSync(home, uid, uid);
+      fs.chownSync(path.join(root, 'var/db/clawdie'), uid, uid);
+    },
+    async start(jail) {
+      if (runningInit(jail) !== undefined) return;
+      const init = options.init ?? '/sbin/init';
+      const child = spawn(
+        'unshare',
+        [
+          '--mount',
+          '--pid',
+          '--net',
+          '--uts',
+          '--ipc',
+          '--fork',
+          '--propagation',
+          'private',
+          '--kill-child',
+          '--root',
+          jailRoot(jail),
+          init,
+        ],
+        { env: minimalEnv(), stdio: 'ignore', detached: true },
+      );
+      if (child.pid === undefined) throw new HostError('cannot start unshare', EXIT.failure);
+      fs.writeFileSync(pidFile(jail), `${child.pid}\n`, { mode: 0o600 });
+      child.unref();
+      // Wait (bounded) until the init is visible inside its root, so callers can exec right away.
+      for (let i = 0; i < 100 && runningInit(jail) === undefined; i += 1) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      if (runningInit(jail) === undefined) throw new HostError(`jail ${jail} did not start`, EXIT.failure);
+    },
+    async stop(jail) {
+      const upid = readPid(pidFile(jail));
+      if (upid === undefined) return;
+      const init = runningInit(jail);
+      // Killing the pid namespace's init kills every process in it.
+      for (const pid of [init, upid]) {
+        if (pid === undefined) continue;
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      for (let i = 0; i < 100 && fs.existsSync(`/proc/${upid}`) && runningInit(jail) !== undefined; i += 1) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      fs.rmSync(pidFile(jail), { force: true });
+    },
+    isRunning: async (jail) => runningInit(jail) !== undefined,
+    async execAsUser(jail, user, argv, stdin) {
+      // --wdns (chdir after entering the root), never --wd=DIR: nsenter opens a --wd path in the
+      // HOST's view, which would leave the jail's /bin/sh with a working directory outside its root.
+      const init = runningInit(jail);
+      if (init === undefined) throw new HostError(`jail ${jail} is not running`, EXIT.failure);
+      await runOk(
+        'nsenter',
+        [
+          '--target',
+          String(init),
+          '--mount',
+          '--pid',
+          '--net',
+          '--uts',
+          '--ipc',
+          '--root',
+          '--wdns',
+          '/',
+          '--setgid',
+          String(user.gid),
+          '--setuid',
+          String(user.uid),
+          '--',
+          ...argv,
+        ],
+        { stdin, timeoutMs: 60_000 },
+      );
+    },
+    async userIds(jail, user): Promise<JailUser> {
+      return jailUserFromPasswd(jailsRoot(), jail, user);
+    },
+  };
+}

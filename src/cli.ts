@@ -11,10 +11,15 @@ const USAGE =
   'usage: clawdie-agent run [--root DIR] | status [--root DIR] [--json] | check [--root DIR] | skills [--check] [--json]\n';
 
 /**
- * The one plug-in point for skills: builds the TaskRunner the machine executes tasks with.
- * Until the skills runner lands this serves only the built-in `echo`.
+ * The one plug-in point for skills: builds the TaskRunner the machine executes tasks with — the
+ * skills found in the soul layers (src/skills/runner.ts), gated against the current `.env`.
+ * `echoRunner` stays available for callers that want only the built-in `echo`.
  */
-export const defaultRunnerFactory: RunnerFactory = () => echoRunner;
+export const defaultRunnerFactory: RunnerFactory = async ({ paths, log, env }) => {
+  const { loadSkillRunner } = await import('./skills/runner.ts');
+  return loadSkillRunner({ root: paths.root, stateDir: paths.stateDir, env, log });
+};
+export { echoRunner };
 
 export interface MainOptions {
   createRunner?: RunnerFactory;

@@ -28,6 +28,7 @@ async function runOnce(input: ExecuteInput, signal: AbortSignal): Promise<TaskRe
     return await input.runner.run(task, {
       signal,
       env: deps.secrets.get() ?? {},
+      agentId: input.agentId,
       borrow: (capability, borrowed, options) =>
         borrow(deps.hive, capability, borrowed, {
           ttlSeconds: options?.ttlSeconds,

@@ -57,27 +57,38 @@ export function watchEnvFile(options: WatchOptions): () => void {
     });
   };
 
+  // While the directory does not exist yet, watch its nearest existing ancestor and re-arm on any
+  // change there, so a home directory created later is noticed without waiting for the poll.
+  let watching = '';
+  const rearm = (): void => {
+    watcher?.close();
+    watcher = undefined;
+    startWatching();
+    schedule();
+  };
   const startWatching = (): void => {
     if (watcher || stopped) return;
-    try {
-      watcher = watch(dir, { persistent: false }, (_event, name) => {
-        if (name === null || name === base) schedule();
-      });
-      watcher.on('error', () => {
-        // The directory went away or was replaced: fall back to the poll, which re-arms the watch.
-        watcher?.close();
+    for (let target = dir; ; target = path.dirname(target)) {
+      try {
+        watching = target;
+        watcher = watch(target, { persistent: false }, (_event, name) => {
+          if (watching !== dir) return rearm();
+          if (name === null || name === base) schedule();
+        });
+        // The directory went away or was replaced: re-arm (falls back to an ancestor).
+        watcher.on('error', rearm);
+        return;
+      } catch {
         watcher = undefined;
-        schedule();
-      });
-    } catch {
-      watcher = undefined; // directory missing: the poll keeps looking for it
+        if (path.dirname(target) === target) return; // nothing watchable: the poll keeps looking
+      }
     }
   };
 
   startWatching();
   const poll = setInterval(() => {
-    startWatching();
-    schedule();
+    if (watching !== dir) rearm();
+    else schedule();
   }, options.pollMs);
   schedule();
 

@@ -13,7 +13,6 @@ import { EXIT, HostError, usageError } from '../exit-codes.ts';
 import { readAdminToken } from './admin-token.ts';
 import { Coordinator } from './coordinator.ts';
 import { createHiveServer } from './server.ts';
-import { SqliteHiveStore } from './sqlite-store.ts';
 
 const USAGE =
   'usage: clawdie-host hive serve --listen HOST:PORT --db PATH [--admin-token-file F] ' +
@@ -78,6 +77,8 @@ export const run: Command = async (argv: string[], io: CommandIO): Promise<numbe
   const flags = parseFlags(rest);
   const adminToken = await readAdminToken(flags['admin-token-file'], io.env);
   const log = createLogger({ name: 'hive' });
+  // Loaded only now: importing node:sqlite prints an experimental warning, which a usage error must not.
+  const { SqliteHiveStore } = await import('./sqlite-store.ts');
   const store = new SqliteHiveStore(flags.db, { synchronous: flags.synchronous });
   const hive = new Coordinator(
     store,
@@ -109,11 +110,15 @@ export const run: Command = async (argv: string[], io: CommandIO): Promise<numbe
 
   if (!io.signal.aborted) await once(io.signal, 'abort');
   log.info('shutting down');
+  const closed = once(server, 'close');
   server.close();
   hive.stop(); // answers open long-polls with 204
-  server.closeIdleConnections();
+  // Connections become idle once their last answer is written; close them as they do, and cut
+  // whatever is still busy after 5 s.
+  const sweep = setInterval(() => server.closeIdleConnections(), 25);
   const forced = setTimeout(() => server.closeAllConnections(), 5000);
-  await once(server, 'close');
+  await closed;
+  clearInterval(sweep);
   clearTimeout(forced);
   await store.close();
   log.info('stopped');

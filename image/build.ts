@@ -59,6 +59,11 @@ export async function main(argv: string[]): Promise<number> {
     `${path.relative(process.cwd(), overlay.dir)}/  Bastille template: agent bundle, rc.d script, ` +
       `${overlay.soulFiles} soul file(s), ${overlay.skillFiles} skill file(s)\n`,
   );
+  for (const { skill, packages } of overlay.skipped) {
+    process.stdout.write(
+      `  not in the jail image: skill ${skill} (its scripts import ${packages.join(', ')})\n`,
+    );
+  }
   return 0;
 }
 

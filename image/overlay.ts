@@ -9,7 +9,13 @@
 //   usr/local/etc/rc.d/clawdie_agent                0555  the rc.d script
 //   usr/local/share/clawdie/soul/                   0755  image soul layer (image/soul/*)
 //   usr/local/share/clawdie/soul/skills/<name>/     0755  skills/ of the repo
-import { chmod, copyFile, lstat, mkdir, readdir, rm } from 'node:fs/promises';
+//
+// A jail has node and the bundle, no node_modules: a skill whose scripts import an npm package
+// (image-render needs @resvg/resvg-js) could not run there, yet its capability would be announced
+// and tasks routed to it. Such skills stay out of the jail image and are reported; they belong to
+// the Linux lanes that install their packages.
+import { chmod, copyFile, lstat, mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { isBuiltin } from 'node:module';
 import path from 'node:path';
 
 export const OVERLAY_DIR = 'image-overlay';
@@ -23,6 +29,35 @@ export function shipsInImage(name: string): boolean {
 }
 
 export class OverlayError extends Error {}
+
+/** Pure: the bare package names a script imports (static, dynamic or require), builtins excluded. */
+export function foreignImports(source: string): string[] {
+  const ids = new Set<string>();
+  const patterns = [
+    /^\s*import\s[^;]*?from\s*["']([^"']+)["']/gm,
+    /^\s*import\s*["']([^"']+)["']/gm,
+    /\bimport\s*\(\s*["']([^"']+)["']\s*\)/g,
+    /\brequire\s*\(\s*["']([^"']+)["']\s*\)/g,
+  ];
+  for (const re of patterns) {
+    for (const m of source.matchAll(re)) {
+      const id = m[1] ?? '';
+      if (id === '' || id.startsWith('.') || id.startsWith('/') || isBuiltin(id)) continue;
+      ids.add(id.startsWith('@') ? id.split('/').slice(0, 2).join('/') : (id.split('/')[0] ?? id));
+    }
+  }
+  return [...ids].sort();
+}
+
+/** The npm packages the scripts of one skill folder need. */
+async function skillPackages(dir: string): Promise<string[]> {
+  const found = new Set<string>();
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile() || !/\.[cm]?js$/.test(e.name)) continue;
+    for (const id of foreignImports(await readFile(path.join(e.parentPath, e.name), 'utf8'))) found.add(id);
+  }
+  return [...found].sort();
+}
 
 /** Copies a tree with dirs 0755, files 0644 (0755 when the source is executable); refuses links. */
 async function copyTree(from: string, to: string): Promise<number> {
@@ -65,6 +100,8 @@ export interface OverlayResult {
   dir: string;
   skillFiles: number;
   soulFiles: number;
+  /** Skills left out of the jail image because their scripts import npm packages. */
+  skipped: { skill: string; packages: string[] }[];
 }
 
 export async function assembleOverlay(opts: {
@@ -90,12 +127,21 @@ export async function assembleOverlay(opts: {
   const soulFiles = (await exists(soulSrc)) ? await copyTree(soulSrc, soul) : 0;
   const skillsSrc = path.join(opts.repoRoot, 'skills');
   const skills = path.join(soul, 'skills');
-  const skillFiles = (await exists(skillsSrc)) ? await copyTree(skillsSrc, skills) : 0;
   await mkdir(skills, { recursive: true, mode: 0o755 });
+  let skillFiles = 0;
+  const skipped: OverlayResult['skipped'] = [];
+  const entries = (await exists(skillsSrc)) ? await readdir(skillsSrc, { withFileTypes: true }) : [];
+  for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    if (!shipsInImage(e.name)) continue;
+    if (!e.isDirectory()) throw new OverlayError(`skills/ holds only skill folders: ${e.name}`);
+    const packages = await skillPackages(path.join(skillsSrc, e.name));
+    if (packages.length > 0) skipped.push({ skill: e.name, packages });
+    else skillFiles += await copyTree(path.join(skillsSrc, e.name), path.join(skills, e.name));
+  }
   // Every directory on the way down must be 0755 too, whatever the umask made of the mkdirs.
   for (let d = skills; d.startsWith(dir) && d !== dir; d = path.dirname(d)) await chmod(d, 0o755);
   for (const f of [JAIL_BUNDLE, JAIL_RCD]) {
     for (let d = path.dirname(path.join(dir, f)); d !== dir; d = path.dirname(d)) await chmod(d, 0o755);
   }
-  return { dir, skillFiles, soulFiles };
+  return { dir, skillFiles, soulFiles, skipped };
 }

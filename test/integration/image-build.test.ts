@@ -2,15 +2,22 @@
 // node 24 from an empty directory (no node_modules anywhere near), import nothing but builtins,
 // carry the package version on line 2, pino works under the bundle's require shim, and the image
 // overlay (Bastille template) has the layout and modes the jail expects.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { copyFile, lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLES, bundleOptions, EXTERNAL_PACKAGES, readEmbeddedVersion } from '../../image/bundle.ts';
-import { assembleOverlay, JAIL_BUNDLE, JAIL_RCD, JAIL_SOUL, OverlayError } from '../../image/overlay.ts';
+import {
+  assembleOverlay,
+  foreignImports,
+  JAIL_BUNDLE,
+  JAIL_RCD,
+  JAIL_SOUL,
+  OverlayError,
+} from '../../image/overlay.ts';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 const node = process.execPath;
@@ -120,6 +127,41 @@ describe('npm run build', () => {
     },
   );
 
+  it('the bundled agent boots with no .env, waits for it, and exits 0 on SIGTERM (drain)', async () => {
+    const empty = await mkdtemp(path.join(tmpdir(), 'clawdie-bundle-agent-'));
+    const root = path.join(empty, 'root');
+    const user = userInfo().username;
+    let child: ReturnType<typeof spawn> | undefined;
+    try {
+      await copyFile(path.join(out, 'clawdie-agent.mjs'), path.join(empty, 'clawdie-agent.mjs'));
+      await mkdir(root);
+      const agent = spawn(node, ['./clawdie-agent.mjs', 'run', '--root', root], {
+        cwd: empty,
+        env: { PATH: '/usr/bin:/bin', HOME: empty, CLAWDIE_USER: user },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child = agent;
+      let stdout = '';
+      const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
+        agent.on('exit', (code, signal) => resolve({ code, signal }));
+      });
+      // It logs once which env file it waits for; then it is in awaitingSecrets with its handlers set.
+      const envFile = path.join(root, 'home', user, '.env');
+      await new Promise<void>((resolve, reject) => {
+        agent.stdout.on('data', (d: Buffer) => {
+          stdout += d.toString();
+          if (stdout.includes(envFile)) resolve();
+        });
+        agent.on('exit', () => reject(new Error(`agent exited early: ${stdout}`)));
+      });
+      agent.kill('SIGTERM');
+      expect(await exited).toEqual({ code: 0, signal: null });
+    } finally {
+      if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await rm(empty, { recursive: true, force: true });
+    }
+  });
+
   it('pino logs through the bundle banner (require shim) with redaction, from an empty directory', async () => {
     const probeDir = path.join(work, 'probe');
     const options = bundleOptions(
@@ -150,6 +192,17 @@ describe('npm run build', () => {
   });
 });
 
+/** A repo with just what assembleOverlay reads (skills/ left to the test). */
+async function fakeRepo(name: string): Promise<string> {
+  const fake = path.join(work, name);
+  await mkdir(path.join(fake, 'image/bastille/clawdie-agent'), { recursive: true });
+  await mkdir(path.join(fake, 'image/rc.d'), { recursive: true });
+  await writeFile(path.join(fake, 'image/bastille/clawdie-agent/Bastillefile'), 'PKG node24\n');
+  await writeFile(path.join(fake, 'image/rc.d/clawdie_agent'), '#!/bin/sh\n');
+  await writeFile(path.join(fake, 'bundle.mjs'), '#!/usr/bin/env node\n');
+  return fake;
+}
+
 describe('image overlay (Bastille template)', () => {
   const overlay = (): string => path.join(out, 'image-overlay');
   const mode = async (p: string): Promise<number> => (await lstat(path.join(overlay(), p))).mode & 0o7777;
@@ -158,9 +211,8 @@ describe('image overlay (Bastille template)', () => {
     expect(await readFile(path.join(overlay(), 'Bastillefile'), 'utf8')).toBe(
       await readFile(path.join(repo, 'image/bastille/clawdie-agent/Bastillefile'), 'utf8'),
     );
-    expect(await readFile(path.join(overlay(), JAIL_BUNDLE))).toEqual(
-      await readFile(path.join(out, 'clawdie-agent.mjs')),
-    );
+    const shipped = await readFile(path.join(overlay(), JAIL_BUNDLE));
+    expect(shipped.equals(await readFile(path.join(out, 'clawdie-agent.mjs')))).toBe(true);
     expect(await readFile(path.join(overlay(), JAIL_RCD), 'utf8')).toBe(
       await readFile(path.join(repo, 'image/rc.d/clawdie_agent'), 'utf8'),
     );
@@ -173,10 +225,17 @@ describe('image overlay (Bastille template)', () => {
     expect(await readFile(path.join(overlay(), JAIL_SOUL, 'SOUL.md'), 'utf8')).toBe(
       await readFile(path.join(repo, 'image/soul/SOUL.md'), 'utf8'),
     );
+    const skipped = [...buildRun.stdout.matchAll(/not in the jail image: skill (\S+)/g)].map((m) => m[1]);
     const skills = await readdir(path.join(repo, 'skills'), { withFileTypes: true }).catch(() => []);
     for (const s of skills.filter((d) => d.isDirectory())) {
       const shipped = path.join(overlay(), JAIL_SOUL, 'skills', s.name, 'SKILL.md');
-      expect((await lstat(shipped)).isFile(), shipped).toBe(true);
+      expect(
+        await lstat(shipped).then(
+          (st) => st.isFile(),
+          () => false,
+        ),
+        shipped,
+      ).toBe(!skipped.includes(s.name));
     }
     const walk = async (dir: string): Promise<void> => {
       for (const e of await readdir(dir, { withFileTypes: true })) {
@@ -193,14 +252,45 @@ describe('image overlay (Bastille template)', () => {
     await walk(overlay());
   });
 
+  it('leaves out of the jail image a skill whose scripts import npm packages, and says so', async () => {
+    const fake = await fakeRepo('fake-npm');
+    await mkdir(path.join(fake, 'skills/plain/scripts'), { recursive: true });
+    await mkdir(path.join(fake, 'skills/native/scripts/lib'), { recursive: true });
+    await writeFile(path.join(fake, 'skills/plain/SKILL.md'), '---\nname: plain\n---\n');
+    await writeFile(
+      path.join(fake, 'skills/plain/scripts/run.mjs'),
+      "import fs from 'node:fs';\nimport './lib.mjs';\n",
+    );
+    await writeFile(path.join(fake, 'skills/native/SKILL.md'), '---\nname: native\n---\n');
+    await writeFile(
+      path.join(fake, 'skills/native/scripts/lib/x.js'),
+      "const r = await import('@scope/pkg/sub');\n",
+    );
+    const r = await assembleOverlay({
+      repoRoot: fake,
+      outDir: path.join(fake, 'out'),
+      agentBundle: path.join(fake, 'bundle.mjs'),
+    });
+    expect(r.skipped).toEqual([{ skill: 'native', packages: ['@scope/pkg'] }]);
+    expect((await readdir(path.join(r.dir, JAIL_SOUL, 'skills'))).sort()).toEqual(['plain']);
+  });
+
+  it('finds the npm packages a script imports, whatever the import form', () => {
+    const src = [
+      "import a from 'left-pad';",
+      'import { b } from "@org/b/deep";',
+      "import 'side-effect';",
+      "import fs from 'node:fs'; import os from 'os';",
+      "const c = await import('c-lazy');",
+      "const d = require('d-cjs');",
+      "import e from './local.mjs';",
+    ].join('\n');
+    expect(foreignImports(src)).toEqual(['@org/b', 'c-lazy', 'd-cjs', 'left-pad', 'side-effect']);
+  });
+
   it('refuses to ship a symbolic link found in skills/', async () => {
-    const fake = path.join(work, 'fake-repo');
-    await mkdir(path.join(fake, 'image/bastille/clawdie-agent'), { recursive: true });
-    await mkdir(path.join(fake, 'image/rc.d'), { recursive: true });
+    const fake = await fakeRepo('fake-link');
     await mkdir(path.join(fake, 'skills/evil'), { recursive: true });
-    await writeFile(path.join(fake, 'image/bastille/clawdie-agent/Bastillefile'), 'PKG node24\n');
-    await writeFile(path.join(fake, 'image/rc.d/clawdie_agent'), '#!/bin/sh\n');
-    await writeFile(path.join(fake, 'bundle.mjs'), '#!/usr/bin/env node\n');
     await symlink('/etc/master.passwd', path.join(fake, 'skills/evil/SKILL.md'));
     await expect(
       assembleOverlay({

@@ -76,13 +76,14 @@ export class HiveClient {
   async poll(agentId: string, waitSeconds: number, signal?: AbortSignal): Promise<TaskAssignment | null> {
     const path = `/v1/agents/${enc(agentId)}/tasks?wait=${waitSeconds}`;
     const timeoutMs = (this.#options.timeoutMs ?? 10_000) + waitSeconds * 1000;
-    const task = await this.#call({
+    const task = await this.#call<TaskAssignment | undefined>({
       method: 'GET',
       path,
       label: 'poll',
       schema: TaskAssignment,
       signal,
       timeoutMs,
+      allowEmpty: true,
     });
     return task ?? null;
   }

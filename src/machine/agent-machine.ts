@@ -67,7 +67,7 @@ export const agentMachine = setup({
       attempt: ({ context }) => context.attempt + 1,
     }),
     logBackoff: ({ context }) =>
-      context.deps.log.info({ delayMs: context.backoffMs }, 'hive unreachable; backing off'),
+      context.deps.log.info({ delayMs: context.backoffMs }, 'backing off before registering again'),
     registered: assign(({ event }) => {
       const out = (event as { output?: unknown }).output as {
         agentId: string;

@@ -20,7 +20,7 @@ import path from 'node:path';
 import { EXIT, HostError } from '../exit-codes.ts';
 
 const C = fs.constants;
-const COMPONENT_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,254}$/;
+const COMPONENT_RE = /^[A-Za-z0-9._-]{1,255}$/;
 
 export const PROC_FD_MODE = ((): boolean => {
   try {

@@ -16,7 +16,7 @@ import { createHiveServer } from './server.ts';
 
 const USAGE =
   'usage: clawdie-host hive serve --listen HOST:PORT --db PATH [--admin-token-file F] ' +
-  '[--heartbeat-seconds N] [--poll-seconds N] [--lease-seconds N]';
+  '[--heartbeat-seconds N] [--poll-seconds N] [--lease-seconds N] [--spawn-policy-file F]';
 
 const Seconds = z.coerce.number().positive().max(3600);
 
@@ -31,6 +31,7 @@ const ServeFlags = z.object({
   'poll-seconds': z.coerce.number().min(0).max(60).default(25),
   'lease-seconds': Seconds.default(60),
   synchronous: z.enum(['normal', 'full']).default('normal'),
+  'spawn-policy-file': z.string().min(1).optional(),
 });
 
 function parseFlags(argv: string[]): z.infer<typeof ServeFlags> {
@@ -48,6 +49,7 @@ function parseFlags(argv: string[]): z.infer<typeof ServeFlags> {
         'poll-seconds': { type: 'string' },
         'lease-seconds': { type: 'string' },
         synchronous: { type: 'string' },
+        'spawn-policy-file': { type: 'string' },
       },
     }));
   } catch (err) {
@@ -66,6 +68,40 @@ function parseFlags(argv: string[]): z.infer<typeof ServeFlags> {
   return r.data;
 }
 
+/** Loads the policy before anything is opened: a bad policy file is a usage error (exit 2). */
+async function loadPolicy(file: string | undefined) {
+  const { loadSpawnPolicy, SpawnPolicyError } = await import('../spawn/policy.ts');
+  try {
+    return await loadSpawnPolicy(file);
+  } catch (err) {
+    if (err instanceof SpawnPolicyError) throw new HostError(err.message, EXIT.usage, { cause: err });
+    throw err;
+  }
+}
+
+async function startSpawn(
+  policy: Awaited<ReturnType<typeof loadPolicy>>,
+  db: string,
+  hive: Coordinator,
+  log: ReturnType<typeof createLogger>,
+  env: NodeJS.ProcessEnv,
+) {
+  const [{ SpawnLineage }, { SpawnService }, { runExecutor }] = await Promise.all([
+    import('../spawn/lineage.ts'),
+    import('../spawn/service.ts'),
+    import('../spawn/executor.ts'),
+  ]);
+  const lineage = new SpawnLineage(db);
+  const service = new SpawnService({
+    policy,
+    lineage,
+    hive,
+    log,
+    execute: (spec, stdin) => runExecutor(spec, stdin, env),
+  });
+  return { service, close: () => lineage.close() };
+}
+
 function splitListen(listen: string): { host: string; port: number } {
   const i = listen.lastIndexOf(':');
   return { host: listen.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(listen.slice(i + 1)) };
@@ -76,6 +112,7 @@ export const run: Command = async (argv: string[], io: CommandIO): Promise<numbe
   if (sub !== 'serve') throw usageError(USAGE);
   const flags = parseFlags(rest);
   const adminToken = await readAdminToken(flags['admin-token-file'], io.env);
+  const policy = await loadPolicy(flags['spawn-policy-file']);
   const log = createLogger({ name: 'hive' });
   // Loaded only now: importing node:sqlite prints an experimental warning, which a usage error must not.
   const { SqliteHiveStore } = await import('./sqlite-store.ts');
@@ -90,7 +127,10 @@ export const run: Command = async (argv: string[], io: CommandIO): Promise<numbe
     adminToken,
     log,
   );
-  const server = createHiveServer(hive, log);
+  // The host's spawn policy (DESIGN §8): disabled without a file; the lineage table lives in the
+  // hive's db so that revoking a parent reaches its children even after the policy is switched off.
+  const spawn = await startSpawn(policy, flags.db, hive, log, io.env);
+  const server = createHiveServer(hive, log, { spawn: spawn.service });
   try {
     await hive.start();
     const { host, port } = splitListen(flags.listen);
@@ -98,6 +138,7 @@ export const run: Command = async (argv: string[], io: CommandIO): Promise<numbe
     await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => Promise.reject(e))]);
   } catch (err) {
     hive.stop();
+    spawn.close();
     await store.close();
     throw new HostError(`cannot start: ${err instanceof Error ? err.message : String(err)}`, EXIT.failure, {
       cause: err,
@@ -106,7 +147,9 @@ export const run: Command = async (argv: string[], io: CommandIO): Promise<numbe
   const addr = server.address() as AddressInfo;
   const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   io.stdout.write(`http://${shown}:${addr.port}\n`);
+  // Logs only after the URL: the first stdout line is the URL alone (DESIGN §5).
   log.info({ port: addr.port, db: flags.db }, 'hive listening');
+  log.info({ spawnPolicy: policy.enabled ? 'enabled' : 'disabled' }, 'spawn policy loaded');
 
   if (!io.signal.aborted) await once(io.signal, 'abort');
   log.info('shutting down');
@@ -120,6 +163,7 @@ export const run: Command = async (argv: string[], io: CommandIO): Promise<numbe
   await closed;
   clearInterval(sweep);
   clearTimeout(forced);
+  spawn.close();
   await store.close();
   log.info('stopped');
   return EXIT.ok;

@@ -46,7 +46,16 @@ const param = <S extends z.ZodType>(schema: S, value: string, field: string): z.
   parseWith(schema, value, field);
 const ok = (b: unknown, status = 200): Answer => ({ status, body: b });
 
-function routes(hive: Coordinator): Route[] {
+/** Optional parts wired in by `hive serve`: the host's spawn policy (DESIGN §8). */
+export interface HiveServerExtras {
+  spawn?: {
+    request(p: Principal, body: SpawnRequest): Promise<unknown>;
+    /** Called after a tenant's token was revoked: revokes its spawned descendants too. */
+    cascade(tenant: string): Promise<unknown>;
+  };
+}
+
+function routes(hive: Coordinator, extras: HiveServerExtras = {}): Route[] {
   const agentId = (c: Ctx): string => param(AgentId, c.params[0]!, 'agentId');
   const taskId = (c: Ctx): string => param(TaskId, c.params[0]!, 'taskId');
   return [
@@ -96,8 +105,9 @@ function routes(hive: Coordinator): Route[] {
       pattern: ['v1', 'spawn'],
       methods: {
         POST: async (c) => {
-          await body(c, SpawnRequest);
-          throw forbidden('spawn policy disabled');
+          const req = await body(c, SpawnRequest);
+          if (!extras.spawn) throw forbidden('spawn policy disabled');
+          return ok(await extras.spawn.request(c.p, req), 201);
         },
       },
     },
@@ -111,7 +121,9 @@ function routes(hive: Coordinator): Route[] {
           return ok({ token: await hive.mintTenantToken(tenant, req.shared === true) }, 201);
         },
         DELETE: async (c) => {
-          await hive.revokeTenantToken(param(TenantName, c.params[0]!, 'tenant'));
+          const tenant = param(TenantName, c.params[0]!, 'tenant');
+          await hive.revokeTenantToken(tenant);
+          await extras.spawn?.cascade(tenant);
           return 204;
         },
       },
@@ -182,8 +194,8 @@ function splitPath(path: string): string[] | null {
   }
 }
 
-export function createHiveServer(hive: Coordinator, log: Logger): Server {
-  const table = routes(hive);
+export function createHiveServer(hive: Coordinator, log: Logger, extras: HiveServerExtras = {}): Server {
+  const table = routes(hive, extras);
   const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 120_000 }, (req, res) => {
     void handle(req, res).catch((err: unknown) => {
       if (err instanceof HttpError) return sendError(req, res, err);

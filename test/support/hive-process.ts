@@ -27,6 +27,8 @@ export interface StartHiveOptions {
   leaseSeconds?: number;
   /** Extra environment for the coordinator process. */
   env?: Record<string, string>;
+  /** Passed as `--spawn-policy-file` (DESIGN §8); without it every spawn is refused. */
+  spawnPolicyFile?: string;
 }
 
 export interface HiveProcess {
@@ -65,6 +67,7 @@ async function launch(
   if (o.heartbeatSeconds !== undefined) args.push('--heartbeat-seconds', String(o.heartbeatSeconds));
   if (o.pollSeconds !== undefined) args.push('--poll-seconds', String(o.pollSeconds));
   if (o.leaseSeconds !== undefined) args.push('--lease-seconds', String(o.leaseSeconds));
+  if (o.spawnPolicyFile !== undefined) args.push('--spawn-policy-file', o.spawnPolicyFile);
   const child = spawn(nodeBinary(), args, {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', ...o.env, CLAWDIE_HIVE_ADMIN_TOKEN: adminToken },

@@ -15,9 +15,9 @@ const USAGE =
  * skills found in the soul layers (src/skills/runner.ts), gated against the current `.env`.
  * `echoRunner` stays available for callers that want only the built-in `echo`.
  */
-export const defaultRunnerFactory: RunnerFactory = async ({ paths, log, env }) => {
+export const defaultRunnerFactory: RunnerFactory = async ({ paths, log, env, identity }) => {
   const { loadSkillRunner } = await import('./skills/runner.ts');
-  return loadSkillRunner({ root: paths.root, stateDir: paths.stateDir, env, log });
+  return loadSkillRunner({ root: paths.root, stateDir: paths.stateDir, env, log, soul: identity.texts });
 };
 export { echoRunner };
 

@@ -52,6 +52,8 @@ export interface HiveServerExtras {
     request(p: Principal, body: SpawnRequest): Promise<unknown>;
     /** Called after a tenant's token was revoked: revokes its spawned descendants too. */
     cascade(tenant: string): Promise<unknown>;
+    /** A spawned child registers only the capabilities its parent was allowed to give it. */
+    limitRegistration(reg: RegisterRequest): RegisterRequest;
   };
 }
 
@@ -61,7 +63,12 @@ function routes(hive: Coordinator, extras: HiveServerExtras = {}): Route[] {
   return [
     {
       pattern: ['v1', 'agents'],
-      methods: { POST: async (c) => ok(await hive.register(c.p, await body(c, RegisterRequest))) },
+      methods: {
+        POST: async (c) => {
+          const reg = await body(c, RegisterRequest);
+          return ok(await hive.register(c.p, extras.spawn ? extras.spawn.limitRegistration(reg) : reg));
+        },
+      },
     },
     {
       pattern: ['v1', 'agents', ':'],

@@ -4,7 +4,7 @@
 // tenant's revocation revokes every live descendant's token too. Requests are serialized.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../src/log.ts';
-import type { AgentView, SpawnRequest } from '../../src/protocol/index.ts';
+import type { AgentView, RegisterRequest, SpawnRequest } from '../../src/protocol/index.ts';
 import type { Principal } from '../hive/coordinator.ts';
 import { forbidden, HttpError } from '../hive/http-error.ts';
 import { childTenantName, decideSpawn, descendants, executorArgv } from './decide.ts';
@@ -113,6 +113,26 @@ export class SpawnService {
       log.info({ child, parent: req.parent, depth: decision.depth, capabilities }, 'spawned');
       return { child, depth: decision.depth, capabilities };
     });
+  }
+
+  /**
+   * Children's capabilities ⊆ what the spawn granted (DESIGN §8), enforced where routing looks: a
+   * spawned tenant's registration keeps only the granted capabilities (plus the built-in echo),
+   * whatever skills its image happens to carry. Other tenants pass unchanged.
+   */
+  limitRegistration(reg: RegisterRequest): RegisterRequest {
+    const record = this.#o.lineage.get(reg.tenant);
+    if (!record) return reg;
+    const granted = new Set([...record.capabilities, 'echo']);
+    const kept = reg.capabilities.filter((c) => granted.has(c));
+    if (kept.length !== reg.capabilities.length) {
+      const dropped = reg.capabilities.filter((c) => !granted.has(c));
+      this.#o.log.info(
+        { agentId: reg.agentId, tenant: reg.tenant, dropped },
+        'spawned agent: ungranted capabilities dropped',
+      );
+    }
+    return { ...reg, capabilities: kept };
   }
 
   /** After `tenant` was revoked: revoke every live descendant (their agents get 401 and drain). */

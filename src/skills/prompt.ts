@@ -20,11 +20,28 @@ export function userMessage(input: unknown): string {
   return JSON.stringify(input ?? null);
 }
 
+/** Order in which soul files are placed before a skill's instructions (identity first). */
+const SOUL_ORDER = ['SOUL.md', 'IDENTITY.md', 'AGENTS.md', 'USER.md'];
+
+/** The system message: the resolved soul files (who the agent is), then the skill's instructions. */
+export function systemPrompt(soul: Readonly<Record<string, string>>, body: string): string {
+  const names = [
+    ...SOUL_ORDER.filter((n) => soul[n]),
+    ...Object.keys(soul)
+      .filter((n) => !SOUL_ORDER.includes(n))
+      .sort(),
+  ];
+  const parts = names.map((n) => soul[n]!.trim()).filter((t) => t.length > 0);
+  return [...parts, body].join('\n\n---\n\n');
+}
+
 export interface PromptRun {
   skill: Pick<LoadedSkill, 'name' | 'body' | 'extensions'>;
   task: TaskAssignment;
   context: TaskContext;
   provider: (env: Readonly<Record<string, string>>) => ChatProvider;
+  /** Resolved soul files by name (DESIGN §7), placed before the skill's instructions. */
+  soul?: Readonly<Record<string, string>>;
   /** Overall deadline when the skill sets none (metadata timeout-seconds). */
   timeoutMs?: number;
 }
@@ -40,7 +57,7 @@ export async function runPrompt(run: PromptRun): Promise<TaskResult> {
     const result = await provider.chat(
       {
         messages: [
-          { role: 'system', content: skill.body },
+          { role: 'system', content: systemPrompt(run.soul ?? {}, skill.body) },
           { role: 'user', content: userMessage(task.input) },
         ],
         ...(model ? { model } : {}),

@@ -29,6 +29,8 @@ export interface SkillRunnerOptions {
   provider?: (env: Readonly<Record<string, string>>) => ChatProvider;
   providerTuning?: ProviderTuning;
   scriptLimits?: Partial<ScriptLimits>;
+  /** The resolved soul texts (identity.texts): prompt skills speak as this agent. */
+  soul?: Readonly<Record<string, string>>;
   log?: Logger;
 }
 
@@ -86,7 +88,7 @@ export async function loadSkillRunner(options: SkillRunnerOptions): Promise<Skil
         ...(options.scriptLimits ? { limits: options.scriptLimits } : {}),
       });
     }
-    return runPrompt({ skill, task, context, provider });
+    return runPrompt({ skill, task, context, provider, ...(options.soul ? { soul: options.soul } : {}) });
   }
 
   return { discovery, gated: () => gate(currentEnv()), capabilities, run };

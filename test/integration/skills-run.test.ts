@@ -288,5 +288,15 @@ describe('shipped skills', () => {
       context({ env: { ...env, CLAWDIE_MODEL: 'vendor/other' } }),
     );
     expect(rotated.output).toMatchObject({ model: 'vendor/other' });
+
+    // With a resolved soul, the agent's identity comes before the skill's instructions.
+    const souled = await loadSkillRunner({
+      root,
+      env,
+      soul: { 'USER.md': 'User: Bob.', 'SOUL.md': 'I am Ada.' },
+    });
+    await souled.run(task('chat', 'who are you?'), context());
+    const system = fake.requests.at(-1)!.body.messages?.[0]?.content ?? '';
+    expect(system).toMatch(/^I am Ada\.\n\n---\n\nUser: Bob\.\n\n---\n\nYou are a Clawdie agent/);
   });
 });

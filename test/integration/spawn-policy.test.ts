@@ -73,7 +73,7 @@ async function call(hive: HiveProcess, method: string, url: string, token: strin
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.text();
-  return { status: res.status, json: (text ? JSON.parse(text) : null) as Record<string, never> };
+  return { status: res.status, json: (text ? JSON.parse(text) : null) as Record<string, unknown> };
 }
 
 async function register(
@@ -182,11 +182,17 @@ describe('spawn policy', () => {
     await denied(acme, 'queen-two', ['chat'], /tenant already has 3 spawned agents \(limit 3\)/);
     expect((await recorded()).length).toBe(4);
 
-    // Depth: a spawned child acting as a queen would be generation 2 > maxDepth 1.
+    // A child registers only what it was granted (chat, echo), whatever its image carries.
     const child = first.json.child as string;
     const childToken = await hive.mintToken(child);
-    await register(hive, childToken, child, 'child-queen', ['spawn', 'chat']);
-    await denied(childToken, 'child-queen', ['chat'], /depth 2 exceeds the limit of 1/);
+    await register(hive, childToken, child, 'child-worker', ['chat', 'image-render', 'spawn']);
+    const agents = await call(hive, 'GET', '/v1/admin/agents', hive.adminToken);
+    const worker = (agents.json.agents as { agentId: string; capabilities: string[] }[]).find(
+      (a) => a.agentId === 'child-worker',
+    );
+    expect([...worker!.capabilities].sort()).toEqual(['chat']);
+    // So it cannot act as a queen: it holds no spawn (and would be generation 2 > maxDepth 1 anyway).
+    await denied(childToken, 'child-worker', ['chat'], /does not hold the spawn capability/);
 
     // The other tenant has its own budget.
     expect((await spawnAs(hive, other, 'stranger', ['chat'])).status).toBe(201);
@@ -227,12 +233,22 @@ describe('spawn policy', () => {
     expect(runner.capabilities()).toContain('spawn');
     const borrow = async () => ({ status: 'error' as const, output: null });
     const result = await runner.run(
-      { taskId: 'spawn-1', capability: 'spawn', input: { capabilities: ['chat'] }, leaseSeconds: 60 },
+      {
+        taskId: 'spawn-1',
+        capability: 'spawn',
+        input: { capabilities: ['chat', 'spawn'] },
+        leaseSeconds: 60,
+      },
       { signal: new AbortController().signal, env, agentId: 'queen', borrow },
     );
     expect(result).toEqual({
       status: 'ok',
-      output: { status: 201, child: expect.stringMatching(/^acme-/), depth: 1, capabilities: ['chat'] },
+      output: {
+        status: 201,
+        child: expect.stringMatching(/^acme-/),
+        depth: 1,
+        capabilities: ['chat', 'spawn'],
+      },
     });
     const child = (result.output as { child: string }).child;
 

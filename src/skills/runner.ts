@@ -3,7 +3,7 @@
 // the skill that serves its capability — a model prompt or a script. I/O: discovery at load time.
 import path from 'node:path';
 import type { Logger } from '../log.ts';
-import type { TaskAssignment, TaskResult } from '../protocol/index.ts';
+import { MAX_CAPABILITIES, type TaskAssignment, type TaskResult } from '../protocol/index.ts';
 import type { ChatProvider } from '../providers/openai-compatible.ts';
 import { type ProviderTuning, providerFromEnv } from '../providers/select.ts';
 import { type Discovery, discoverSkills, formatDiscoveryProblem, type LoadedSkill } from './discover.ts';
@@ -63,6 +63,15 @@ export async function loadSkillRunner(options: SkillRunnerOptions): Promise<Skil
       if (told.has(line)) continue;
       told.add(line);
       log?.info({ skill: skill.name }, `skill inactive: ${reason}`);
+    }
+    if (gated.capabilities.length > MAX_CAPABILITIES) {
+      // The hive refuses longer lists (DESIGN §5); keep echo and the first ones by name.
+      log?.warn(
+        { count: gated.capabilities.length },
+        `more than ${MAX_CAPABILITIES} capabilities; extra ones ignored`,
+      );
+      const rest = gated.capabilities.filter((c) => c !== ECHO_CAPABILITY);
+      return [ECHO_CAPABILITY, ...rest.slice(0, MAX_CAPABILITIES - 1)];
     }
     return [...gated.capabilities];
   };

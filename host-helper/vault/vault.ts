@@ -35,7 +35,7 @@ export interface VaultOptions {
   onBwProcess?: (event: BwProcessEvent) => void;
 }
 
-const ReplySchema = z.object({ success: z.boolean(), message: z.string().nullish(), data: z.unknown() });
+const ReplySchema = z.object({ success: z.boolean(), message: z.string().nullish(), data: z.unknown().optional() });
 const StatusSchema = z.object({
   template: z.object({
     serverUrl: z.string().nullish(),
@@ -192,12 +192,17 @@ function loginError(message: string, config: ResolvedVaultConfig): VaultError {
   return new VaultError('bw_failed', `bw login failed against ${config.server}: ${message || 'no message'}`);
 }
 
+/** bw --response prints one JSON object; take the last line that parses (warnings may precede it). */
 function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text.trim());
-  } catch {
-    return undefined;
+  const lines = text.split('\n').filter((l) => l.trim().startsWith('{'));
+  for (const line of lines.reverse()) {
+    try {
+      return JSON.parse(line);
+    } catch {
+      // not this line
+    }
   }
+  return undefined;
 }
 
 /** Replaces any occurrence of a known secret in text bw gave us (belt and braces: bw should not echo them). */

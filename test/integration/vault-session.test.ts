@@ -1,0 +1,172 @@
+// The bw wrapper driving the REAL bw CLI against the vault test server: the happy path (two
+// tenants under one unlock), collection missing/ambiguous, malformed items, rotation seen on the
+// next session, a deleted collection, the server check, a bad bw path and an unsafe credentials
+// file. bw costs seconds per process, so assertions are batched into two sessions.
+import { chmodSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BwProcessEvent, openVault, VaultError } from '../../host-helper/vault/index.ts';
+import { createLogger } from '../../src/log.ts';
+import { startTestVault, type TestVault } from '../support/vault.ts';
+
+let tv: TestVault;
+const logLines: string[] = [];
+const logger = createLogger({
+  name: 'vault-test',
+  level: 'debug',
+  destination: new Writable({
+    write(chunk, _enc, cb) {
+      logLines.push(String(chunk));
+      cb();
+    },
+  }),
+});
+const errors: string[] = [];
+
+async function vaultError(p: Promise<unknown>): Promise<VaultError> {
+  try {
+    await p;
+  } catch (err) {
+    if (!(err instanceof VaultError)) throw err;
+    errors.push(err.message);
+    return err;
+  }
+  throw new Error('expected a VaultError');
+}
+
+beforeAll(async () => {
+  tv = await startTestVault();
+});
+afterAll(async () => {
+  await tv?.close();
+});
+
+describe('vault wrapper with the real bw', () => {
+  it('fetches two tenants under one unlock; errors for missing, ambiguous and malformed; rotation on the next session', async () => {
+    const ids = await tv.describe();
+    const org = ids.organizations[0]?.id ?? '';
+    const acme = ids.collections.find((c) => c.name === 'acme')?.id ?? '';
+    // two collections named "twin", and a collection whose items break the mapping in three ways
+    await tv.mutate({ op: 'addCollection', organizationId: org, name: 'twin' });
+    await tv.mutate({ op: 'addCollection', organizationId: org, name: 'twin' });
+    const badCol = (
+      (await tv.mutate({ op: 'addCollection', organizationId: org, name: 'bad' })) as { id: string }
+    ).id;
+    const dupA = (
+      (await tv.mutate({
+        op: 'addItem',
+        collectionId: badCol,
+        item: { name: 'SAME', password: 'dup-secret-1' },
+      })) as { id: string }
+    ).id;
+    const dupB = (
+      (await tv.mutate({
+        op: 'addItem',
+        collectionId: badCol,
+        item: { name: 'SAME', password: 'dup-secret-2' },
+      })) as { id: string }
+    ).id;
+    const lowerCol = (
+      (await tv.mutate({ op: 'addCollection', organizationId: org, name: 'lower' })) as { id: string }
+    ).id;
+    const lower = (
+      (await tv.mutate({
+        op: 'addItem',
+        collectionId: lowerCol,
+        item: { name: 'not-an-env-name', password: 'lower-secret' },
+      })) as { id: string }
+    ).id;
+    const multiCol = (
+      (await tv.mutate({ op: 'addCollection', organizationId: org, name: 'multi' })) as { id: string }
+    ).id;
+    const multi = (
+      (await tv.mutate({
+        op: 'addItem',
+        collectionId: multiCol,
+        item: { name: 'PEM', type: 'note', notes: 'multi-line\nsecret-note' },
+      })) as { id: string }
+    ).id;
+
+    const events: BwProcessEvent[] = [];
+    const vault = openVault(tv.config, { logger, onBwProcess: (e) => events.push(e) });
+    const first = await vault.withSession(async (s) => {
+      const a = await s.findCollection('acme');
+      const g = await s.findCollection('globex');
+      expect((await vaultError(s.findCollection('nope'))).code).toBe('collection_missing');
+      const amb = await vaultError(s.findCollection('twin'));
+      expect(amb.code).toBe('collection_ambiguous');
+      const dup = await vaultError(s.collectionEnv(badCol));
+      expect(dup.code).toBe('item_malformed');
+      expect(dup.message).toContain(dupB);
+      expect(dup.message).toContain(dupA);
+      const bad = await vaultError(s.collectionEnv(lowerCol));
+      expect([bad.code, bad.message.includes(lower)]).toEqual(['item_malformed', true]);
+      const ml = await vaultError(s.collectionEnv(multiCol));
+      expect([ml.code, ml.message.includes(multi)]).toEqual(['item_malformed', true]);
+      return { a, acme: await s.collectionEnv(a.id), globex: await s.collectionEnv(g.id) };
+    });
+    expect(first.a).toEqual({ id: acme, name: 'acme', organizationId: org });
+    expect(first.acme.map((e) => [e.name, e.value])).toEqual([
+      ['CLAWDIE_MODEL', 'openrouter/test-model'],
+      ['EXTRA', 'extra-value'],
+      ['EXTRA_FLAG', 'on'],
+      ['OPENROUTER_API_KEY', 'sk-or-test-acme-0001'],
+    ]);
+    expect(first.globex.map((e) => [e.name, e.value])).toEqual([
+      ['DEEPSEEK_API_KEY', 'sk-ds-test-globex-0002'],
+    ]);
+    // a fresh appdata dir: status, config server, login, serve, logout — one login for both tenants
+    expect(events.map((e) => e.command)).toEqual(['status', 'config', 'login', 'serve', 'logout']);
+
+    // rotation and a deleted collection are seen by the next session
+    const key = ids.items.find((i) => i.name === 'OPENROUTER_API_KEY')?.id ?? '';
+    await tv.mutate({ op: 'updateItem', id: key, password: 'sk-or-rotated-0003' });
+    const globex = ids.collections.find((c) => c.name === 'globex')?.id ?? '';
+    await tv.mutate({ op: 'deleteCollection', id: globex });
+    events.length = 0;
+    const second = await vault.withSession(async (s) => {
+      expect((await vaultError(s.collectionEnv(globex))).code).toBe('collection_missing');
+      return s.collectionEnv(acme);
+    });
+    expect(second.find((e) => e.name === 'OPENROUTER_API_KEY')?.value).toBe('sk-or-rotated-0003');
+    // the previous session logged out: no clean-up logout before this login
+    expect(events.map((e) => e.command)).toEqual(['status', 'login', 'serve', 'logout']);
+  }, 240_000);
+
+  it('checkServer refuses an appdata dir set to another server', async () => {
+    const other = openVault({ ...tv.config, server: 'https://127.0.0.1:9' });
+    const err = await vaultError(other.checkServer());
+    expect(err.code).toBe('wrong_server');
+    expect(err.message).toContain('vault.server');
+    await openVault(tv.config).checkServer();
+  }, 60_000);
+
+  it('maps a missing bw to not_installed and an unsafe credentials file to bad_credential', async () => {
+    const missing = openVault({ ...tv.config, bwBin: '/nonexistent/bw' });
+    expect((await vaultError(missing.withSession(async () => 1))).code).toBe('not_installed');
+    chmodSync(tv.credentialsFile, 0o640);
+    try {
+      const err = await vaultError(openVault(tv.config).withSession(async () => 1));
+      expect(err.code).toBe('bad_credential');
+      expect(err.message).toContain('chmod 600');
+    } finally {
+      chmodSync(tv.credentialsFile, 0o600);
+    }
+  }, 60_000);
+
+  it('leaks no secret into logs or error messages', () => {
+    const text = [...logLines, ...errors].join('\n');
+    expect(logLines.length).toBeGreaterThan(0);
+    expect(errors.length).toBeGreaterThan(5);
+    for (const secret of [
+      ...tv.secrets,
+      'dup-secret-1',
+      'dup-secret-2',
+      'lower-secret',
+      'secret-note',
+      'sk-or-rotated-0003',
+    ]) {
+      expect(text).not.toContain(secret);
+    }
+  });
+});

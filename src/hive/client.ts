@@ -1,7 +1,11 @@
 // The agent's hive client (DESIGN §5): JSON over HTTP with undici keep-alive pools, a timeout on
 // every request, AbortSignal support, and responses checked against the protocol schemas. The base
 // URL and token are read through getters on every request so a rotated `.env` applies at once.
-import { Pool } from 'undici';
+// Only the Pool and its request method, not undici's index: the index loads fetch, WebSocket,
+// caches and mocks, which doubles the agent's boot time and bundle size for nothing it uses.
+import type { Pool } from 'undici';
+import poolRequest from 'undici/lib/api/api-request.js';
+import PoolClass from 'undici/lib/dispatcher/pool.js';
 import type { z } from 'zod';
 import { formatProblem } from '../protocol/format-issue.ts';
 import {
@@ -147,7 +151,7 @@ export class HiveClient {
     void this.#pool?.close().catch(() => undefined);
     this.#origin = url.origin;
     this.#prefix = url.pathname.replace(/\/+$/, '');
-    this.#pool = new Pool(url.origin, {
+    this.#pool = new PoolClass(url.origin, {
       connections: 4,
       keepAliveTimeout: 30_000,
       connect: { timeout: 5_000 },
@@ -164,7 +168,7 @@ export class HiveClient {
     let status: number;
     let text: string;
     try {
-      const res = await pool.request({
+      const res = await poolRequest.call(pool, {
         method: call.method,
         path: this.#prefix + call.path,
         headers: {

@@ -94,6 +94,11 @@ export const agentMachine = setup({
       hbDelay: ({ context }) => delayFor(context, context.hbAttempt),
       hbAttempt: ({ context }) => context.hbAttempt + 1,
     }),
+    logRetry: ({ context, event }, params: { what: string; delay: 'hbDelay' | 'pollDelay' }) =>
+      context.deps.log.info(
+        { err: errorLine(event), delayMs: context[params.delay] },
+        `${params.what} failed; retrying`,
+      ),
     planPollRetry: assign({
       pollDelay: ({ context }) => delayFor(context, context.pollAttempt),
       pollAttempt: ({ context }) => context.pollAttempt + 1,
@@ -254,7 +259,15 @@ export const agentMachine = setup({
                 onError: [
                   { guard: 'unauthorized', actions: ['noteError', raise({ type: 'hive.unauthorized' })] },
                   { guard: 'unknownAgent', actions: ['noteError', raise({ type: 'hive.unknownAgent' })] },
-                  { guard: 'retryable', target: 'retrying', actions: ['noteError', 'planHeartbeatRetry'] },
+                  {
+                    guard: 'retryable',
+                    target: 'retrying',
+                    actions: [
+                      'noteError',
+                      'planHeartbeatRetry',
+                      { type: 'logRetry', params: { what: 'heartbeat', delay: 'hbDelay' } },
+                    ],
+                  },
                   {
                     actions: [
                       'noteError',
@@ -287,7 +300,15 @@ export const agentMachine = setup({
                 onError: [
                   { guard: 'unauthorized', actions: ['noteError', raise({ type: 'hive.unauthorized' })] },
                   { guard: 'unknownAgent', actions: ['noteError', raise({ type: 'hive.unknownAgent' })] },
-                  { guard: 'retryable', target: 'retrying', actions: ['noteError', 'planPollRetry'] },
+                  {
+                    guard: 'retryable',
+                    target: 'retrying',
+                    actions: [
+                      'noteError',
+                      'planPollRetry',
+                      { type: 'logRetry', params: { what: 'poll', delay: 'pollDelay' } },
+                    ],
+                  },
                   {
                     actions: [
                       'noteError',

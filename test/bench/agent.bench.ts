@@ -1,0 +1,189 @@
+// Agent boot and idle cost (issue 4), interleaved with bare `node -e ''` in one run so ratios compare
+// like with like: start → running (sources and the single-file bundle), env file written →
+// registered (p50/p95), idle RSS after N s, CPU seconds over N s idle. N = CLAWDIE_BENCH_IDLE_SECONDS
+// (default 60), rounds = CLAWDIE_BENCH_ROUNDS (default 15). Needs the reference hive (started here).
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { build } from 'esbuild';
+import { nodeBinary, REPO_ROOT, startHive } from '../support/hive-process.ts';
+
+const ROUNDS = Number(process.env.CLAWDIE_BENCH_ROUNDS ?? 15);
+const IDLE_SECONDS = Number(process.env.CLAWDIE_BENCH_IDLE_SECONDS ?? 60);
+const NODE = nodeBinary();
+const work = mkdtempSync(path.join(tmpdir(), 'clawdie-agent-bench-'));
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+async function buildBundle(): Promise<string> {
+  const outfile = path.join(work, 'clawdie-agent.mjs');
+  await build({
+    entryPoints: [path.join(REPO_ROOT, 'src/cli.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    outfile,
+    logLevel: 'error',
+    external: ['@resvg/resvg-js'],
+    // pino and friends call require() for builtins, which ESM lacks.
+    banner: {
+      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    },
+  });
+  return outfile;
+}
+
+const quantile = (xs: number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] ?? Number.NaN;
+};
+const fmt = (ms: number): string => `${ms.toFixed(1)} ms`;
+
+let roots = 0;
+function newRoot(envText?: string): string {
+  const root = path.join(work, `root-${roots++}`);
+  mkdirSync(path.join(root, 'home/clawdie'), { recursive: true });
+  if (envText) writeEnv(root, envText);
+  return root;
+}
+
+function writeEnv(root: string, text: string): void {
+  const tmp = path.join(root, 'home/clawdie/.env.tmp');
+  writeFileSync(tmp, text, { mode: 0o600 });
+  renameSync(tmp, path.join(root, 'home/clawdie/.env'));
+}
+
+/** Spawns and resolves when a stdout line contains `marker` (ms since spawn), or on exit. */
+function spawnUntil(
+  args: string[],
+  marker: string | null,
+  onMarker?: () => void,
+): { child: ChildProcess; at: Promise<number> } {
+  const t0 = performance.now();
+  const child = spawn(NODE, args, {
+    stdio: ['ignore', 'pipe', 'ignore'],
+    env: { PATH: process.env.PATH ?? '' },
+  });
+  const at = new Promise<number>((resolve, reject) => {
+    let buf = '';
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (d: string) => {
+      buf += d;
+      if (marker && buf.includes(marker)) {
+        const t = performance.now() - t0;
+        buf = '';
+        onMarker?.();
+        resolve(t);
+      }
+    });
+    child.once('exit', () =>
+      marker ? reject(new Error(`exited before "${marker}"`)) : resolve(performance.now() - t0),
+    );
+  });
+  return { child, at };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await gone;
+}
+
+function rssKiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1] ?? Number.NaN);
+}
+
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+}
+
+const hive = await startHive();
+try {
+  const token = await hive.mintToken('bench');
+  const env = `CLAWDIE_TENANT=bench\nCLAWDIE_HIVE_URL=${hive.url}\nCLAWDIE_HIVE_TOKEN=${token}\nOPENROUTER_API_KEY=sk-bench\n`;
+  const bundle = await buildBundle();
+  const shipped = path.join(REPO_ROOT, 'dist/clawdie-agent.mjs');
+  const variants: Array<[string, string]> = [
+    ['sources', path.join(REPO_ROOT, 'src/cli.ts')],
+    ['bundle', bundle],
+    ...(existsSync(shipped) ? ([['dist bundle', shipped]] as Array<[string, string]>) : []),
+  ];
+  const REGISTERED = '"msg":"registered with the hive"';
+  const bare: number[] = [];
+  const start: Record<string, number[]> = Object.fromEntries(variants.map(([n]) => [n, []]));
+  const envToRegistered: number[] = [];
+
+  for (let round = 0; round < ROUNDS; round++) {
+    bare.push(await spawnUntil(['-e', ''], null).at);
+    for (const [name, entry] of variants) {
+      const { child, at } = spawnUntil([entry, 'run', '--root', newRoot(env)], REGISTERED);
+      start[name]!.push(await at);
+      await stop(child);
+    }
+    // env → registered: the agent (bundle) waits for its env; time from the rename to registration.
+    const root = newRoot();
+    let written = 0;
+    const waiting = spawnUntil([bundle, 'run', '--root', root], '"msg":"env file', () => undefined);
+    await waiting.at;
+    const registered = new Promise<number>((resolve) => {
+      let buf = '';
+      waiting.child.stdout!.on('data', (d: string) => {
+        buf += d;
+        if (buf.includes(REGISTERED)) resolve(performance.now() - written);
+      });
+    });
+    written = performance.now();
+    writeEnv(root, env);
+    envToRegistered.push(await registered);
+    await stop(waiting.child);
+  }
+
+  // Idle: a registered agent (bundle) beside an idle bare node, over the same window.
+  const idleAgent = spawnUntil([bundle, 'run', '--root', newRoot(env)], REGISTERED);
+  await idleAgent.at;
+  const idleBare = spawn(NODE, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 500));
+  const cpu0 = cpuSeconds(idleAgent.child.pid!);
+  const bareCpu0 = cpuSeconds(idleBare.pid!);
+  await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+  const idleCpu = cpuSeconds(idleAgent.child.pid!) - cpu0;
+  const bareIdleCpu = cpuSeconds(idleBare.pid!) - bareCpu0;
+  const agentRss = rssKiB(idleAgent.child.pid!);
+  const bareRss = rssKiB(idleBare.pid!);
+  await stop(idleAgent.child);
+  idleBare.kill('SIGKILL');
+
+  const bareP50 = quantile(bare, 0.5);
+  const lines = [
+    `rounds: ${ROUNDS} (interleaved), idle window: ${IDLE_SECONDS} s, node ${execFileSync(NODE, ['-v'], { encoding: 'utf8' }).trim()}`,
+    `bare node -e '' start→exit   p50 ${fmt(bareP50)}  p95 ${fmt(quantile(bare, 0.95))}`,
+  ];
+  for (const [name] of variants) {
+    const xs = start[name]!;
+    const ratio = quantile(xs, 0.5) / bareP50;
+    const verdict = name === 'sources' ? '' : ratio <= 2 ? '  [target ≤ 2× met]' : '  [target ≤ 2× MISSED]';
+    lines.push(
+      `agent ${name.padEnd(11)} start→running p50 ${fmt(quantile(xs, 0.5))}  p95 ${fmt(quantile(xs, 0.95))}  = ${ratio.toFixed(2)}× bare${verdict}`,
+    );
+  }
+  const e50 = quantile(envToRegistered, 0.5);
+  lines.push(
+    `env written→registered        p50 ${fmt(e50)}  p95 ${fmt(quantile(envToRegistered, 0.95))}  [target p50 ≤ 50 ms ${e50 <= 50 ? 'met' : 'MISSED'}]`,
+  );
+  const rssRatio = agentRss / bareRss;
+  lines.push(
+    `idle RSS after ${IDLE_SECONDS} s: agent ${(agentRss / 1024).toFixed(1)} MiB, bare node ${(bareRss / 1024).toFixed(1)} MiB = ${rssRatio.toFixed(2)}×  [target ≤ 1.3× ${rssRatio <= 1.3 ? 'met' : 'MISSED'}]`,
+  );
+  lines.push(
+    `idle CPU over ${IDLE_SECONDS} s: agent ${idleCpu.toFixed(3)} s, bare node ${bareIdleCpu.toFixed(3)} s  [target ≈ 0]`,
+  );
+  process.stdout.write(`${lines.join('\n')}\n`);
+} finally {
+  await hive.stop();
+  rmSync(work, { recursive: true, force: true });
+}

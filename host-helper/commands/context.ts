@@ -13,7 +13,8 @@ import { EXIT, HostError, usageError } from '../exit-codes.ts';
 import { type HiveAdmin, hiveAdmin } from '../hive-admin/client.ts';
 import type { JailBackend } from '../jails/backend.ts';
 import { createBackend } from '../jails/index.ts';
-import { TenantsStore } from '../store/tenants-store.ts';
+import { loadStoreModule } from '../store/load.ts';
+import type { TenantsStore } from '../store/tenants-store.ts';
 import { openVault, type Vault } from '../vault/index.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -69,6 +70,7 @@ export class HostContext {
   readonly io: CommandIO;
   readonly json: boolean;
   #store: TenantsStore | undefined;
+  #Store: typeof TenantsStore | undefined;
   #backend: JailBackend | undefined;
   #hive: HiveAdmin | undefined;
 
@@ -80,8 +82,14 @@ export class HostContext {
     this.config = loadConfig(parsed.config, io.env);
   }
 
+  /** Loads node:sqlite (quietly) once the config is known to be good. */
+  async prepare(): Promise<void> {
+    this.#Store = (await loadStoreModule()).TenantsStore;
+  }
+
   get store(): TenantsStore {
-    this.#store ??= new TenantsStore(this.config.store);
+    if (!this.#Store) throw new Error('HostContext.prepare() was not awaited');
+    this.#store ??= new this.#Store(this.config.store);
     return this.#store;
   }
 
@@ -150,6 +158,7 @@ export async function withContext(
 ): Promise<number> {
   const ctx = new HostContext(parsed, io);
   try {
+    await ctx.prepare();
     return await fn(ctx);
   } finally {
     await ctx.close();

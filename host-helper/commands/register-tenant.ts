@@ -1,41 +1,48 @@
-// `clawdie-host register-tenant T [--collection NAME] [--shared]`: creates the tenant row (pending),
-// resolving the collection id by name through bw. Idempotent; re-registering re-enables a revoked
-// tenant. A missing collection is not an error (provision is then a no-op until it exists).
+// `clawdie-host register-tenant T... [--collection NAME] [--shared]`: creates each tenant row
+// (pending), resolving collection ids by name through bw in one session for all of them.
+// Idempotent; re-registering re-enables a revoked tenant. A missing collection is not an error
+// (provision is then a no-op until it exists). --collection needs exactly one tenant.
 import type { Command } from '../command.ts';
 import { EXIT, usageError } from '../exit-codes.ts';
 import { parseFlags, tenantArg, withContext } from './context.ts';
-import { registerTenant } from './tenant-ops.ts';
+import { collectionFor, registerTenant, resolveCollections } from './tenant-ops.ts';
 
 export const run: Command = async (argv, io) => {
-  const parsed = parseFlags(argv, { collection: { type: 'string' }, shared: { type: 'boolean' } });
-  const tenant = tenantArg(parsed.positionals[0]);
+  const parsed = parseFlags(argv, { collection: { type: 'string' }, shared: { type: 'boolean' } }, 100);
+  if (parsed.positionals.length === 0) throw usageError('missing tenant name');
+  const tenants = [...new Set(parsed.positionals.map(tenantArg))];
   const collection = parsed.values.collection as string | undefined;
   if (collection !== undefined && (collection.length === 0 || collection.length > 200)) {
     throw usageError('--collection must be 1-200 characters');
   }
+  if (collection !== undefined && tenants.length > 1)
+    throw usageError('--collection takes exactly one tenant');
   return withContext(parsed, io, async (ctx) => {
-    const { row, created, collectionFound } = await registerTenant(ctx, tenant, {
-      collection,
-      shared: parsed.values.shared === true ? true : undefined,
-      resolve: true,
-    });
-    const lines = [`${created ? 'registered' : 'already registered'} ${tenant} (status ${row.status})`];
-    if (collectionFound === false) {
-      lines.push(
-        `note: no collection "${row.collection_name}" in the vault yet; provision is a no-op until it exists`,
-      );
-    }
-    ctx.print(
-      {
+    const names = new Map(tenants.map((t) => [t, collectionFor(ctx, t, collection)]));
+    const ids = await resolveCollections(ctx, [...names.values()]);
+    const results = [];
+    const lines: string[] = [];
+    for (const tenant of tenants) {
+      const name = names.get(tenant) as string;
+      const { row, created, collectionFound } = await registerTenant(ctx, tenant, {
+        collection: name,
+        shared: parsed.values.shared === true ? true : undefined,
+        resolved: ids.get(name) ?? null,
+      });
+      lines.push(`${created ? 'registered' : 'already registered'} ${tenant} (status ${row.status})`);
+      if (collectionFound === false) {
+        lines.push(`note: no collection "${name}" in the vault yet; provision is a no-op until it exists`);
+      }
+      results.push({
         tenant,
         created,
         status: row.status,
         collection: row.collection_name,
         collectionId: row.collection_id,
         collectionFound,
-      },
-      lines,
-    );
+      });
+    }
+    ctx.print(results.length === 1 ? results[0] : { tenants: results }, lines);
     return EXIT.ok;
   });
 };

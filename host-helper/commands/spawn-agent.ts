@@ -29,7 +29,6 @@ export const run: Command = async (argv, io) => {
     await registerTenant(ctx, tenant, {
       collection: parsed.values.collection as string | undefined,
       shared: parsed.values.shared === true ? true : undefined,
-      resolve: false,
     });
     const [outcome] = await provisionTenants(ctx, [tenant], false);
     if (!outcome || outcome.exitCode !== EXIT.ok) {

@@ -19,25 +19,43 @@ export interface RegisterResult {
   collectionFound: boolean | 'not-checked';
 }
 
+/** Collection ids by name in ONE bw session (null when the vault has no such collection). */
+export async function resolveCollections(
+  ctx: HostContext,
+  names: readonly string[],
+): Promise<Map<string, string | null>> {
+  const out = new Map<string, string | null>();
+  await ctx.vault().withSession(async (s) => {
+    for (const name of new Set(names)) {
+      try {
+        out.set(name, (await s.findCollection(name)).id);
+      } catch (err) {
+        if (!(err instanceof VaultError && err.code === 'collection_missing')) throw err;
+        out.set(name, null);
+      }
+    }
+  });
+  return out;
+}
+
+/** The collection a registration would use: the flag, else the row's, else the tenant name. */
+export const collectionFor = (ctx: HostContext, tenant: string, flag?: string): string =>
+  flag ?? ctx.store.get(tenant)?.collection_name ?? tenant;
+
+/**
+ * Inserts or updates the row (idempotent). `resolved` is the collection id from resolveCollections
+ * (null: not in the vault), or undefined when the caller leaves resolution to provision.
+ */
 export async function registerTenant(
   ctx: HostContext,
   tenant: string,
-  options: { collection?: string; shared?: boolean; resolve: boolean },
+  options: { collection?: string; shared?: boolean; resolved?: string | null },
 ): Promise<RegisterResult> {
   const existing = ctx.store.get(tenant);
-  const collectionName = options.collection ?? existing?.collection_name ?? tenant;
-  let collectionId: string | null = existing?.collection_id ?? null;
-  let collectionFound: RegisterResult['collectionFound'] = 'not-checked';
-  if (options.resolve) {
-    try {
-      collectionId = await ctx.vault().withSession(async (s) => (await s.findCollection(collectionName)).id);
-      collectionFound = true;
-    } catch (err) {
-      if (!(err instanceof VaultError && err.code === 'collection_missing')) throw err;
-      collectionId = null;
-      collectionFound = false;
-    }
-  }
+  const collectionName = collectionFor(ctx, tenant, options.collection);
+  const collectionId = options.resolved !== undefined ? options.resolved : (existing?.collection_id ?? null);
+  const collectionFound: RegisterResult['collectionFound'] =
+    options.resolved === undefined ? 'not-checked' : options.resolved !== null;
   return ctx.withTenantLock(tenant, async () => {
     const now = nowIso();
     const { row, created } = ctx.store.register({

@@ -58,3 +58,16 @@ describe('HiveClient', () => {
     expect(await pending).toBe('aborted/fatal/-');
   });
 });
+
+describe('HiveClient deadlines', () => {
+  it('ends a request that outlives its budget as a retryable timeout', async () => {
+    const slow = new HiveClient({ baseUrl: () => hive.url, token: () => 'tok-a', timeoutMs: 200 });
+    try {
+      hive.failNext('heartbeat', -1);
+      const err = await failure(slow.heartbeat('a-1', false));
+      expect(err).toBe('timeout/retryable/-');
+    } finally {
+      await slow.close();
+    }
+  });
+});

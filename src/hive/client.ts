@@ -167,6 +167,11 @@ export class HiveClient {
     const what = `hive ${call.label}`;
     let status: number;
     let text: string;
+    // The deadline is one native timer per request. undici's own headers/body timeouts are off:
+    // they run a 2 Hz ticker for as long as a long-poll is pending, i.e. forever while idle.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), timeoutMs);
+    const signal = call.signal ? AbortSignal.any([call.signal, deadline.signal]) : deadline.signal;
     try {
       const res = await poolRequest.call(pool, {
         method: call.method,
@@ -177,16 +182,21 @@ export class HiveClient {
           ...(call.body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         body: call.body === undefined ? undefined : JSON.stringify(call.body),
-        signal: call.signal,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
+        signal,
+        headersTimeout: 0,
+        bodyTimeout: 0,
       });
       status = res.statusCode;
       text = await res.body.text();
     } catch (err) {
+      if (deadline.signal.aborted && !call.signal?.aborted) {
+        throw new HiveError(`${what} timed out after ${timeoutMs} ms`, 'timeout', { cause: err });
+      }
       const reason = failureOfThrown(err);
       const code = (err as { code?: string }).code ?? reason;
       throw new HiveError(`${what} failed: ${code}`, reason, { cause: err });
+    } finally {
+      clearTimeout(timer);
     }
     if (status >= 400) {
       const reason = failureOfStatus(status);

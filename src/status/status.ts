@@ -1,17 +1,9 @@
 // The agent's status file (DESIGN §3): derived from the machine snapshot by a pure function and
-// written atomically (temp file, fsync, rename) to `<state dir>/status.json`. Holds no secret:
+// written atomically (temp file, rename; no fsync: it is rewritten often and a reader only needs
+// a whole file, never a durable one) to `<state dir>/status.json`. Holds no secret:
 // only state names, ids, the identity hash, capabilities and error lines that name no value.
 import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  constants,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -48,7 +40,6 @@ export function writeStatusAtomic(file: string, status: AgentStatus): void {
   );
   try {
     writeSync(fd, `${JSON.stringify(status, null, 2)}\n`);
-    fsyncSync(fd);
   } finally {
     closeSync(fd);
   }

@@ -27,6 +27,7 @@ const COMMANDS: Record<string, { summary: string; load: Loader }> = {
     summary: 'hive serve --listen HOST:PORT --db PATH [--admin-token-file F]',
     load: () => import('./hive/serve-command.ts'),
   },
+  demo: { summary: 'demo [--dir DIR] [--listen HOST:PORT]', load: () => import('./demo/demo-command.ts') },
 };
 
 function usage(): string {

@@ -118,6 +118,11 @@ const END_LEASE = `state = CASE WHEN expires_at <= $now THEN 'expired' ELSE 'que
 export class SqliteHiveStore implements HiveStore {
   readonly #db: DatabaseSync;
   readonly #stmts = new Map<string, StatementSync>();
+  /**
+   * Token hash (hex) → tenant. Every request authenticates, so this saves a query each; it is exact
+   * because this process is the database's only writer (the PostgreSQL store must not cache so).
+   */
+  readonly #tokens = new Map<string, (TenantRecord & { tokenHash: Buffer }) | null>();
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.#db = new DatabaseSync(path, { timeout: 5000 });
@@ -164,16 +169,28 @@ export class SqliteHiveStore implements HiveStore {
        ON CONFLICT(tenant) DO UPDATE SET token_hash = excluded.token_hash, shared = excluded.shared,
        updated_at = excluded.updated_at`,
     ).run(tenant, tokenHash, shared ? 1 : 0, now);
+    this.#tokens.clear();
   }
 
   async revokeTenantToken(tenant: string, now: number): Promise<boolean> {
     const r = this.#q(
       'UPDATE tenants SET token_hash = NULL, updated_at = ? WHERE tenant = ? AND token_hash IS NOT NULL',
     ).run(now, tenant);
+    this.#tokens.clear();
     return Number(r.changes) === 1;
   }
 
   async tenantByTokenHash(tokenHash: Buffer): Promise<(TenantRecord & { tokenHash: Buffer }) | null> {
+    const key = tokenHash.toString('hex');
+    const cached = this.#tokens.get(key);
+    if (cached !== undefined) return cached;
+    const found = this.#lookupToken(tokenHash);
+    // Unknown hashes are not remembered: a client guessing tokens must not grow the map.
+    if (found) this.#tokens.set(key, found);
+    return found;
+  }
+
+  #lookupToken(tokenHash: Buffer): (TenantRecord & { tokenHash: Buffer }) | null {
     const r = this.#q('SELECT tenant, shared, token_hash FROM tenants WHERE token_hash = ?').get(tokenHash) as
       | Row
       | undefined;
@@ -257,6 +274,8 @@ export class SqliteHiveStore implements HiveStore {
   }
 
   async insertTask(task: NewTask, now: number): Promise<{ taskId: string; created: boolean }> {
+    // Without a key the INSERT alone is atomic (autocommit); with one, lookup and insert go together.
+    if (task.idempotencyKey === undefined) return this.#insertTask(task, now);
     return this.#tx(() => {
       if (task.idempotencyKey !== undefined) {
         const prior = this.#q('SELECT task_id FROM tasks WHERE tenant = ? AND idempotency_key = ?').get(
@@ -265,21 +284,25 @@ export class SqliteHiveStore implements HiveStore {
         ) as Row | undefined;
         if (prior) return { taskId: str(prior.task_id), created: false };
       }
-      this.#q(
-        `INSERT INTO tasks (task_id, tenant, capability, input, state, created_at, expires_at, idempotency_key, updated_at)
-         VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?)`,
-      ).run(
-        task.taskId,
-        task.tenant,
-        task.capability,
-        task.inputJson,
-        now,
-        task.expiresAt,
-        task.idempotencyKey ?? null,
-        now,
-      );
-      return { taskId: task.taskId, created: true };
+      return this.#insertTask(task, now);
     });
+  }
+
+  #insertTask(task: NewTask, now: number): { taskId: string; created: boolean } {
+    this.#q(
+      `INSERT INTO tasks (task_id, tenant, capability, input, state, created_at, expires_at, idempotency_key, updated_at)
+         VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?)`,
+    ).run(
+      task.taskId,
+      task.tenant,
+      task.capability,
+      task.inputJson,
+      now,
+      task.expiresAt,
+      task.idempotencyKey ?? null,
+      now,
+    );
+    return { taskId: task.taskId, created: true };
   }
 
   async getTask(taskId: string): Promise<TaskRecord | null> {

@@ -1,0 +1,260 @@
+// Routing benchmark (issue 3): the reference coordinator as a real process; 50 agents long-poll it
+// over loopback with undici keep-alive (in worker threads, so the client is not the bottleneck);
+// the main thread submits. Reports tasks/s submitted→leased→completed and the dispatch latency
+// (submit sent → assignment received) p50/p99, beside a baseline from the same run: a bare node:http
+// echo server (own process) driven by the same client, so the figures read as ratios.
+// Submission is closed-loop (at most WINDOW tasks outstanding), so latency is dispatch, not a queue
+// the benchmark itself piled up. Bounded in task count and wall time. Exits 1 if a task was lost or
+// delivered twice; the targets (≥ 2,000 tasks/s, p99 < 20 ms) are reported, not enforced.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
+import { createInterface } from 'node:readline';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { Agent, request } from 'undici';
+import { nodeBinary, startHive } from '../support/hive-process.ts';
+
+const AGENTS = 50;
+const THREADS = 2;
+const WARMUP = 500;
+const TASKS = Number(process.env.BENCH_TASKS ?? 8000);
+const WINDOW = 100;
+const CAP_SECONDS = 60;
+const PACED_SECONDS = 4;
+const PACED_MAX = 4000;
+
+/** Shared counters: [completed tasks, stop flag]. */
+const DONE = 0;
+const STOP = 1;
+
+/** Warm-up, full speed (throughput), or paced at half that rate (latency without a queue). */
+type Phase = 'warm' | 'max' | 'paced';
+
+const now = (): number => performance.timeOrigin + performance.now();
+
+function client(connections: number) {
+  const dispatcher = new Agent({ connections, keepAliveTimeout: 30_000 });
+  const send = async (method: 'GET' | 'POST', url: string, token: string, body?: unknown) => {
+    const res = await request(url, {
+      method,
+      dispatcher,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.body.text();
+    return { status: res.statusCode, json: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
+  };
+  return { send, close: () => dispatcher.close() };
+}
+
+interface WorkerInput {
+  url: string;
+  token: string;
+  agentIds: string[];
+  shared: SharedArrayBuffer;
+}
+
+/** Worker thread: a share of the agents, each polling, answering, polling again. */
+async function agentsThread(w: WorkerInput): Promise<void> {
+  const counters = new Int32Array(w.shared);
+  const { send, close } = client(w.agentIds.length + 4);
+  const latencies: Record<Exclude<Phase, 'warm'>, number[]> = { max: [], paced: [] };
+  const seen: string[] = [];
+  const loop = async (agentId: string): Promise<void> => {
+    while (Atomics.load(counters, STOP) === 0) {
+      const r = await send('GET', `${w.url}/v1/agents/${agentId}/tasks?wait=1`, w.token);
+      if (r.status === 204) continue;
+      if (r.status !== 200 || !r.json) throw new Error(`poll: ${r.status}`);
+      const received = now();
+      const input = r.json.input as { t0: number; phase: Phase };
+      const taskId = String(r.json.taskId);
+      const res = await send('POST', `${w.url}/v1/tasks/${taskId}/result`, w.token, {
+        status: 'ok',
+        output: null,
+        agentId,
+      });
+      if (res.status !== 200) throw new Error(`result: ${res.status} ${JSON.stringify(res.json)}`);
+      seen.push(taskId);
+      if (input.phase !== 'warm') latencies[input.phase].push(received - input.t0);
+      Atomics.add(counters, DONE, 1);
+      Atomics.notify(counters, DONE);
+    }
+  };
+  // Real agents heartbeat beside polling; without it they would be lost after 3 intervals.
+  const beat = setInterval(() => {
+    for (const id of w.agentIds) void send('POST', `${w.url}/v1/agents/${id}/heartbeat`, w.token, {});
+  }, 5000);
+  await Promise.all(w.agentIds.map(loop));
+  clearInterval(beat);
+  await close();
+  parentPort!.postMessage({ latencies, seen });
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux), or NaN. */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+const pct = (sorted: number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
+
+/** Baseline: round trips per second against a bare node:http echo server, same client and concurrency. */
+async function baseline(requests: number): Promise<{ rate: number; cpuMsPerRequest: number }> {
+  const script = `const s=require('node:http').createServer((q,r)=>{const c=[];q.on('data',d=>c.push(d));q.on('end',()=>{const b=Buffer.concat(c);r.writeHead(200,{'content-type':'application/json','content-length':b.length});r.end(b)})});s.keepAliveTimeout=30000;s.listen(0,'127.0.0.1',()=>console.log(s.address().port))`;
+  const child = spawn(nodeBinary(), ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((resolve) =>
+    createInterface({ input: child.stdout! }).once('line', resolve),
+  );
+  const { send, close } = client(WINDOW + 4);
+  const url = `http://127.0.0.1:${port}/`;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next++ < requests) await send('POST', url, 'x', { capability: 'bench', input: { t0: 0 } });
+  };
+  await Promise.all(Array.from({ length: 20 }, worker));
+  next = 0;
+  const cpu0 = cpuSeconds(child.pid!);
+  const t0 = now();
+  await Promise.all(Array.from({ length: WINDOW }, worker));
+  const rate = requests / ((now() - t0) / 1000);
+  const cpuMsPerRequest = ((cpuSeconds(child.pid!) - cpu0) * 1000) / requests;
+  child.kill();
+  await close();
+  return { rate, cpuMsPerRequest };
+}
+
+async function main(): Promise<number> {
+  const hive = await startHive({ pollSeconds: 25, leaseSeconds: 60 });
+  const { send, close } = client(WINDOW + 8);
+  try {
+    const token = await hive.mintToken('bench');
+    const agentIds = Array.from({ length: AGENTS }, (_, i) => `bench-${i}`);
+    for (const agentId of agentIds) {
+      const r = await send('POST', `${hive.url}/v1/agents`, token, {
+        agentId,
+        tenant: 'bench',
+        capabilities: ['bench'],
+        identityHash: 'b'.repeat(64),
+        version: '0',
+        os: 'bench',
+      });
+      if (r.status !== 200) throw new Error(`register ${agentId}: ${r.status}`);
+    }
+    const shared = new SharedArrayBuffer(8);
+    const counters = new Int32Array(shared);
+    const results: Promise<{ latencies: Record<'max' | 'paced', number[]>; seen: string[] }>[] = [];
+    for (let i = 0; i < THREADS; i++) {
+      const input: WorkerInput = {
+        url: hive.url,
+        token,
+        agentIds: agentIds.filter((_, j) => j % THREADS === i),
+        shared,
+      };
+      const w = new Worker(new URL(import.meta.url), { workerData: input });
+      results.push(
+        new Promise((resolve, reject) => {
+          w.once('message', resolve);
+          w.once('error', reject);
+        }),
+      );
+    }
+
+    let submitted = 0;
+    const submit = async (count: number, phase: Phase): Promise<void> => {
+      let left = count;
+      const one = async (): Promise<void> => {
+        while (left > 0) {
+          const done = Atomics.load(counters, DONE);
+          if (submitted - done >= WINDOW) {
+            await Atomics.waitAsync(counters, DONE, done, 1000).value;
+            continue;
+          }
+          left--;
+          submitted++;
+          const r = await send('POST', `${hive.url}/v1/tasks`, token, {
+            capability: 'bench',
+            input: { t0: now(), phase },
+          });
+          if (r.status !== 201) throw new Error(`submit: ${r.status}`);
+        }
+      };
+      await Promise.all(Array.from({ length: WINDOW }, one));
+    };
+    const settle = async (target: number, deadline: number): Promise<void> => {
+      while (Atomics.load(counters, DONE) < target && now() < deadline) {
+        await Atomics.waitAsync(counters, DONE, Atomics.load(counters, DONE), 200).value;
+      }
+    };
+
+    await submit(WARMUP, 'warm');
+    await settle(WARMUP, now() + 20_000);
+    const hiveCpu0 = cpuSeconds(hive.child.pid!);
+    const ownCpu0 = process.cpuUsage();
+    const t0 = now();
+    await submit(TASKS, 'max');
+    await settle(WARMUP + TASKS, t0 + CAP_SECONDS * 1000);
+    const seconds = (now() - t0) / 1000;
+    const hiveCpu = cpuSeconds(hive.child.pid!) - hiveCpu0;
+    const own = process.cpuUsage(ownCpu0);
+    const ownCpu = (own.user + own.system) / 1e6;
+    const completed = Atomics.load(counters, DONE) - WARMUP;
+    const rate = completed / seconds;
+
+    // Paced phase: half the measured rate, open loop, so latency is dispatch and not queueing.
+    const pacedRate = Math.max(50, Math.round(rate / 2));
+    const pacedCount = Math.min(PACED_MAX, Math.round(pacedRate * PACED_SECONDS));
+    const pending: Promise<unknown>[] = [];
+    const p0 = now();
+    for (let sent = 0; sent < pacedCount; ) {
+      const due = Math.min(pacedCount, Math.floor(((now() - p0) / 1000) * pacedRate));
+      for (; sent < due; sent++) {
+        pending.push(
+          send('POST', `${hive.url}/v1/tasks`, token, {
+            capability: 'bench',
+            input: { t0: now(), phase: 'paced' },
+          }),
+        );
+      }
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await Promise.all(pending);
+    await settle(WARMUP + completed + pacedCount, now() + 20_000);
+    const pacedDone = Atomics.load(counters, DONE) - WARMUP - completed;
+    Atomics.store(counters, STOP, 1);
+    const parts = await Promise.all(results);
+    const seen = parts.flatMap((p) => p.seen);
+    const duplicates = seen.length - new Set(seen).size;
+    const sorted = parts.flatMap((p) => p.latencies.max).sort((a, b) => a - b);
+    const paced = parts.flatMap((p) => p.latencies.paced).sort((a, b) => a - b);
+    const ms = (xs: number[]): string =>
+      `p50 ${pct(xs, 0.5).toFixed(2)} ms, p99 ${pct(xs, 0.99).toFixed(2)} ms, max ${(xs.at(-1) ?? Number.NaN).toFixed(2)} ms`;
+    const base = await baseline(TASKS * 3);
+    const hiveMsPerRequest = (hiveCpu * 1000) / completed / 3;
+    const lines = [
+      `tasks: ${completed}/${TASKS} completed (+${WARMUP} warm-up), ${duplicates} delivered twice; ${AGENTS} agents in ${THREADS} threads, ≤ ${WINDOW} outstanding`,
+      `throughput: ${rate.toFixed(0)} tasks/s submitted→leased→completed in ${seconds.toFixed(2)} s (target ≥ 2000)`,
+      `dispatch latency at full speed (≤ ${WINDOW} outstanding, includes waiting for a free agent): ${ms(sorted)}`,
+      `dispatch latency paced at ${pacedRate} tasks/s (${pacedDone}/${pacedCount} tasks): ${ms(paced)} (target p99 < 20 ms)`,
+      `cpu: hive process ${hiveCpu.toFixed(2)} s (${((hiveCpu * 1000) / completed).toFixed(3)} ms/task), benchmark client ${ownCpu.toFixed(2)} s, over ${seconds.toFixed(2)} s wall; load average ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} cores`,
+      `baseline: bare node:http echo (own process), ${base.rate.toFixed(0)} req/s with the same client, ${base.cpuMsPerRequest.toFixed(3)} ms CPU/req`,
+      `ratio: hive ${(rate * 3).toFixed(0)} req/s (3 per task) = ${((rate * 3) / base.rate).toFixed(2)} × baseline throughput; hive CPU per request = ${(hiveMsPerRequest / base.cpuMsPerRequest).toFixed(2)} × baseline`,
+      `capacity: one free core would carry ≈ ${(1000 / ((hiveCpu * 1000) / completed)).toFixed(0)} tasks/s of hive work at this CPU cost`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ bench: 'routing', tasksPerSecond: Math.round(rate), p99MsFullSpeed: pct(sorted, 0.99), pacedRate, p50MsPaced: pct(paced, 0.5), p99MsPaced: pct(paced, 0.99), baselineReqPerSecond: Math.round(base.rate), hiveCpuMsPerTask: (hiveCpu * 1000) / completed, baselineCpuMsPerRequest: base.cpuMsPerRequest })}\n`,
+    );
+    return completed === TASKS && pacedDone === pacedCount && duplicates === 0 ? 0 : 1;
+  } finally {
+    await close();
+    await hive.stop();
+  }
+}
+
+if (isMainThread) process.exitCode = await main();
+else await agentsThread(workerData as WorkerInput);

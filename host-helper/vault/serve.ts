@@ -19,6 +19,8 @@ export interface ServeHandle {
   /** One API call; resolves with bw's reply (success or not), rejects on transport failure/timeout. */
   call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<ServeReply>;
   stop(): Promise<void>;
+  /** The serve process id (its process group), recorded so a later session can reap a leftover. */
+  pid: number | undefined;
 }
 
 const POLL_MS = 50;
@@ -126,5 +128,5 @@ export async function startServe(runner: BwRunner, socketDir: string): Promise<S
       req.end(payload);
     });
 
-  return { call, stop };
+  return { call, stop, pid: child.pid };
 }

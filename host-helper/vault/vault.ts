@@ -3,8 +3,19 @@
 // --apikey` (key by env) → `bw serve` on a private Unix socket → POST /unlock (password in the
 // request body, never argv/env) → lists → POST /lock → stop serve → `bw logout`. Four bw processes
 // per session whatever the number of tenants; nothing unlocked or logged in survives it.
+
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
@@ -35,7 +46,11 @@ export interface VaultOptions {
   onBwProcess?: (event: BwProcessEvent) => void;
 }
 
-const ReplySchema = z.object({ success: z.boolean(), message: z.string().nullish(), data: z.unknown().optional() });
+const ReplySchema = z.object({
+  success: z.boolean(),
+  message: z.string().nullish(),
+  data: z.unknown().optional(),
+});
 const StatusSchema = z.object({
   template: z.object({
     serverUrl: z.string().nullish(),
@@ -94,8 +109,9 @@ export function openVault(input: VaultConfig, options: VaultOptions = {}): Vault
       release = await lockfile.lock(config.appdataDir, {
         lockfilePath: join(config.appdataDir, 'clawdie-bw.lock'),
         realpath: false,
-        stale: 30_000,
-        update: 5_000,
+        // a holder that died stops refreshing the lock; after 15 s the next session takes it over
+        stale: 15_000,
+        update: 3_000,
         retries: {
           retries: Math.ceil(config.lockWaitMs / LOCK_POLL_MS),
           factor: 1,
@@ -127,6 +143,7 @@ export function openVault(input: VaultConfig, options: VaultOptions = {}): Vault
 
   const session = async <T>(fn: (s: VaultSession) => Promise<T>): Promise<T> => {
     const creds: Credentials = readCredentials(config.credentialsFile);
+    reapLeftovers(config.appdataDir);
     const scrub = scrubber([creds.BW_CLIENTSECRET, creds.BW_PASSWORD]);
     const started = Date.now();
     const st = await status();
@@ -150,6 +167,7 @@ export function openVault(input: VaultConfig, options: VaultOptions = {}): Vault
       if (!login.success) throw loginError(login.message, config);
       loggedIn = true;
       serve = await startServe(runner, socketDir);
+      writeFileSync(servePidFile(config.appdataDir), `${serve.pid ?? ''}\n`, { mode: 0o600 });
       const unlock = await serve.call('POST', '/unlock', { password: creds.BW_PASSWORD });
       if (!unlock.success) {
         throw new VaultError(
@@ -165,6 +183,7 @@ export function openVault(input: VaultConfig, options: VaultOptions = {}): Vault
       if (serve) {
         await serve.call('POST', '/lock').catch(() => undefined);
         await serve.stop();
+        rmSync(servePidFile(config.appdataDir), { force: true });
       }
       if (loggedIn) await bw(['logout']).catch(() => undefined);
       rmSync(socketDir, { recursive: true, force: true });
@@ -222,6 +241,41 @@ function prepareAppdata(dir: string): void {
     );
   }
   if ((st.mode & 0o077) !== 0) chmodSync(dir, 0o700);
+}
+
+const servePidFile = (appdataDir: string): string => join(appdataDir, 'clawdie-serve.pid');
+
+/**
+ * A session killed hard (SIGKILL, power loss) can leave its `bw serve` running — unlocked — and its
+ * socket dir behind. Under the lock, before anything else: kill that process group if the recorded
+ * pid is still a bw serve (checked with ps, so a reused pid is left alone), and remove the dirs.
+ */
+function reapLeftovers(appdataDir: string): void {
+  let pid = 0;
+  try {
+    pid = Number.parseInt(readFileSync(servePidFile(appdataDir), 'utf8'), 10);
+  } catch {
+    // no leftover
+  }
+  if (pid > 1) {
+    let args = '';
+    try {
+      args = execFileSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8' });
+    } catch {
+      // not running
+    }
+    if (args.includes(' serve ') && args.includes('unix://')) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+  rmSync(servePidFile(appdataDir), { force: true });
+  for (const entry of readdirSync(appdataDir)) {
+    if (entry.startsWith('serve-')) rmSync(join(appdataDir, entry), { recursive: true, force: true });
+  }
 }
 
 /** A 0700 dir for the serve socket: inside the appdata dir unless that path is too long for a socket. */

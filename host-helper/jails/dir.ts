@@ -13,6 +13,8 @@ export function dirBackend(root: string, user: string): JailBackend {
     exists: async (jail) => fs.existsSync(jailRoot(jail)),
     async create(jail) {
       // The user's own tree: plain mkdir is fine here (nobody else controls it).
+      // The invoking user is the jail user, so 0700 (clawdie-host's umask) would do; keep the
+      // usual modes anyway so a dir jail looks like a real one.
       for (const sub of ['etc', 'var/db/clawdie', 'usr/local/etc/clawdie/soul']) {
         fs.mkdirSync(path.join(jailRoot(jail), sub), { recursive: true, mode: 0o755 });
       }

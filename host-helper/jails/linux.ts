@@ -49,6 +49,16 @@ function nsInitPid(unsharePid: number): number | undefined {
   }
 }
 
+function mkdirMode(p: string, mode: number): void {
+  fs.mkdirSync(p, { mode });
+  fs.chmodSync(p, mode);
+}
+
+function writeMode(p: string, text: string): void {
+  fs.writeFileSync(p, text, { flag: 'wx', mode: 0o644 });
+  fs.chmodSync(p, 0o644);
+}
+
 export function linuxBackend(options: LinuxOptions): JailBackend {
   const jailsRoot = (): string => fs.realpathSync(options.root);
   const jailDir = (jail: string): string => path.join(jailsRoot(), jail);
@@ -79,29 +89,43 @@ export function linuxBackend(options: LinuxOptions): JailBackend {
       }
     },
     async create(jail) {
+      // A fresh tree under the host-owned <jails.root>/T: nothing hostile in it yet, so plain paths
+      // are fine. Modes are set explicitly: clawdie-host runs with umask 077.
       fs.mkdirSync(jailDir(jail), { mode: 0o700 });
+      const root = jailRoot(jail);
+      mkdirMode(root, 0o755);
       if (options.template) {
-        await runOk('cp', ['-a', '--no-dereference', `${options.template}/.`, `${jailRoot(jail)}/`]);
+        await runOk('cp', ['-a', '--no-dereference', `${options.template}/.`, `${root}/`]);
         return;
       }
-      const root = jailRoot(jail);
       const uid = defaultJailUid(jail);
-      for (const sub of ['etc', 'home', 'tmp', 'proc', 'var/db/clawdie', 'usr/local/etc/clawdie/soul']) {
-        fs.mkdirSync(path.join(root, sub), { recursive: true, mode: 0o755 });
+      for (const sub of [
+        'etc',
+        'home',
+        'tmp',
+        'proc',
+        'var',
+        'var/db',
+        'var/db/clawdie',
+        'usr',
+        'usr/local',
+      ]) {
+        mkdirMode(path.join(root, sub), 0o755);
+      }
+      for (const sub of ['usr/local/etc', 'usr/local/etc/clawdie', 'usr/local/etc/clawdie/soul']) {
+        mkdirMode(path.join(root, sub), 0o755);
       }
       fs.chmodSync(path.join(root, 'tmp'), 0o1777);
-      fs.writeFileSync(
+      const user = options.user;
+      writeMode(
         path.join(root, 'etc/passwd'),
-        `root:x:0:0:root:/root:/bin/sh\n${options.user}:x:${uid}:${uid}:clawdie agent:/home/${options.user}:/bin/sh\n`,
-        { mode: 0o644, flag: 'wx' },
+        `root:x:0:0:root:/root:/bin/sh\n${user}:x:${uid}:${uid}:clawdie agent:/home/${user}:/bin/sh\n`,
       );
-      fs.writeFileSync(path.join(root, 'etc/group'), `root:x:0:\n${options.user}:x:${uid}:\n`, {
-        mode: 0o644,
-        flag: 'wx',
-      });
-      const home = path.join(root, 'home', options.user);
-      fs.mkdirSync(home, { mode: 0o700 });
+      writeMode(path.join(root, 'etc/group'), `root:x:0:\n${user}:x:${uid}:\n`);
+      const home = path.join(root, 'home', user);
+      mkdirMode(home, 0o700);
       fs.chownSync(home, uid, uid);
+      fs.chmodSync(path.join(root, 'var/db/clawdie'), 0o700);
       fs.chownSync(path.join(root, 'var/db/clawdie'), uid, uid);
     },
     async start(jail) {

@@ -50,8 +50,16 @@ afterAll(async () => {
 describe.skipIf(!CAN_RUN)('linux backend (unshare + nsenter, as root)', () => {
   it('creates, starts, writes through the jail as its user, stops, writes from the host', async () => {
     const b = linuxBackend({ root: jails, user: 'clawdie', init: '/sbin/init' });
-    await b.create('lane');
+    const umask = process.umask(0o077); // as clawdie-host runs
+    try {
+      await b.create('lane');
+    } finally {
+      process.umask(umask);
+    }
     const root = path.join(jails, 'lane', 'root');
+    expect(fs.statSync(path.join(root, 'etc')).mode & 0o777).toBe(0o755);
+    expect(fs.statSync(path.join(root, 'etc/passwd')).mode & 0o777).toBe(0o644);
+    expect(fs.statSync(path.join(root, 'home/clawdie')).mode & 0o777).toBe(0o700);
     for (const tool of ['/bin/sh', '/bin/cat', '/bin/chmod', '/bin/mv', '/bin/rm', '/bin/sleep'])
       install(root, fs.realpathSync(tool), tool);
     fs.mkdirSync(path.join(root, 'sbin'), { recursive: true });

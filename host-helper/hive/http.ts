@@ -46,14 +46,18 @@ export function readJson(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
       cleanup();
       reject(err);
     };
+    // A client that goes away mid-body never sends 'end': settle instead of waiting forever.
+    const onClose = (): void => onError(new HttpError('bad_request', 'request body incomplete'));
     const cleanup = (): void => {
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
+      req.off('close', onClose);
     };
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);
+    req.on('close', onClose);
   });
 }
 

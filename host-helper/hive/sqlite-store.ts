@@ -58,6 +58,9 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX tasks_queued_ttl ON tasks(expires_at) WHERE state = 'queued';
    CREATE INDEX tasks_leased ON tasks(lease_expires) WHERE state = 'leased';
    CREATE INDEX tasks_lease_agent ON tasks(lease_agent) WHERE state = 'leased';`,
+  // v2: a drain request outlives the agent being lost and coming back (only re-registering clears it).
+  `ALTER TABLE agents ADD COLUMN drain INTEGER NOT NULL DEFAULT 0;
+   UPDATE agents SET drain = 1 WHERE state = 'draining';`,
 ];
 
 export interface SqliteStoreOptions {
@@ -89,7 +92,6 @@ function toTask(r: Row): TaskRecord {
     taskId: str(r.task_id),
     tenant: str(r.tenant),
     capability: str(r.capability),
-    inputJson: str(r.input),
     state: str(r.state) as TaskState,
     createdAt: Number(r.created_at),
     expiresAt: Number(r.expires_at),
@@ -109,6 +111,8 @@ const toRequeued = (r: Row): Requeued => ({
   state: str(r.state) as TaskState,
 });
 
+const TASK_COLUMNS = `task_id, tenant, capability, state, created_at, expires_at, lease_agent, lease_tenant,
+  lease_expires, result_status, result_output, completed_by`;
 const AGENT_COLUMNS =
   'a.*, COALESCE(t.shared, 0) AS shared FROM agents a LEFT JOIN tenants t ON t.tenant = a.tenant';
 /** Ends a lease: back to queued, or expired once the TTL has passed (mirrors routing.requeueState). */
@@ -213,7 +217,7 @@ export class SqliteHiveStore implements HiveStore {
        VALUES (?, ?, ?, ?, ?, ?, 'live', ?, ?)
        ON CONFLICT(agent_id) DO UPDATE SET capabilities = excluded.capabilities,
          identity_hash = excluded.identity_hash, version = excluded.version, os = excluded.os,
-         state = 'live', last_heartbeat = excluded.last_heartbeat`,
+         state = 'live', drain = 0, last_heartbeat = excluded.last_heartbeat`,
     ).run(
       reg.agentId,
       reg.tenant,
@@ -229,7 +233,8 @@ export class SqliteHiveStore implements HiveStore {
 
   async heartbeat(agentId: string, now: number): Promise<AgentRecord | null> {
     this.#q(
-      `UPDATE agents SET last_heartbeat = ?, state = CASE WHEN state = 'lost' THEN 'live' ELSE state END
+      `UPDATE agents SET last_heartbeat = ?,
+         state = CASE WHEN state != 'lost' THEN state WHEN drain = 1 THEN 'draining' ELSE 'live' END
        WHERE agent_id = ? AND state != 'gone'`,
     ).run(now, agentId);
     const a = await this.getAgent(agentId);
@@ -237,7 +242,9 @@ export class SqliteHiveStore implements HiveStore {
   }
 
   async setAgentState(agentId: string, state: AgentState): Promise<void> {
-    this.#q('UPDATE agents SET state = ? WHERE agent_id = ?').run(state, agentId);
+    this.#q(
+      "UPDATE agents SET state = ?, drain = CASE WHEN ? = 'draining' THEN 1 ELSE drain END WHERE agent_id = ?",
+    ).run(state, state, agentId);
   }
 
   #releaseAgentLeases(agentId: string, now: number): Requeued[] {
@@ -306,7 +313,7 @@ export class SqliteHiveStore implements HiveStore {
   }
 
   async getTask(taskId: string): Promise<TaskRecord | null> {
-    const r = this.#q('SELECT * FROM tasks WHERE task_id = ?').get(taskId) as Row | undefined;
+    const r = this.#q(`SELECT ${TASK_COLUMNS} FROM tasks WHERE task_id = ?`).get(taskId) as Row | undefined;
     return r ? toTask(r) : null;
   }
 

@@ -27,11 +27,11 @@ export type AgentRegistration = Pick<
   'agentId' | 'tenant' | 'capabilities' | 'identityHash' | 'version' | 'os'
 >;
 
+/** A task as stored, without its input (only a lease hands the input out; it may be up to 1 MiB). */
 export interface TaskRecord {
   taskId: string;
   tenant: string;
   capability: string;
-  inputJson: string;
   state: TaskState;
   createdAt: number;
   expiresAt: number;
@@ -95,7 +95,7 @@ export interface HiveStore {
   getAgent(agentId: string): Promise<AgentRecord | null>;
   /** Creates or updates (same tenant, checked by the caller) an agent; it becomes live. */
   upsertAgent(reg: AgentRegistration, now: number): Promise<AgentRecord>;
-  /** Records a heartbeat; a lost agent becomes live again. Null if unknown or gone. */
+  /** Records a heartbeat; a lost agent comes back (live, or draining if a drain was asked). Null if unknown or gone. */
   heartbeat(agentId: string, now: number): Promise<AgentRecord | null>;
   setAgentState(agentId: string, state: AgentState): Promise<void>;
   /** Marks the agent gone and requeues its leases. */

@@ -39,7 +39,7 @@ describe('SqliteHiveStore', () => {
     expect((await s2.leaseNext(lessee, 2, 100))?.inputJson).toBe('{"a":1}');
     await s2.close();
     const db = new DatabaseSync(path);
-    expect(db.prepare('PRAGMA user_version').get()).toEqual({ user_version: 2 });
+    expect(db.prepare('PRAGMA user_version').get()).toEqual({ user_version: 3 });
     expect(db.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
     db.close();
   });

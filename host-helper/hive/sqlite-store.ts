@@ -61,6 +61,9 @@ const MIGRATIONS: readonly string[] = [
   // v2: a drain request outlives the agent being lost and coming back (only re-registering clears it).
   `ALTER TABLE agents ADD COLUMN drain INTEGER NOT NULL DEFAULT 0;
    UPDATE agents SET drain = 1 WHERE state = 'draining';`,
+  // v3: one index less to write on every lease change; the leased set is small (bounded by the
+  // agents), so releasing an agent's leases scans tasks_leased instead.
+  'DROP INDEX tasks_lease_agent;',
 ];
 
 export interface SqliteStoreOptions {
@@ -319,13 +322,14 @@ export class SqliteHiveStore implements HiveStore {
 
   async leaseNext(agent: Lessee, now: number, leaseExpires: number): Promise<LeasedTask | null> {
     if (agent.capabilities.length === 0) return null;
-    // Same rule as routing.canServe: own tenant or shared lane, and a registered capability.
+    // Same rule as routing.canServe: own tenant or shared lane, and a registered capability. The
+    // oldest task per capability walks tasks_queued in seq order, so a deep backlog costs no sort.
     const r = this.#q(
       `UPDATE tasks SET state = 'leased', lease_agent = $agent, lease_tenant = $tenant,
          lease_expires = $leaseExpires, updated_at = $now
-       WHERE seq = (SELECT seq FROM tasks WHERE state = 'queued' AND expires_at > $now
-         AND capability IN (SELECT value FROM json_each($caps))
-         AND (tenant = $tenant OR $shared = 1) ORDER BY seq LIMIT 1)
+       WHERE seq = (SELECT MIN((SELECT seq FROM tasks WHERE state = 'queued' AND capability = c.value
+           AND expires_at > $now AND (tenant = $tenant OR $shared = 1) ORDER BY seq LIMIT 1))
+         FROM json_each($caps) AS c)
        RETURNING task_id, tenant, capability, input, lease_expires`,
     ).get({
       agent: agent.agentId,

@@ -44,6 +44,8 @@ export interface VaultOptions {
   logger?: Logger;
   /** Called after every bw process ends (tests record start/end times from it). */
   onBwProcess?: (event: BwProcessEvent) => void;
+  /** After how long a lock whose holder stopped refreshing it is taken over (default 15 s). */
+  lockStaleMs?: number;
 }
 
 const ReplySchema = z.object({
@@ -72,6 +74,7 @@ export function openVault(input: VaultConfig, options: VaultOptions = {}): Vault
     onProcess: options.onBwProcess,
   };
   const log = options.logger;
+  const staleMs = Math.max(2000, options.lockStaleMs ?? 15_000);
 
   /** Runs a bw command with --response and returns its parsed reply (success or not). */
   const bw = async (args: string[], env: Record<string, string> = {}, scrub = (s: string) => s) => {
@@ -109,9 +112,9 @@ export function openVault(input: VaultConfig, options: VaultOptions = {}): Vault
       release = await lockfile.lock(config.appdataDir, {
         lockfilePath: join(config.appdataDir, 'clawdie-bw.lock'),
         realpath: false,
-        // a holder that died stops refreshing the lock; after 15 s the next session takes it over
-        stale: 15_000,
-        update: 3_000,
+        // a holder that died stops refreshing the lock; after `stale` the next session takes it over
+        stale: staleMs,
+        update: Math.max(1000, Math.floor(staleMs / 5)),
         retries: {
           retries: Math.ceil(config.lockWaitMs / LOCK_POLL_MS),
           factor: 1,

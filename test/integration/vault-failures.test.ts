@@ -1,17 +1,22 @@
 // Failure modes of the bw wrapper with the REAL bw CLI, each steered through the vault test server:
 // a revoked API key, a wrong master password, a server too slow for the timeout
-// (the bw process group is killed), and an appdata dir logged in to another server. One server and
-// one appdata dir, used in sequence, to keep the number of bw processes low.
+// (the bw process group is killed), and an appdata dir logged in to another server. Each case has
+// its own server and appdata dir, so the cases run concurrently (bw is slow, mostly waiting).
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { type BwProcessEvent, openVault, VaultError } from '../../host-helper/vault/index.ts';
 import { startTestVault, type TestVault } from '../support/vault.ts';
 
-let tv: TestVault;
 const errors: string[] = [];
+const vaults: TestVault[] = [];
+const vault = async (): Promise<TestVault> => {
+  const tv = await startTestVault();
+  vaults.push(tv);
+  return tv;
+};
 
 async function vaultError(p: Promise<unknown>): Promise<VaultError> {
   try {
@@ -24,15 +29,13 @@ async function vaultError(p: Promise<unknown>): Promise<VaultError> {
   throw new Error('expected a VaultError');
 }
 
-beforeAll(async () => {
-  tv = await startTestVault();
-});
 afterAll(async () => {
-  await tv?.close();
+  await Promise.all(vaults.map((v) => v.close()));
 });
 
-describe('vault wrapper failure modes with the real bw', () => {
+describe.concurrent('vault wrapper failure modes with the real bw', () => {
   it('a revoked API key is bad_credential and nothing stays logged in', async () => {
+    const tv = await vault();
     await tv.mutate({ op: 'revokeClient' });
     const events: BwProcessEvent[] = [];
     try {
@@ -49,26 +52,31 @@ describe('vault wrapper failure modes with the real bw', () => {
   }, 120_000);
 
   it('a wrong master password is unlock_failed, then the session logs out', async () => {
+    const tv = await vault();
     const wrong = join(tv.dir, 'bw-wrong.env');
     const good = readFileSync(tv.credentialsFile, 'utf8');
     writeFileSync(wrong, good.replace(/^BW_PASSWORD=.*$/m, 'BW_PASSWORD=not-the-master-password'), {
       mode: 0o600,
     });
     const events: BwProcessEvent[] = [];
-    const vault = openVault({ ...tv.config, credentialsFile: wrong }, { onBwProcess: (e) => events.push(e) });
-    const err = await vaultError(vault.withSession(async () => 1));
+    const wrapper = openVault(
+      { ...tv.config, credentialsFile: wrong },
+      { onBwProcess: (e) => events.push(e) },
+    );
+    const err = await vaultError(wrapper.withSession(async () => 1));
     expect(err.code).toBe('unlock_failed');
     expect(err.message).toContain('BW_PASSWORD');
     expect(err.message).not.toContain('not-the-master-password');
-    expect(events.map((e) => e.command)).toEqual(['status', 'login', 'serve', 'logout']);
+    expect(events.map((e) => e.command)).toEqual(['status', 'config', 'login', 'serve', 'logout']);
   }, 120_000);
 
   it('a server slower than timeoutMs is timeout, and the bw process group is killed', async () => {
+    const tv = await vault();
     await tv.mutate({ op: 'slowNext', count: 1, ms: 300_000, path: '/identity/connect/token' });
     const events: BwProcessEvent[] = [];
     try {
-      const vault = openVault({ ...tv.config, timeoutMs: 15_000 }, { onBwProcess: (e) => events.push(e) });
-      const err = await vaultError(vault.withSession(async () => 1));
+      const wrapper = openVault({ ...tv.config, timeoutMs: 12_000 }, { onBwProcess: (e) => events.push(e) });
+      const err = await vaultError(wrapper.withSession(async () => 1));
       expect(err.code).toBe('timeout');
       expect(err.message).toContain('bw login');
     } finally {
@@ -80,6 +88,7 @@ describe('vault wrapper failure modes with the real bw', () => {
   }, 120_000);
 
   it('an appdata dir logged in to another server is wrong_server, before any credential is sent', async () => {
+    const tv = await vault();
     const env = {
       PATH: process.env.PATH ?? '',
       BITWARDENCLI_APPDATA_DIR: tv.appdataDir,
@@ -94,6 +103,7 @@ describe('vault wrapper failure modes with the real bw', () => {
     );
     // a leftover login (a crashed session, or another tool) against this server…
     // (async: the test server runs in this process and must keep answering)
+    await promisify(execFile)(process.execPath, [tv.bwBin, 'config', 'server', tv.url], { env });
     await promisify(execFile)(process.execPath, [tv.bwBin, 'login', '--apikey'], {
       env: { ...env, BW_CLIENTID: creds.BW_CLIENTID ?? '', BW_CLIENTSECRET: creds.BW_CLIENTSECRET ?? '' },
     });
@@ -107,9 +117,11 @@ describe('vault wrapper failure modes with the real bw', () => {
     expect(err.code).toBe('wrong_server');
     expect(events.map((e) => e.command)).toEqual(['status']);
   }, 120_000);
+});
 
+describe('after the failure cases', () => {
   it('no secret in any error message', () => {
     expect(errors).toHaveLength(4);
-    for (const secret of tv.secrets) expect(errors.join('\n')).not.toContain(secret);
+    for (const secret of vaults.flatMap((v) => v.secrets)) expect(errors.join('\n')).not.toContain(secret);
   });
 });

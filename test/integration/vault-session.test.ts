@@ -1,14 +1,18 @@
 // The bw wrapper driving the REAL bw CLI against the vault test server: the happy path (two
 // tenants under one unlock), collection missing/ambiguous, malformed items, rotation seen on the
-// next session, a deleted collection, the server check, a bad bw path and an unsafe credentials
-// file. bw costs seconds per process, so assertions are batched into two sessions.
-import { chmodSync } from 'node:fs';
+// next session (after a session killed hard, whose unlocked bw serve must be reaped), a deleted
+// collection, the server check, a bad bw path and an unsafe credentials file. bw costs seconds
+// per process, so assertions are batched into two sessions.
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BwProcessEvent, openVault, VaultError } from '../../host-helper/vault/index.ts';
 import { createLogger } from '../../src/log.ts';
 import { startTestVault, type TestVault } from '../support/vault.ts';
 
+const CLIENT = join(import.meta.dirname, '..', 'fixtures', 'vault-server', 'vault-client.ts');
 let tv: TestVault;
 const logLines: string[] = [];
 const logger = createLogger({
@@ -34,6 +38,27 @@ async function vaultError(p: Promise<unknown>): Promise<VaultError> {
   throw new Error('expected a VaultError');
 }
 
+/** Runs a session in another process, kills it (SIGKILL) once unlocked; returns its serve's pid. */
+async function killedSession(): Promise<number> {
+  const child = spawn(process.execPath, [CLIENT, JSON.stringify(tv.config), 'acme'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, VAULT_CLIENT_HOLD_MS: '120000' },
+  });
+  const exited = new Promise((r) => child.once('close', r));
+  let out = '';
+  child.stdout?.on('data', (b: Buffer) => {
+    out += b.toString('utf8');
+  });
+  while (!out.includes('"event":"vault.unlocked"')) {
+    if (child.exitCode !== null) throw new Error('client exited before unlocking');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const pid = Number(readFileSync(join(tv.appdataDir, 'clawdie-serve.pid'), 'utf8'));
+  child.kill('SIGKILL');
+  await exited;
+  return pid;
+}
+
 beforeAll(async () => {
   tv = await startTestVault();
 });
@@ -42,7 +67,7 @@ afterAll(async () => {
 });
 
 describe('vault wrapper with the real bw', () => {
-  it('fetches two tenants under one unlock; errors for missing, ambiguous and malformed; rotation on the next session', async () => {
+  it('fetches two tenants under one unlock; errors for missing, ambiguous, malformed; a killed session is reaped; rotation seen next', async () => {
     const ids = await tv.describe();
     const org = ids.organizations[0]?.id ?? '';
     const acme = ids.collections.find((c) => c.name === 'acme')?.id ?? '';
@@ -123,14 +148,23 @@ describe('vault wrapper with the real bw', () => {
     await tv.mutate({ op: 'updateItem', id: key, password: 'sk-or-rotated-0003' });
     const globex = ids.collections.find((c) => c.name === 'globex')?.id ?? '';
     await tv.mutate({ op: 'deleteCollection', id: globex });
+    // a session killed hard (SIGKILL while unlocked) leaves its bw serve running in its own process
+    // group, and a login behind; the next session reaps the serve, logs out, and starts clean
+    const orphan = await killedSession();
+    expect(existsSync(`/proc/${orphan}`)).toBe(true);
     events.length = 0;
-    const second = await vault.withSession(async (s) => {
+    const recovering = openVault(tv.config, {
+      logger,
+      onBwProcess: (e) => events.push(e),
+      lockStaleMs: 4000,
+    });
+    const second = await recovering.withSession(async (s) => {
       expect((await vaultError(s.collectionEnv(globex))).code).toBe('collection_missing');
       return s.collectionEnv(acme);
     });
+    expect(existsSync(`/proc/${orphan}`)).toBe(false);
     expect(second.find((e) => e.name === 'OPENROUTER_API_KEY')?.value).toBe('sk-or-rotated-0003');
-    // the previous session logged out: no clean-up logout before this login
-    expect(events.map((e) => e.command)).toEqual(['status', 'login', 'serve', 'logout']);
+    expect(events.map((e) => e.command)).toEqual(['status', 'logout', 'login', 'serve', 'logout']);
   }, 240_000);
 
   it('checkServer refuses an appdata dir set to another server', async () => {

@@ -51,6 +51,11 @@ function withEnvDir<T>(loc: EnvLocation, fn: (dir: DirHandle, chain: DirHandle[]
 
 /** Reads a regular file by descriptor (never a FIFO or device: O_NONBLOCK + fstat first). */
 export function inspectAt(dir: DirHandle, name: string): EnvState {
+  // lstat first so a planted device or FIFO is normally not even opened; fstat re-checks after.
+  const pre = fs.lstatSync(at(dir, name), { throwIfNoEntry: false });
+  if (pre === undefined) return { kind: 'missing' };
+  if (pre.isSymbolicLink()) return { kind: 'not-regular', what: 'symlink' };
+  if (!pre.isFile()) return { kind: 'not-regular', what: 'other' };
   let fd: number;
   try {
     fd = fs.openSync(at(dir, name), C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK | C.O_NOCTTY);

@@ -16,15 +16,7 @@ import {
   type TaskView,
 } from '../../src/protocol/index.ts';
 import { badRequest, conflict, forbidden, HttpError, notFound, unauthorized } from './http-error.ts';
-import {
-  earliest,
-  judgeRelease,
-  judgeResult,
-  lostAfterMs,
-  lostCutoff,
-  type Routable,
-  type Verdict,
-} from './routing.ts';
+import { earliest, judgeRelease, judgeResult, lostAfterMs, lostCutoff, type Verdict } from './routing.ts';
 import type { AgentRecord, HiveStore, Requeued, TaskRecord } from './store.ts';
 import { hashToken, mintToken, sameHash } from './tokens.ts';
 import { Waiter, WaiterRegistry } from './waiters.ts';
@@ -187,7 +179,6 @@ export class Coordinator {
     const w = new Waiter({ ...agent, shared }, Date.now());
     const deadline = Date.now() + waitSeconds * 1000;
     this.#waiters.add(w);
-    let used: Routable | undefined;
     try {
       for (;;) {
         w.beginClaim();
@@ -199,7 +190,6 @@ export class Coordinator {
           now + this.#timings.leaseSeconds * 1000,
         );
         if (t) {
-          used = t;
           this.#arm(t.leaseExpires);
           return {
             taskId: t.taskId,
@@ -214,7 +204,7 @@ export class Coordinator {
         if (reason !== 'wake') return null;
       }
     } finally {
-      this.#waiters.remove(w, used);
+      this.#waiters.remove(w);
     }
   }
 

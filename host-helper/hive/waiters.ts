@@ -79,26 +79,17 @@ export class WaiterRegistry {
     this.#waiters.push(w);
   }
 
-  /** Removes a waiter; wakes it took but did not use go to the next eligible waiter. */
-  remove(w: Waiter, used?: Routable): void {
+  /**
+   * Removes a waiter. Wakes that reached it while it was claiming are passed on to the next eligible
+   * waiter: its claim may have taken another task, and a spare wake only costs one empty claim,
+   * while a dropped one would leave a task queued beside an idle poll.
+   */
+  remove(w: Waiter): void {
     const i = this.#waiters.indexOf(w);
     if (i !== -1) this.#waiters.splice(i, 1);
     const unused = w.wokenFor;
     w.wokenFor = [];
-    let skipped = false;
-    for (const task of unused) {
-      // The first wake of the task it leased is consumed; every other one is handed on.
-      if (
-        !skipped &&
-        used !== undefined &&
-        task.capability === used.capability &&
-        task.tenant === used.tenant
-      ) {
-        skipped = true;
-        continue;
-      }
-      this.wake(task);
-    }
+    for (const task of unused) this.wake(task);
   }
 
   /** Wakes the longest-waiting idle waiter that may serve `task`; false if none. */

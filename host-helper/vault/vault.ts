@@ -4,23 +4,12 @@
 // request body, never argv/env) → lists → POST /lock → stop serve → `bw logout`. Four bw processes
 // per session whatever the number of tenants; nothing unlocked or logged in survives it.
 
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import {
-  chmodSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { z } from 'zod';
 import type { Logger } from '../../src/log.ts';
+import { makeSocketDir, prepareAppdata, reapLeftovers, servePidFile } from './appdata.ts';
 import { type BwProcessEvent, type BwRunner, runBw } from './bw-process.ts';
 import {
   type Credentials,
@@ -34,7 +23,7 @@ import { startServe } from './serve.ts';
 import { createSession, type VaultSession } from './session.ts';
 
 export interface Vault {
-  /** Throws wrong_server unless bw's configured server is vault.server. */
+  /** Makes bw's server vault.server if logged out; wrong_server if it is logged in to another. */
   checkServer(): Promise<void>;
   /** One login + unlock for `fn`, serialized with every other session on the same appdata dir. */
   withSession<T>(fn: (s: VaultSession) => Promise<T>): Promise<T>;
@@ -81,7 +70,8 @@ export function openVault(input: VaultConfig, options: VaultOptions = {}): Vault
     const res = await runBw(runner, [...args, '--response'], env);
     const parsed = ReplySchema.safeParse(safeJson(res.stdout));
     if (!parsed.success) {
-      const text = scrub(`${res.stdout} ${res.stderr}`.replace(/\s+/g, ' ').trim()).slice(0, 200);
+      // stderr only: stdout may carry a session key
+      const text = scrub(res.stderr.replace(/\s+/g, ' ').trim()).slice(0, 200);
       throw new VaultError(
         'bw_failed',
         `bw ${args[0]} exited ${res.code} without a reply: ${text || 'no output'}`,
@@ -103,6 +93,20 @@ export function openVault(input: VaultConfig, options: VaultOptions = {}): Vault
       'wrong_server',
       `bw in ${config.appdataDir} is set to ${actual || 'the default server'}, not ${config.server}: fix vault.server or use another vault.appdataDir`,
     );
+
+  /**
+   * bw's server must be vault.server before any credential is sent. Logged out, a different (or
+   * unset) server is simply set — the appdata dir is ours; logged in elsewhere, it is wrong_server:
+   * someone else's login is not silently discarded.
+   */
+  const ensureServer = async (): Promise<BwStatus> => {
+    const st = await status();
+    if (trimUrl(st.serverUrl) === config.server) return st;
+    if (st.status !== 'unauthenticated') throw wrongServer(trimUrl(st.serverUrl));
+    const set = await bw(['config', 'server', config.server]);
+    if (!set.success) throw new VaultError('bw_failed', `bw config server failed: ${set.message}`);
+    return st;
+  };
 
   const withLock = async <T>(fn: () => Promise<T>): Promise<T> => {
     prepareAppdata(config.appdataDir);
@@ -149,14 +153,8 @@ export function openVault(input: VaultConfig, options: VaultOptions = {}): Vault
     reapLeftovers(config.appdataDir);
     const scrub = scrubber([creds.BW_CLIENTSECRET, creds.BW_PASSWORD]);
     const started = Date.now();
-    const st = await status();
-    if (trimUrl(st.serverUrl) !== config.server) {
-      if (st.status !== 'unauthenticated') throw wrongServer(trimUrl(st.serverUrl));
-      const set = await bw(['config', 'server', config.server]);
-      if (!set.success) throw new VaultError('bw_failed', `bw config server failed: ${set.message}`);
-    } else if (st.status !== 'unauthenticated') {
-      await bw(['logout']); // left over from a session that crashed: start clean
-    }
+    const st = await ensureServer();
+    if (st.status !== 'unauthenticated') await bw(['logout']); // left over from a crashed session
     let loggedIn = false;
     let serve: Awaited<ReturnType<typeof startServe>> | undefined;
     const socketDir = makeSocketDir(config.appdataDir);
@@ -195,11 +193,7 @@ export function openVault(input: VaultConfig, options: VaultOptions = {}): Vault
   };
 
   return {
-    checkServer: () =>
-      withLock(async () => {
-        const st = await status();
-        if (trimUrl(st.serverUrl) !== config.server) throw wrongServer(trimUrl(st.serverUrl));
-      }),
+    checkServer: () => withLock(async () => void (await ensureServer())),
     withSession: (fn) => withLock(() => session(fn)),
   };
 }
@@ -231,62 +225,4 @@ function safeJson(text: string): unknown {
 function scrubber(secrets: string[]): (s: string) => string {
   const live = secrets.filter((x) => x.length >= 4);
   return (s) => live.reduce((acc, secret) => acc.split(secret).join('[redacted]'), s);
-}
-
-function prepareAppdata(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const st = statSync(dir);
-  const uid = process.getuid?.();
-  if (uid !== undefined && st.uid !== uid) {
-    throw new VaultError(
-      'bw_failed',
-      `vault.appdataDir ${dir} is not owned by uid ${uid}: chown it or choose another`,
-    );
-  }
-  if ((st.mode & 0o077) !== 0) chmodSync(dir, 0o700);
-}
-
-const servePidFile = (appdataDir: string): string => join(appdataDir, 'clawdie-serve.pid');
-
-/**
- * A session killed hard (SIGKILL, power loss) can leave its `bw serve` running — unlocked — and its
- * socket dir behind. Under the lock, before anything else: kill that process group if the recorded
- * pid is still a bw serve (checked with ps, so a reused pid is left alone), and remove the dirs.
- */
-function reapLeftovers(appdataDir: string): void {
-  let pid = 0;
-  try {
-    pid = Number.parseInt(readFileSync(servePidFile(appdataDir), 'utf8'), 10);
-  } catch {
-    // no leftover
-  }
-  if (pid > 1) {
-    let args = '';
-    try {
-      args = execFileSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8' });
-    } catch {
-      // not running
-    }
-    if (args.includes(' serve ') && args.includes('unix://')) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        // gone meanwhile
-      }
-    }
-  }
-  rmSync(servePidFile(appdataDir), { force: true });
-  for (const entry of readdirSync(appdataDir)) {
-    if (entry.startsWith('serve-')) rmSync(join(appdataDir, entry), { recursive: true, force: true });
-  }
-}
-
-/** A 0700 dir for the serve socket: inside the appdata dir unless that path is too long for a socket. */
-function makeSocketDir(appdataDir: string): string {
-  const inside = join(appdataDir, `serve-${randomBytes(6).toString('hex')}`);
-  if (Buffer.byteLength(inside) + '/bw.sock'.length < 100) {
-    mkdirSync(inside, { mode: 0o700 });
-    return inside;
-  }
-  return mkdtempSync(join(tmpdir(), 'clawdie-bw-'));
 }

@@ -8,7 +8,7 @@ type Loader = () => Promise<{ run: Command }>;
 
 const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   'register-tenant': {
-    summary: 'register-tenant T [--collection NAME] [--shared] [--json] [--config F]',
+    summary: 'register-tenant T... [--collection NAME (one T)] [--shared] [--json] [--config F]',
     load: () => import('./commands/register-tenant.ts'),
   },
   provision: {

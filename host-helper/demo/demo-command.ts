@@ -12,13 +12,14 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.ts';
 import { EXIT, HostError, usageError } from '../exit-codes.ts';
-import { ensureAdminToken, ensurePrivateDir } from './state.ts';
+import { ensureAdminToken, ensurePrivateDir, writeHeaderFile } from './state.ts';
 
 const CLI = fileURLToPath(new URL('../cli.ts', import.meta.url));
 const USAGE = 'usage: clawdie-host demo [--dir DIR] [--listen HOST:PORT]';
 
 function instructions(url: string, dir: string): string {
   const tok = join(dir, 'hive', 'admin.token');
+  const hdr = join(dir, 'hive', 'admin.header');
   const db = join(dir, 'hive', 'hive.db');
   return `clawdie demo: the reference hive coordinator is running
 
@@ -27,12 +28,12 @@ function instructions(url: string, dir: string): string {
   database     ${db}
   logs         ${join(dir, 'hive', 'hive.log')}
 
-Try it from another terminal (the token is read from the file by the shell, not typed):
-  ADMIN="Authorization: Bearer $(cat ${tok})"
-  curl -s -H "$ADMIN" ${url}/v1/admin/agents
-  curl -s -X POST -H "$ADMIN" -d '{}' ${url}/v1/admin/tenants/acme/token        # acme's agent token
-  curl -s -X POST -H "$ADMIN" -d '{"shared":true}' ${url}/v1/admin/tenants/lane/token   # a shared lane
-  curl -s -X POST -H "$ADMIN" -d '{"tenant":"acme","capability":"echo","input":"hi"}' ${url}/v1/tasks
+Try it from another terminal (curl reads the Authorization header from a 0600 file, so the
+token never appears in a process list):
+  curl -s -H @${hdr} ${url}/v1/admin/agents
+  curl -s -X POST -H @${hdr} -d '{}' ${url}/v1/admin/tenants/acme/token          # acme's agent token
+  curl -s -X POST -H @${hdr} -d '{"shared":true}' ${url}/v1/admin/tenants/lane/token   # a shared lane
+  curl -s -X POST -H @${hdr} -d '{"tenant":"acme","capability":"echo","input":"hi"}' ${url}/v1/tasks
 
 The same coordinator, run by hand:
   npx clawdie-host hive serve --listen 127.0.0.1:0 --db ${db} --admin-token-file ${tok}
@@ -56,12 +57,14 @@ export const run: Command = async (argv, io) => {
     throw usageError(`unknown option or missing value; ${USAGE}`, err);
   }
   const dir = resolve(values.dir ?? '.demo');
-  const shown = relative(process.cwd(), dir) || '.';
+  const rel = relative(process.cwd(), dir);
+  const shown = rel === '' ? '.' : rel.startsWith('..') ? dir : rel;
   await ensurePrivateDir(dir);
   await ensurePrivateDir(join(dir, 'hive'));
   const tokenFile = await ensureAdminToken(join(dir, 'hive', 'admin.token'), () =>
     randomBytes(32).toString('base64url'),
   );
+  await writeHeaderFile(join(dir, 'hive', 'admin.header'), tokenFile);
   const logFile = await openFile(join(dir, 'hive', 'hive.log'), 'a', 0o600);
 
   const child = spawn(

@@ -1,7 +1,8 @@
 // The demo's local state: a private directory (0700) and the hive admin token in a 0600 file,
-// generated on first use and reused after (refused if someone loosened its mode or linked it).
+// generated on first use and reused after (refused if someone loosened its mode or linked it),
+// plus a 0600 header file for `curl -H @file`.
 import { constants } from 'node:fs';
-import { chmod, lstat, mkdir, open } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, readFile, rm } from 'node:fs/promises';
 import { HostError, usageError } from '../exit-codes.ts';
 
 export async function ensurePrivateDir(path: string): Promise<void> {
@@ -36,4 +37,17 @@ export async function ensureAdminToken(path: string, mint: () => string): Promis
     throw usageError(`${path}: must be a regular file of mode 0600; remove it to get a new one`);
   }
   return path;
+}
+
+/** Writes `Authorization: Bearer <token>` to a fresh 0600 file, for `curl -H @file`. */
+export async function writeHeaderFile(path: string, tokenFile: string): Promise<void> {
+  const token = (await readFile(tokenFile, 'utf8')).trim();
+  await rm(path, { force: true });
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+  const fh = await open(path, flags, 0o600);
+  try {
+    await fh.writeFile(`Authorization: Bearer ${token}\n`);
+  } finally {
+    await fh.close();
+  }
 }

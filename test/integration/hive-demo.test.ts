@@ -41,6 +41,9 @@ it('serves a hive with a 0600 admin token file and stops cleanly on Ctrl-C', asy
   expect((await stat(tokenFile)).mode & 0o777).toBe(0o600);
   expect((await stat(dir)).mode & 0o777).toBe(0o700);
   const token = (await readFile(tokenFile, 'utf8')).trim();
+  const header = join(dir, 'hive', 'admin.header');
+  expect((await stat(header)).mode & 0o777).toBe(0o600);
+  expect(await readFile(header, 'utf8')).toBe(`Authorization: Bearer ${token}\n`);
   expect(demo.stdout()).not.toContain(token);
   expect(demo.stdout()).toContain('hive serve --listen');
   const r = await call({ url: demo.url, adminToken: token }, 'GET', '/v1/admin/agents', { token });

@@ -136,18 +136,37 @@ describe('Coordinator dispatch with an async store', () => {
             const polls = Array.from({ length: agents }, (_, i) =>
               hive.poll(acme, `a${i}`, 5, signal).then((t) => t && delivered.push(t.taskId)),
             );
+            // One more poll whose client goes away at a random moment: a task handed or leased to
+            // it must come back to the queue and reach one of the others.
+            await hive.register(acme, {
+              agentId: 'ghost',
+              tenant: 'acme',
+              capabilities: ['echo'],
+              identityHash: 'a'.repeat(64),
+              version: '1',
+              os: 'x',
+            });
+            const leaving = new AbortController();
+            const ghost = hive.poll(acme, 'ghost', 5, leaving.signal).then(async (t) => {
+              if (t && leaving.signal.aborted) await hive.undelivered('ghost', t.taskId);
+              else if (t) delivered.push(t.taskId);
+            });
             const submits: Promise<unknown>[] = [];
+            const leaveAt = hops();
             for (let s = 0; s < agents; s++) {
+              if (s === leaveAt) leaving.abort();
               for (let i = hops(); i > 0; i--) await Promise.resolve();
               submits.push(hive.submit(acme, { capability: 'echo', input: s }));
             }
+            leaving.abort();
             await Promise.all(submits);
             for (let round = 0; round < 50 && delivered.length < agents; round++) {
               await new Promise((r) => setImmediate(r));
             }
             expect(new Set(delivered).size).toBe(agents);
+            expect(delivered).toHaveLength(agents);
             await vi.advanceTimersByTimeAsync(6000);
-            await Promise.all(polls);
+            await Promise.all([...polls, ghost]);
           } finally {
             hive.stop();
             await store.close();

@@ -200,6 +200,7 @@ export class Coordinator {
           };
         }
         const reason = await w.wait(deadline - Date.now(), signal);
+        if (reason === 'handed' && w.handed) return w.handed;
         if (reason === 'revoked') throw unauthorized();
         if (reason !== 'wake') return null;
       }
@@ -230,21 +231,48 @@ export class Coordinator {
     }
     const now = Date.now();
     const expiresAt = now + (body.ttlSeconds ?? DEFAULT_TASK_TTL_SECONDS) * 1000;
-    const out = await this.#store.insertTask(
-      {
-        taskId: randomUUID(),
-        tenant,
-        capability: body.capability,
-        inputJson: JSON.stringify(body.input ?? null),
-        expiresAt,
-        idempotencyKey: body.idempotencyKey,
-      },
-      now,
-    );
-    if (out.created) {
-      this.#waiters.wake({ tenant, capability: body.capability });
-      this.#arm(expiresAt);
+    const inputJson = JSON.stringify(body.input ?? null);
+    // A parked poll that may serve it gets the task directly: stored already leased to it.
+    const taker = this.#stopped ? null : this.#waiters.reserve({ tenant, capability: body.capability });
+    const leaseExpires = now + this.#timings.leaseSeconds * 1000;
+    const taskId = randomUUID();
+    let out: { taskId: string; created: boolean };
+    try {
+      out = await this.#store.insertTask(
+        {
+          taskId,
+          tenant,
+          capability: body.capability,
+          inputJson,
+          expiresAt,
+          idempotencyKey: body.idempotencyKey,
+          lease: taker ? { agentId: taker.agentId, tenant: taker.tenant, expires: leaseExpires } : undefined,
+        },
+        now,
+      );
+    } catch (err) {
+      if (taker) this.#waiters.unreserve(taker);
+      throw err;
     }
+    if (!out.created) {
+      if (taker) this.#waiters.unreserve(taker);
+      return out;
+    }
+    this.#arm(expiresAt);
+    if (!taker) {
+      this.#waiters.wake({ tenant, capability: body.capability });
+      return out;
+    }
+    this.#arm(leaseExpires);
+    const handed = taker.hand({
+      taskId,
+      capability: body.capability,
+      input: JSON.parse(inputJson) as unknown,
+      leaseSeconds: this.#timings.leaseSeconds,
+      tenant,
+    });
+    // The poll stopped waiting while the task was being stored (left, timed out, drained): requeue.
+    if (!handed) await this.undelivered(taker.agentId, taskId);
     return out;
   }
 

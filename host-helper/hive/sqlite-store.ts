@@ -300,16 +300,21 @@ export class SqliteHiveStore implements HiveStore {
 
   #insertTask(task: NewTask, now: number): { taskId: string; created: boolean } {
     this.#q(
-      `INSERT INTO tasks (task_id, tenant, capability, input, state, created_at, expires_at, idempotency_key, updated_at)
-         VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?)`,
+      `INSERT INTO tasks (task_id, tenant, capability, input, state, created_at, expires_at, idempotency_key,
+         lease_agent, lease_tenant, lease_expires, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       task.taskId,
       task.tenant,
       task.capability,
       task.inputJson,
+      task.lease ? 'leased' : 'queued',
       now,
       task.expiresAt,
       task.idempotencyKey ?? null,
+      task.lease?.agentId ?? null,
+      task.lease?.tenant ?? null,
+      task.lease?.expires ?? null,
       now,
     );
     return { taskId: task.taskId, created: true };

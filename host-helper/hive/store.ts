@@ -51,6 +51,8 @@ export interface NewTask {
   inputJson: string;
   expiresAt: number;
   idempotencyKey?: string | undefined;
+  /** Store it already leased to this agent (a submit handing it to a waiting poll). */
+  lease?: { agentId: string; tenant: string; expires: number } | undefined;
 }
 
 export interface LeasedTask {

@@ -1,11 +1,13 @@
-// In-memory registry of open long-polls. A waiter costs one timer and no CPU while it waits; a
-// submit or requeue wakes the longest-waiting eligible one (routing.pickWaiter), which then claims
-// a task from the store itself. Wakes that arrive while a waiter is claiming are remembered, and a
-// wake its waiter did not use is passed on, so no task is left queued beside an idle eligible poll.
+// In-memory registry of open long-polls. A waiter costs one timer and no CPU while it waits. A
+// submit hands its new task straight to the longest-waiting eligible poll (reserve + hand: stored
+// already leased to it, one write less); a requeue wakes such a poll, which then claims a task from
+// the store itself. Wakes that arrive while a waiter is claiming are remembered, and passed on if
+// it ends without them, so no task is left queued beside an idle eligible poll.
+import type { TaskAssignment } from '../../src/protocol/index.ts';
 import { pickWaiter, type Routable, type Server, type WaiterView } from './routing.ts';
 
 /** Why a wait ended: work may be there, time ran out, or the poll must stop (drain, lost, shutdown, 401). */
-export type WakeReason = 'wake' | 'timeout' | 'closed' | 'stop' | 'revoked';
+export type WakeReason = 'wake' | 'handed' | 'timeout' | 'closed' | 'stop' | 'revoked';
 
 export class Waiter implements WaiterView {
   readonly agentId: string;
@@ -19,6 +21,8 @@ export class Waiter implements WaiterView {
   /** Tasks whose wakes this waiter took; passed on if it ends without using them. */
   wokenFor: Routable[] = [];
   #resolve: ((r: WakeReason) => void) | null = null;
+  /** A task leased to this waiter by a submit; set together with the 'handed' wake. */
+  handed: TaskAssignment | null = null;
 
   constructor(agent: Server & { agentId: string }, since: number) {
     this.agentId = agent.agentId;
@@ -38,13 +42,26 @@ export class Waiter implements WaiterView {
     }
   }
 
-  /** Waits up to `ms`; ends early on notify or when `signal` aborts (client went away). */
+  /** True while the poll is parked in wait() (not claiming, not ended). */
+  get waiting(): boolean {
+    return this.#resolve !== null;
+  }
+
+  /** Gives a task already leased to this agent to the waiting poll; false if it stopped waiting. */
+  hand(task: TaskAssignment): boolean {
+    if (!this.#resolve) return false;
+    this.handed = task;
+    this.notify('handed');
+    return true;
+  }
+
   /** Starts a claim: wakes taken so far are being used by it; later ones stay pending. */
   beginClaim(): void {
     this.woken = false;
     this.wokenFor = [];
   }
 
+  /** Waits up to `ms`; ends early on notify or when `signal` aborts (client went away). */
   wait(ms: number, signal: AbortSignal): Promise<WakeReason> {
     if (this.#pending !== null) {
       const r = this.#pending;
@@ -90,6 +107,23 @@ export class WaiterRegistry {
     const unused = w.wokenFor;
     w.wokenFor = [];
     for (const task of unused) this.wake(task);
+  }
+
+  /**
+   * Reserves the longest-waiting eligible poll that is parked right now, for a direct handoff;
+   * `unreserve` if the handoff does not happen. Null if none.
+   */
+  reserve(task: Routable): Waiter | null {
+    const parked = this.#waiters.filter((w) => w.waiting);
+    const i = pickWaiter(parked, task);
+    if (i === -1) return null;
+    const w = parked[i]!;
+    w.woken = true;
+    return w;
+  }
+
+  unreserve(w: Waiter): void {
+    w.woken = false;
   }
 
   /** Wakes the longest-waiting idle waiter that may serve `task`; false if none. */

@@ -31,7 +31,8 @@ export interface AgentPaths {
   envDir: string;
   stateDir: string;
   statusFile: string;
-  agentIdFile: string;
+  /** The random half of the agent id (see machine/actors/agent-id.ts). */
+  agentKeyFile: string;
   layers: SoulLayer[];
 }
 
@@ -54,7 +55,7 @@ export function resolvePaths(options: { root?: string; user?: string }): AgentPa
     envDir: at(`home/${user}`),
     stateDir,
     statusFile: path.join(stateDir, 'status.json'),
-    agentIdFile: path.join(stateDir, 'agent-id'),
+    agentKeyFile: path.join(stateDir, 'agent-key'),
     layers: LAYER_NAMES.map((name) => ({ name, dir: at(LAYER_DIRS[name]), readOnly: name !== 'agent' })),
   };
 }

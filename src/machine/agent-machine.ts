@@ -147,6 +147,7 @@ export const agentMachine = setup({
             assign({
               identity: ({ event }) => event.output.identity,
               runner: ({ event }) => event.output.runner,
+              agentKey: ({ event }) => event.output.agentKey,
             }),
             ({ context, event }) => {
               const { identity } = event.output;
@@ -169,6 +170,7 @@ export const agentMachine = setup({
       entry: 'activateEnv',
       on: {
         'env.valid': { target: 'registering', reenter: true, actions: 'storeEnv' },
+        'env.missing': { target: 'awaitingSecrets', actions: 'forgetEnv' },
         shutdown: [
           { guard: 'wasRegistered', target: 'draining', actions: 'drainThenStop' },
           { target: 'stopped' },
@@ -179,6 +181,7 @@ export const agentMachine = setup({
         input: ({ context }) => ({
           deps: context.deps,
           tenant: context.env?.CLAWDIE_TENANT ?? '',
+          agentKey: context.agentKey,
           identityHash: context.identity?.hash ?? '',
           runner: context.runner!,
         }),
@@ -203,6 +206,7 @@ export const agentMachine = setup({
       after: { registerRetry: 'registering' },
       on: {
         'env.valid': { target: 'registering', actions: 'storeEnv' },
+        'env.missing': { target: 'awaitingSecrets', actions: 'forgetEnv' },
         shutdown: [
           { guard: 'wasRegistered', target: 'draining', actions: 'drainThenStop' },
           { target: 'stopped' },

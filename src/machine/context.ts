@@ -40,6 +40,7 @@ export interface AgentContext {
   deps: AgentDeps;
   identity: Identity | undefined;
   runner: TaskRunner | undefined;
+  agentKey: string;
   /** The latest accepted `.env`; undefined while there is none (or its token was refused). */
   env: AgentEnv | undefined;
   agentId: string | undefined;
@@ -77,6 +78,7 @@ export function initialContext(deps: AgentDeps): AgentContext {
     deps,
     identity: undefined,
     runner: undefined,
+    agentKey: '',
     env: undefined,
     agentId: undefined,
     capabilities: [],

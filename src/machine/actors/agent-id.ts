@@ -1,32 +1,38 @@
-// The agent's stable id (DESIGN §5: chosen by the agent, stable across restarts): `<tenant>-<random>`,
-// kept in the state dir. A file for another tenant (the jail was re-provisioned) yields a new id.
+// The agent's stable id (DESIGN §5: chosen by the agent, stable across restarts) is
+// `<tenant>-<key>`, where the random key is kept in the state dir. The key is made at boot, so the
+// path from a fresh `.env` to registration does no disk writes; a re-provisioned jail for another
+// tenant gets another id from the same key.
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { AGENT_ID_RE } from '../../protocol/names.ts';
 
-export async function loadOrCreateAgentId(stateDir: string, file: string, tenant: string): Promise<string> {
+const KEY_RE = /^[a-f0-9]{12}$/;
+
+export async function loadOrCreateAgentKey(stateDir: string, file: string): Promise<string> {
   try {
     const existing = (await readFile(file, 'utf8')).trim();
-    if (existing.startsWith(`${tenant}-`) && AGENT_ID_RE.test(existing)) return existing;
+    if (KEY_RE.test(existing)) return existing;
   } catch {
     // missing or unreadable: mint a new one below
   }
-  const id = `${tenant}-${randomBytes(6).toString('hex')}`;
+  const key = randomBytes(6).toString('hex');
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
-  const tmp = path.join(stateDir, `.agent-id.${process.pid}.${randomBytes(4).toString('hex')}`);
+  const tmp = path.join(stateDir, `.agent-key.${process.pid}.${randomBytes(4).toString('hex')}`);
   const handle = await open(
     tmp,
     constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
     0o600,
   );
   try {
-    await handle.writeFile(`${id}\n`);
+    await handle.writeFile(`${key}\n`);
     await handle.sync();
   } finally {
     await handle.close();
   }
   await rename(tmp, file);
-  return id;
+  return key;
 }
+
+/** Tenant names and keys both fit AgentId's alphabet, and 63 + 1 + 12 stays under its 128 limit. */
+export const agentIdOf = (tenant: string, key: string): string => `${tenant}-${key}`;

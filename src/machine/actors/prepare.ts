@@ -1,17 +1,22 @@
-// Actor for `resolvingIdentity`: resolves the layered soul and builds the task runner (skills) once
-// the identity is known. Output: {identity, runner}. Throws IdentityError for an unusable soul.
+// Actor for `resolvingIdentity`: resolves the layered soul, builds the task runner (skills) once the
+// identity is known, and loads (or makes) the agent key. Output: {identity, runner, agentKey}.
+// Throws IdentityError for an unusable soul, and fails when the state dir is not writable.
 import { fromPromise } from 'xstate';
 import { resolveIdentity } from '../../identity/resolve.ts';
 import type { AgentDeps } from '../deps.ts';
+import { loadOrCreateAgentKey } from './agent-id.ts';
 
 export const prepare = fromPromise(async ({ input }: { input: { deps: AgentDeps } }) => {
   const { deps } = input;
-  const identity = await resolveIdentity({ layers: deps.paths.layers, principal: deps.principal });
+  const [identity, agentKey] = await Promise.all([
+    resolveIdentity({ layers: deps.paths.layers, principal: deps.principal }),
+    loadOrCreateAgentKey(deps.paths.stateDir, deps.paths.agentKeyFile),
+  ]);
   const runner = await deps.createRunner({
     paths: deps.paths,
     log: deps.log,
     identity,
     env: () => deps.secrets.get(),
   });
-  return { identity, runner };
+  return { identity, runner, agentKey };
 });

@@ -4,11 +4,12 @@ import { fromPromise } from 'xstate';
 import { MAX_POLL_WAIT_SECONDS } from '../../protocol/tasks.ts';
 import { ECHO_CAPABILITY, type TaskRunner } from '../../skills/task-runner.ts';
 import type { AgentDeps } from '../deps.ts';
-import { loadOrCreateAgentId } from './agent-id.ts';
+import { agentIdOf } from './agent-id.ts';
 
 export interface RegisterInput {
   deps: AgentDeps;
   tenant: string;
+  agentKey: string;
   identityHash: string;
   runner: TaskRunner;
 }
@@ -20,7 +21,7 @@ export function capabilitiesOf(runner: TaskRunner): string[] {
 export const register = fromPromise(
   async ({ input, signal }: { input: RegisterInput; signal: AbortSignal }) => {
     const { deps } = input;
-    const agentId = await loadOrCreateAgentId(deps.paths.stateDir, deps.paths.agentIdFile, input.tenant);
+    const agentId = agentIdOf(input.tenant, input.agentKey);
     const capabilities = capabilitiesOf(input.runner);
     const res = await deps.hive.register(
       {

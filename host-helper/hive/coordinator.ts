@@ -15,6 +15,7 @@ import {
   type TaskResult,
   type TaskView,
 } from '../../src/protocol/index.ts';
+import { DeadlineTimer } from './deadline-timer.ts';
 import { badRequest, conflict, forbidden, HttpError, notFound, unauthorized } from './http-error.ts';
 import { earliest, judgeRelease, judgeResult, lostAfterMs, lostCutoff, type Verdict } from './routing.ts';
 import type { AgentRecord, HiveStore, Requeued, TaskRecord } from './store.ts';
@@ -30,8 +31,6 @@ export interface HiveTimings {
 /** Who a request speaks for: the host (admin token) or one tenant (its token). */
 export type Principal = { kind: 'admin' } | { kind: 'tenant'; tenant: string; shared: boolean };
 
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 export class Coordinator {
   readonly #store: HiveStore;
   readonly #timings: HiveTimings;
@@ -39,11 +38,10 @@ export class Coordinator {
   readonly #log: Logger;
   readonly #waiters = new WaiterRegistry();
   readonly #startedAt = Date.now();
-  #timer: NodeJS.Timeout | null = null;
-  #timerAt: number | null = null;
-  #sweeping = false;
-  /** A sweep was asked for while one ran: run another right after. */
-  #again = false;
+  readonly #deadlines = new DeadlineTimer(
+    () => this.#sweep(),
+    (err) => this.#log.error({ err }, 'deadline sweep failed; retrying in 1 s'),
+  );
   #stopped = false;
 
   constructor(store: HiveStore, timings: HiveTimings, adminToken: string, log: Logger) {
@@ -59,14 +57,13 @@ export class Coordinator {
 
   /** Ends leases that ran out while the coordinator was down and arms the deadline timer. */
   async start(): Promise<void> {
-    await this.#sweep();
+    await this.#deadlines.fire();
   }
 
   /** Answers every open long-poll (204) and disarms the timer; the store is closed by the caller. */
   stop(): void {
     this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
+    this.#deadlines.stop();
     this.#waiters.end(() => true, 'stop');
   }
 
@@ -121,7 +118,7 @@ export class Coordinator {
       throw forbidden('agent id belongs to another tenant', 'agentId');
     const now = Date.now();
     await this.#store.upsertAgent(body, now);
-    this.#arm(now + lostAfterMs(this.#timings.heartbeatSeconds));
+    this.#deadlines.arm(now + lostAfterMs(this.#timings.heartbeatSeconds));
     this.#log.info(
       { agentId: body.agentId, tenant: body.tenant, capabilities: body.capabilities },
       'agent registered',
@@ -157,7 +154,7 @@ export class Coordinator {
     if (!after) throw notFound('unknown agent', 'agentId');
     if (agent.state === 'lost') {
       this.#log.info({ agentId }, 'lost agent is back');
-      this.#arm(now + lostAfterMs(this.#timings.heartbeatSeconds));
+      this.#deadlines.arm(now + lostAfterMs(this.#timings.heartbeatSeconds));
     }
     return { drain: after.state === 'draining' };
   }
@@ -190,7 +187,7 @@ export class Coordinator {
           now + this.#timings.leaseSeconds * 1000,
         );
         if (t) {
-          this.#arm(t.leaseExpires);
+          this.#deadlines.arm(t.leaseExpires);
           return {
             taskId: t.taskId,
             capability: t.capability,
@@ -258,12 +255,12 @@ export class Coordinator {
       if (taker) this.#waiters.unreserve(taker);
       return out;
     }
-    this.#arm(expiresAt);
+    this.#deadlines.arm(expiresAt);
     if (!taker) {
       this.#waiters.wake({ tenant, capability: body.capability });
       return out;
     }
-    this.#arm(leaseExpires);
+    this.#deadlines.arm(leaseExpires);
     const handed = taker.hand({
       taskId,
       capability: body.capability,
@@ -333,7 +330,7 @@ export class Coordinator {
     if (v.kind === 'forbidden') throw forbidden('the lease belongs to another tenant', 'taskId');
     if (v.kind === 'conflict') {
       // A lease found expired before the timer fired: end it now rather than at the next tick.
-      this.#arm(now);
+      this.#deadlines.arm(now);
       throw conflict(v.reason);
     }
   }
@@ -344,56 +341,28 @@ export class Coordinator {
     for (const t of tasks) if (t.state === 'queued') this.#waiters.wake(t);
   }
 
-  /** Makes sure the timer fires no later than `at`. */
-  #arm(at: number): void {
-    if (this.#stopped || (this.#timerAt !== null && this.#timerAt <= at)) return;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timerAt = at;
-    // +1 ms: Date.now() must have reached the deadline when the sweep compares against it.
-    const delay = Math.min(Math.max(at - Date.now() + 1, 0), MAX_TIMER_MS);
-    this.#timer = setTimeout(() => void this.#sweep(), delay);
-  }
-
-  async #sweep(): Promise<void> {
-    if (this.#stopped) return;
-    if (this.#sweeping) {
-      this.#again = true;
-      return;
+  /** Ends due leases, TTLs and lost agents; returns the next deadline for the timer. */
+  async #sweep(): Promise<number | null> {
+    const now = Date.now();
+    const requeued = await this.#store.expireLeases(now);
+    const expired = await this.#store.expireQueued(now);
+    const cutoff = lostCutoff(now, this.#startedAt, this.#timings.heartbeatSeconds);
+    if (cutoff !== null) {
+      const lost = await this.#store.markLost(cutoff, now);
+      for (const agentId of lost.agents) this.#waiters.end((w) => w.agentId === agentId, 'stop');
+      if (lost.agents.length > 0) this.#log.warn({ agents: lost.agents }, 'agents lost (missed heartbeats)');
+      requeued.push(...lost.requeued);
     }
-    this.#sweeping = true;
-    this.#timer = null;
-    this.#timerAt = null;
-    try {
-      const now = Date.now();
-      const requeued = await this.#store.expireLeases(now);
-      const expired = await this.#store.expireQueued(now);
-      const cutoff = lostCutoff(now, this.#startedAt, this.#timings.heartbeatSeconds);
-      if (cutoff !== null) {
-        const lost = await this.#store.markLost(cutoff, now);
-        for (const agentId of lost.agents) this.#waiters.end((w) => w.agentId === agentId, 'stop');
-        if (lost.agents.length > 0)
-          this.#log.warn({ agents: lost.agents }, 'agents lost (missed heartbeats)');
-        requeued.push(...lost.requeued);
-      }
-      if (requeued.length > 0 || expired.length > 0) {
-        this.#log.info({ requeued: requeued.length, expired: expired.length }, 'leases and TTLs ended');
-      }
-      this.#requeued(requeued);
-      const d = await this.#store.nextDeadlines();
-      const lostAt =
-        d.heartbeat === null
-          ? null
-          : Math.max(d.heartbeat, this.#startedAt) + lostAfterMs(this.#timings.heartbeatSeconds);
-      this.#sweeping = false;
-      const next = earliest(d.lease, d.ttl, lostAt, this.#again ? now : null);
-      this.#again = false;
-      if (next !== null) this.#arm(next);
-    } catch (err) {
-      this.#sweeping = false;
-      if (this.#stopped) return;
-      this.#log.error({ err }, 'deadline sweep failed; retrying in 1 s');
-      this.#arm(Date.now() + 1000);
+    if (requeued.length > 0 || expired.length > 0) {
+      this.#log.info({ requeued: requeued.length, expired: expired.length }, 'leases and TTLs ended');
     }
+    this.#requeued(requeued);
+    const d = await this.#store.nextDeadlines();
+    const lostAt =
+      d.heartbeat === null
+        ? null
+        : Math.max(d.heartbeat, this.#startedAt) + lostAfterMs(this.#timings.heartbeatSeconds);
+    return earliest(d.lease, d.ttl, lostAt);
   }
 }
 

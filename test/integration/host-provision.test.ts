@@ -14,7 +14,7 @@ import { type HiveProcess, nodeBinary, REPO_ROOT, startHive } from '../support/h
 import { startTestVault, type TestVault } from '../support/vault.ts';
 
 const CLI = path.join(REPO_ROOT, 'host-helper/cli.ts');
-const CONCURRENT = 12;
+const CONCURRENT = 20;
 const concurrentTenants = Array.from({ length: CONCURRENT }, (_, i) => `c${String(i + 1).padStart(2, '0')}`);
 const secretOf = (t: string): string => `value-for-${t}-${t.split('').reverse().join('')}-x`;
 

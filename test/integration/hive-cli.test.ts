@@ -12,7 +12,7 @@ import { call, newAgent, newTenant, poll } from '../conformance/client.ts';
 import { nodeBinary, REPO_ROOT } from '../support/hive-process.ts';
 
 let dir: string;
-const TOKEN = 'T'.repeat(20) + 'admin-secret-value-0123456789';
+const TOKEN = `${'T'.repeat(20)}admin-secret-value-0123456789`;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'clawdie-hive-cli-'));

@@ -11,7 +11,9 @@ export const VAULT_ERROR_CODES = [
   'bad_credential',
   /** The master password did not unlock the vault. */
   'unlock_failed',
-  /** No collection with that name in the organization (or the organization itself is missing). */
+  /** vault.organization names no organization (or several) visible to the API key: a host misconfiguration. */
+  'organization_missing',
+  /** No collection with that name in the organization. */
   'collection_missing',
   /** More than one collection with that name: rename one in the vault. */
   'collection_ambiguous',

@@ -49,14 +49,16 @@ export function createSession(
     orgId ??= list(serve, '/list/object/organizations', scrub).then((raw) => {
       const matches = raw.map((o) => OrgSchema.parse(o)).filter((o) => o.name === organization);
       if (matches.length === 0) {
+        // Not collection_missing: provisioning treats that as "no collection, no-op", and a wrong
+        // organization name would silently no-op every tenant.
         throw new VaultError(
-          'collection_missing',
+          'organization_missing',
           `organization "${organization}" is not visible to this API key: fix vault.organization or add the account to it`,
         );
       }
       if (matches.length > 1) {
         throw new VaultError(
-          'collection_ambiguous',
+          'organization_missing',
           `${matches.length} organizations are named "${organization}": rename one`,
         );
       }

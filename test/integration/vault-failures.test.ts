@@ -1,5 +1,5 @@
 // Failure modes of the bw wrapper with the REAL bw CLI, each steered through the vault test server:
-// a revoked API key, a wrong master password, a server too slow for the timeout
+// a revoked API key, a wrong master password, an organization the key cannot see, a server too slow for the timeout
 // (the bw process group is killed), and an appdata dir logged in to another server. Each case has
 // its own server and appdata dir, so the cases run concurrently (bw is slow, mostly waiting).
 import { execFile } from 'node:child_process';
@@ -70,6 +70,14 @@ describe.concurrent('vault wrapper failure modes with the real bw', () => {
     expect(events.map((e) => e.command)).toEqual(['status', 'config', 'login', 'serve', 'logout']);
   }, 120_000);
 
+  it('an organization the API key cannot see is organization_missing, not a missing collection', async () => {
+    const tv = await vault();
+    const wrapper = openVault({ ...tv.config, organization: 'No Such Org' });
+    const err = await vaultError(wrapper.withSession((s) => s.findCollection('acme')));
+    expect(err.code).toBe('organization_missing');
+    expect(err.message).toContain('vault.organization');
+  }, 120_000);
+
   it('a server slower than timeoutMs is timeout, and the bw process group is killed', async () => {
     const tv = await vault();
     await tv.mutate({ op: 'slowNext', count: 1, ms: 300_000, path: '/identity/connect/token' });
@@ -123,7 +131,7 @@ describe.concurrent('vault wrapper failure modes with the real bw', () => {
 
 describe('after the failure cases', () => {
   it('no secret in any error message', () => {
-    expect(errors).toHaveLength(5);
+    expect(errors).toHaveLength(6);
     for (const secret of vaults.flatMap((v) => v.secrets)) expect(errors.join('\n')).not.toContain(secret);
   });
 });

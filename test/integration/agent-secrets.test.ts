@@ -1,7 +1,7 @@
 // clawdie-agent as a real process against the real hive coordinator process (loopback): cold start,
 // an env file that appears later, refused env files (one line per reason), token rotation without a
 // restart, a revoked token (401) sending it back to awaiting secrets; status and check commands.
-import { symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type HiveProcess, startHive } from '../support/hive-process.ts';
@@ -90,6 +90,19 @@ describe('clawdie-agent with its env file', () => {
     expect(check.code, check.stdout + check.stderr).toBe(0);
     expect(check.stdout).toContain('ok   env:');
     outputs.push(status.stdout, human.stdout, check.stdout, check.stderr);
+  });
+
+  it('refuses to start with an unusable soul: exit 1 and one clear line', async () => {
+    const r = root();
+    mkdirSync(path.join(r, 'var/db/clawdie/soul'), { recursive: true });
+    writeFileSync(path.join(r, 'var/db/clawdie/soul/SOUL.md'), 'x'.repeat(70_000));
+    const a = launch(r);
+    expect(await a.exited).toEqual({ code: 1, signal: null });
+    const stderr = a
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('clawdie-agent:'));
+    expect(stderr).toEqual(['clawdie-agent: soul file agent/SOUL.md is 70000 bytes; the limit is 65536']);
   });
 
   it('waits for an env file that appears later, then registers without a restart', async () => {

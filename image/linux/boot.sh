@@ -1,0 +1,41 @@
+#!/bin/sh
+# Pid 1 of a Linux jail: the `linux` backend starts this (host.json `jails.init`, here
+# /usr/local/libexec/clawdie/boot.sh) as root, chrooted into the jail root, in new mount, pid, net,
+# uts and ipc namespaces. It finds the jail user in the jail's own /etc/passwd (refusing root and
+# nobody), sends the agent's log to /var/log/clawdie/agent.log, and replaces itself with the agent
+# as that user: uid/gid, no supplementary groups, no new privileges, no capabilities, a clean
+# environment. The agent is then pid 1 of the jail and gets SIGTERM directly (no wrapper).
+# The .env is not read here: the agent waits for it and watches it itself.
+set -eu
+PATH=/usr/local/bin:/usr/bin:/bin
+user=${CLAWDIE_USER:-clawdie}
+node=/usr/local/bin/node
+bundle=/usr/local/libexec/clawdie/clawdie-agent.mjs
+
+uid=''
+gid=''
+while IFS=: read -r name _pw u g _rest; do
+  if [ "$name" = "$user" ]; then
+    uid=$u
+    gid=$g
+  fi
+done </etc/passwd
+case "$uid$gid" in
+'' | *[!0-9]*)
+  echo "clawdie boot: no numeric uid/gid for user $user in /etc/passwd" >&2
+  exit 1
+  ;;
+esac
+if [ "$uid" -eq 0 ] || [ "$gid" -eq 0 ] || [ "$uid" -eq 65534 ] || [ "$user" = nobody ]; then
+  echo "clawdie boot: user $user maps to root or nobody; refused" >&2
+  exit 1
+fi
+
+# The log is opened here, as root (/var/log/clawdie is root's, from the template): the agent can
+# append to it but not replace or remove it.
+exec >>/var/log/clawdie/agent.log 2>&1
+echo "clawdie boot: starting the agent as $user ($uid:$gid)"
+exec setpriv --reuid="$uid" --regid="$gid" --clear-groups --no-new-privs \
+  --inh-caps=-all --bounding-set=-all \
+  env -i PATH="$PATH" HOME="/home/$user" USER="$user" CLAWDIE_USER="$user" LANG=C.UTF-8 \
+  "$node" --disable-warning=ExperimentalWarning "$bundle" run --root /

@@ -18,7 +18,7 @@ import {
 import { DeadlineTimer } from './deadline-timer.ts';
 import { badRequest, conflict, forbidden, HttpError, notFound, unauthorized } from './http-error.ts';
 import { earliest, judgeRelease, judgeResult, lostAfterMs, lostCutoff, type Verdict } from './routing.ts';
-import type { AgentRecord, HiveStore, Requeued, TaskRecord } from './store.ts';
+import type { AgentRecord, HiveStore, Requeued, StoreEvent, TaskRecord } from './store.ts';
 import { hashToken, mintToken, sameHash } from './tokens.ts';
 import { Waiter, WaiterRegistry } from './waiters.ts';
 
@@ -43,6 +43,7 @@ export class Coordinator {
     (err) => this.#log.error({ err }, 'deadline sweep failed; retrying in 1 s'),
   );
   #stopped = false;
+  #unsubscribe: (() => void) | null = null;
 
   constructor(store: HiveStore, timings: HiveTimings, adminToken: string, log: Logger) {
     this.#store = store;
@@ -57,14 +58,36 @@ export class Coordinator {
 
   /** Ends leases that ran out while the coordinator was down and arms the deadline timer. */
   async start(): Promise<void> {
+    this.#unsubscribe = this.#store.subscribe?.((e) => this.#onStoreEvent(e)) ?? null;
     await this.#deadlines.fire();
   }
 
   /** Answers every open long-poll (204) and disarms the timer; the store is closed by the caller. */
   stop(): void {
     this.#stopped = true;
+    this.#unsubscribe?.();
     this.#deadlines.stop();
     this.#waiters.end(() => true, 'stop');
+  }
+
+  /** Another replica sharing the store changed something (a store without `subscribe` never calls). */
+  #onStoreEvent(e: StoreEvent): void {
+    if (this.#stopped) return;
+    const now = Date.now();
+    if (e.kind === 'task') {
+      if (e.queued) this.#waiters.wake(e);
+      // Whoever leases it may be gone before the lease ends: look again within one lease period.
+      this.#deadlines.arm(Math.min(e.deadline, now + this.#timings.leaseSeconds * 1000));
+    } else if (e.kind === 'agent') {
+      if (e.live) this.#deadlines.arm(now + lostAfterMs(this.#timings.heartbeatSeconds));
+      else this.#waiters.end((w) => w.agentId === e.agentId, 'stop');
+    } else if (e.kind === 'tenant') {
+      // The poll re-authenticates on its next request: 401 if revoked, served if re-minted.
+      this.#waiters.end((w) => w.tenant === e.tenant, 'stop');
+    } else {
+      this.#waiters.end(() => true, 'wake');
+      void this.#deadlines.fire();
+    }
   }
 
   async authenticate(token: string | null): Promise<Principal> {
@@ -117,7 +140,9 @@ export class Coordinator {
     if (prior && prior.tenant !== body.tenant)
       throw forbidden('agent id belongs to another tenant', 'agentId');
     const now = Date.now();
-    await this.#store.upsertAgent(body, now);
+    // A concurrent registration of the same id by another tenant may have won since the read above.
+    const stored = await this.#store.upsertAgent(body, now);
+    if (stored.tenant !== body.tenant) throw forbidden('agent id belongs to another tenant', 'agentId');
     this.#deadlines.arm(now + lostAfterMs(this.#timings.heartbeatSeconds));
     this.#log.info(
       { agentId: body.agentId, tenant: body.tenant, capabilities: body.capabilities },

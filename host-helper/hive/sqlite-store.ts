@@ -1,9 +1,11 @@
 // HiveStore on node:sqlite (DatabaseSync): WAL journal, busy timeout, versioned migrations through
 // PRAGMA user_version. Every write is committed before its promise resolves, so a submit answered
 // 201 survives a kill -9 (WAL + synchronous=NORMAL is durable against process crashes; a power loss
-// may drop the last commits, which `synchronous: 'full'` prevents at a throughput cost).
+// may drop the last commits, which `synchronous: 'full'` prevents at a throughput cost). Writes go
+// through a group commit (sqlite-group-commit.ts): those of one event-loop round share a transaction.
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { AgentState, ResultStatus } from '../../src/protocol/index.ts';
+import { GroupCommit } from './sqlite-group-commit.ts';
 import {
   AGENT_COLUMNS,
   END_LEASE,
@@ -41,12 +43,19 @@ export class SqliteHiveStore implements HiveStore {
    * because this process is the database's only writer (the PostgreSQL store must not cache so).
    */
   readonly #tokens = new Map<string, (TenantRecord & { tokenHash: Buffer }) | null>();
+  readonly #writes: GroupCommit;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.#db = new DatabaseSync(path, { timeout: 5000 });
     this.#db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'};
       PRAGMA foreign_keys = ON;`);
     this.#migrate();
+    this.#writes = new GroupCommit(this.#db);
+  }
+
+  /** A write: runs in the next group transaction, resolves once that is committed. */
+  #write<T>(fn: () => T): Promise<T> {
+    return this.#writes.run(fn);
   }
 
   #migrate(): void {
@@ -81,21 +90,25 @@ export class SqliteHiveStore implements HiveStore {
     return s;
   }
 
-  async setTenantToken(tenant: string, tokenHash: Buffer, shared: boolean, now: number): Promise<void> {
-    this.#q(
-      `INSERT INTO tenants (tenant, token_hash, shared, updated_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT(tenant) DO UPDATE SET token_hash = excluded.token_hash, shared = excluded.shared,
-       updated_at = excluded.updated_at`,
-    ).run(tenant, tokenHash, shared ? 1 : 0, now);
-    this.#tokens.clear();
+  setTenantToken(tenant: string, tokenHash: Buffer, shared: boolean, now: number): Promise<void> {
+    return this.#write(() => {
+      this.#q(
+        `INSERT INTO tenants (tenant, token_hash, shared, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT(tenant) DO UPDATE SET token_hash = excluded.token_hash, shared = excluded.shared,
+         updated_at = excluded.updated_at`,
+      ).run(tenant, tokenHash, shared ? 1 : 0, now);
+      this.#tokens.clear();
+    });
   }
 
-  async revokeTenantToken(tenant: string, now: number): Promise<boolean> {
-    const r = this.#q(
-      'UPDATE tenants SET token_hash = NULL, updated_at = ? WHERE tenant = ? AND token_hash IS NOT NULL',
-    ).run(now, tenant);
-    this.#tokens.clear();
-    return Number(r.changes) === 1;
+  revokeTenantToken(tenant: string, now: number): Promise<boolean> {
+    return this.#write(() => {
+      const r = this.#q(
+        'UPDATE tenants SET token_hash = NULL, updated_at = ? WHERE tenant = ? AND token_hash IS NOT NULL',
+      ).run(now, tenant);
+      this.#tokens.clear();
+      return Number(r.changes) === 1;
+    });
   }
 
   async tenantByTokenHash(tokenHash: Buffer): Promise<(TenantRecord & { tokenHash: Buffer }) | null> {
@@ -121,44 +134,59 @@ export class SqliteHiveStore implements HiveStore {
   }
 
   async getAgent(agentId: string): Promise<AgentRecord | null> {
+    return this.#agent(agentId);
+  }
+
+  #agent(agentId: string): AgentRecord | null {
     const r = this.#q(`SELECT ${AGENT_COLUMNS} WHERE a.agent_id = ?`).get(agentId) as Row | undefined;
     return r ? toAgent(r) : null;
   }
 
-  async upsertAgent(reg: AgentRegistration, now: number): Promise<AgentRecord> {
-    this.#q(
-      `INSERT INTO agents (agent_id, tenant, capabilities, identity_hash, version, os, state, last_heartbeat, registered_at)
-       VALUES (?, ?, ?, ?, ?, ?, 'live', ?, ?)
-       ON CONFLICT(agent_id) DO UPDATE SET capabilities = excluded.capabilities,
-         identity_hash = excluded.identity_hash, version = excluded.version, os = excluded.os,
-         state = 'live', drain = 0, last_heartbeat = excluded.last_heartbeat`,
-    ).run(
-      reg.agentId,
-      reg.tenant,
-      JSON.stringify(reg.capabilities),
-      reg.identityHash,
-      reg.version,
-      reg.os,
-      now,
-      now,
-    );
-    return (await this.getAgent(reg.agentId))!;
+  /**
+   * The row of another tenant is left alone (the caller checked, but a concurrent registration of
+   * the same id may have won meanwhile): the record returned is then that tenant's.
+   */
+  upsertAgent(reg: AgentRegistration, now: number): Promise<AgentRecord> {
+    return this.#write(() => {
+      this.#q(
+        `INSERT INTO agents (agent_id, tenant, capabilities, identity_hash, version, os, state, last_heartbeat, registered_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'live', ?, ?)
+         ON CONFLICT(agent_id) DO UPDATE SET capabilities = excluded.capabilities,
+           identity_hash = excluded.identity_hash, version = excluded.version, os = excluded.os,
+           state = 'live', drain = 0, last_heartbeat = excluded.last_heartbeat
+         WHERE agents.tenant = excluded.tenant`,
+      ).run(
+        reg.agentId,
+        reg.tenant,
+        JSON.stringify(reg.capabilities),
+        reg.identityHash,
+        reg.version,
+        reg.os,
+        now,
+        now,
+      );
+      return this.#agent(reg.agentId)!;
+    });
   }
 
-  async heartbeat(agentId: string, now: number): Promise<AgentRecord | null> {
-    this.#q(
-      `UPDATE agents SET last_heartbeat = ?,
-         state = CASE WHEN state != 'lost' THEN state WHEN drain = 1 THEN 'draining' ELSE 'live' END
-       WHERE agent_id = ? AND state != 'gone'`,
-    ).run(now, agentId);
-    const a = await this.getAgent(agentId);
-    return a && a.state !== 'gone' ? a : null;
+  heartbeat(agentId: string, now: number): Promise<AgentRecord | null> {
+    return this.#write(() => {
+      this.#q(
+        `UPDATE agents SET last_heartbeat = ?,
+           state = CASE WHEN state != 'lost' THEN state WHEN drain = 1 THEN 'draining' ELSE 'live' END
+         WHERE agent_id = ? AND state != 'gone'`,
+      ).run(now, agentId);
+      const a = this.#agent(agentId);
+      return a && a.state !== 'gone' ? a : null;
+    });
   }
 
-  async setAgentState(agentId: string, state: AgentState): Promise<void> {
-    this.#q(
-      "UPDATE agents SET state = ?, drain = CASE WHEN ? = 'draining' THEN 1 ELSE drain END WHERE agent_id = ?",
-    ).run(state, state, agentId);
+  setAgentState(agentId: string, state: AgentState): Promise<void> {
+    return this.#write(() => {
+      this.#q(
+        "UPDATE agents SET state = ?, drain = CASE WHEN ? = 'draining' THEN 1 ELSE drain END WHERE agent_id = ?",
+      ).run(state, state, agentId);
+    });
   }
 
   #releaseAgentLeases(agentId: string, now: number): Requeued[] {
@@ -170,8 +198,8 @@ export class SqliteHiveStore implements HiveStore {
     ).map(toRequeued);
   }
 
-  async deregister(agentId: string, now: number): Promise<Requeued[]> {
-    return this.#tx(() => {
+  deregister(agentId: string, now: number): Promise<Requeued[]> {
+    return this.#write(() => {
       this.#q("UPDATE agents SET state = 'gone' WHERE agent_id = ?").run(agentId);
       return this.#releaseAgentLeases(agentId, now);
     });
@@ -181,8 +209,8 @@ export class SqliteHiveStore implements HiveStore {
     return (this.#q(`SELECT ${AGENT_COLUMNS} ORDER BY a.agent_id`).all() as Row[]).map(toAgent);
   }
 
-  async markLost(cutoff: number, now: number): Promise<{ agents: string[]; requeued: Requeued[] }> {
-    return this.#tx(() => {
+  markLost(cutoff: number, now: number): Promise<{ agents: string[]; requeued: Requeued[] }> {
+    return this.#write(() => {
       const agents = (
         this.#q(
           `UPDATE agents SET state = 'lost' WHERE state IN ('live', 'draining') AND last_heartbeat <= ?
@@ -194,10 +222,9 @@ export class SqliteHiveStore implements HiveStore {
     });
   }
 
-  async insertTask(task: NewTask, now: number): Promise<{ taskId: string; created: boolean }> {
-    // Without a key the INSERT alone is atomic (autocommit); with one, lookup and insert go together.
-    if (task.idempotencyKey === undefined) return this.#insertTask(task, now);
-    return this.#tx(() => {
+  insertTask(task: NewTask, now: number): Promise<{ taskId: string; created: boolean }> {
+    // With a key, lookup and insert run together in one write (its own savepoint).
+    return this.#write(() => {
       if (task.idempotencyKey !== undefined) {
         const prior = this.#q('SELECT task_id FROM tasks WHERE tenant = ? AND idempotency_key = ?').get(
           task.tenant,
@@ -238,6 +265,10 @@ export class SqliteHiveStore implements HiveStore {
 
   async leaseNext(agent: Lessee, now: number, leaseExpires: number): Promise<LeasedTask | null> {
     if (agent.capabilities.length === 0) return null;
+    return this.#write(() => this.#leaseNext(agent, now, leaseExpires));
+  }
+
+  #leaseNext(agent: Lessee, now: number, leaseExpires: number): LeasedTask | null {
     // Same rule as routing.canServe: own tenant or shared lane, and a registered capability. The
     // oldest task per capability walks tasks_queued in seq order, so a deep backlog costs no sort.
     const r = this.#q(
@@ -265,46 +296,54 @@ export class SqliteHiveStore implements HiveStore {
     };
   }
 
-  async complete(
+  complete(
     taskId: string,
     agentId: string,
     status: ResultStatus,
     outputJson: string,
     now: number,
   ): Promise<boolean> {
-    const r = this.#q(
-      `UPDATE tasks SET state = ?, result_status = ?, result_output = ?, completed_by = lease_agent,
-         lease_expires = NULL, updated_at = ?
-       WHERE task_id = ? AND state = 'leased' AND lease_agent = ? AND lease_expires > ?`,
-    ).run(status === 'ok' ? 'succeeded' : 'failed', status, outputJson, now, taskId, agentId, now);
-    return Number(r.changes) === 1;
+    return this.#write(() => {
+      const r = this.#q(
+        `UPDATE tasks SET state = ?, result_status = ?, result_output = ?, completed_by = lease_agent,
+           lease_expires = NULL, updated_at = ?
+         WHERE task_id = ? AND state = 'leased' AND lease_agent = ? AND lease_expires > ?`,
+      ).run(status === 'ok' ? 'succeeded' : 'failed', status, outputJson, now, taskId, agentId, now);
+      return Number(r.changes) === 1;
+    });
   }
 
-  async release(taskId: string, agentId: string, now: number): Promise<Requeued | null> {
-    const r = this.#q(
-      `UPDATE tasks SET ${END_LEASE}
-       WHERE task_id = $task AND state = 'leased' AND lease_agent = $agent AND lease_expires > $now
-       RETURNING task_id, tenant, capability, state`,
-    ).get({ now, task: taskId, agent: agentId }) as Row | undefined;
-    return r ? toRequeued(r) : null;
-  }
-
-  async expireLeases(now: number): Promise<Requeued[]> {
-    return (
-      this.#q(
-        `UPDATE tasks SET ${END_LEASE} WHERE state = 'leased' AND lease_expires <= $now
+  release(taskId: string, agentId: string, now: number): Promise<Requeued | null> {
+    return this.#write(() => {
+      const r = this.#q(
+        `UPDATE tasks SET ${END_LEASE}
+         WHERE task_id = $task AND state = 'leased' AND lease_agent = $agent AND lease_expires > $now
          RETURNING task_id, tenant, capability, state`,
-      ).all({ now }) as Row[]
-    ).map(toRequeued);
+      ).get({ now, task: taskId, agent: agentId }) as Row | undefined;
+      return r ? toRequeued(r) : null;
+    });
   }
 
-  async expireQueued(now: number): Promise<string[]> {
-    return (
-      this.#q(
-        `UPDATE tasks SET state = 'expired', updated_at = ? WHERE state = 'queued' AND expires_at <= ?
-         RETURNING task_id`,
-      ).all(now, now) as Row[]
-    ).map((r) => str(r.task_id));
+  expireLeases(now: number): Promise<Requeued[]> {
+    return this.#write(() =>
+      (
+        this.#q(
+          `UPDATE tasks SET ${END_LEASE} WHERE state = 'leased' AND lease_expires <= $now
+           RETURNING task_id, tenant, capability, state`,
+        ).all({ now }) as Row[]
+      ).map(toRequeued),
+    );
+  }
+
+  expireQueued(now: number): Promise<string[]> {
+    return this.#write(() =>
+      (
+        this.#q(
+          `UPDATE tasks SET state = 'expired', updated_at = ? WHERE state = 'queued' AND expires_at <= ?
+           RETURNING task_id`,
+        ).all(now, now) as Row[]
+      ).map((r) => str(r.task_id)),
+    );
   }
 
   async nextDeadlines(): Promise<Deadlines> {
@@ -317,6 +356,8 @@ export class SqliteHiveStore implements HiveStore {
   }
 
   async close(): Promise<void> {
-    if (this.#db.isOpen) this.#db.close();
+    if (!this.#db.isOpen) return;
+    this.#writes.flush();
+    this.#db.close();
   }
 }

@@ -144,6 +144,8 @@ try {
     let written = 0;
     const waiting = spawnUntil([bundle, 'run', '--root', root], '"msg":"env file', () => undefined);
     await waiting.at;
+    // A host writes the .env long after the agent booted: let boot settle before timing.
+    await new Promise((r) => setTimeout(r, 300));
     const registered = new Promise<number>((resolve) => {
       let buf = '';
       waiting.child.stdout!.on('data', (d: string) => {

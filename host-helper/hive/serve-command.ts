@@ -12,10 +12,12 @@ import type { Command, CommandIO } from '../command.ts';
 import { EXIT, HostError, usageError } from '../exit-codes.ts';
 import { readAdminToken } from './admin-token.ts';
 import { Coordinator } from './coordinator.ts';
+import { describeDb, isPostgresUrl, pgUrlProblem } from './pg-url.ts';
 import { createHiveServer } from './server.ts';
+import type { HiveStore } from './store.ts';
 
 const USAGE =
-  'usage: clawdie-host hive serve --listen HOST:PORT --db PATH [--admin-token-file F] ' +
+  'usage: clawdie-host hive serve --listen HOST:PORT --db PATH|postgres://… [--admin-token-file F] ' +
   '[--heartbeat-seconds N] [--poll-seconds N] [--lease-seconds N] [--spawn-policy-file F]';
 
 const Seconds = z.coerce.number().positive().max(3600);
@@ -102,6 +104,22 @@ async function startSpawn(
   return { service, close: () => lineage.close() };
 }
 
+/** `--db postgres://…` opens the PostgreSQL store (several replicas may share it), else SQLite. */
+async function openStore(flags: z.infer<typeof ServeFlags>, log: ReturnType<typeof createLogger>) {
+  if (isPostgresUrl(flags.db)) {
+    const { PgHiveStore } = await import('./pg-store.ts');
+    try {
+      return await PgHiveStore.open(flags.db, { log });
+    } catch (err) {
+      const why = err instanceof Error ? err.message.replace(/\s+/g, ' ') : String(err);
+      throw new HostError(`cannot open ${describeDb(flags.db)}: ${why}`, EXIT.failure, { cause: err });
+    }
+  }
+  // Loaded only now: importing node:sqlite prints an experimental warning, which a usage error must not.
+  const { SqliteHiveStore } = await import('./sqlite-store.ts');
+  return new SqliteHiveStore(flags.db, { synchronous: flags.synchronous });
+}
+
 function splitListen(listen: string): { host: string; port: number } {
   const i = listen.lastIndexOf(':');
   return { host: listen.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(listen.slice(i + 1)) };
@@ -113,10 +131,16 @@ export const run: Command = async (argv: string[], io: CommandIO): Promise<numbe
   const flags = parseFlags(rest);
   const adminToken = await readAdminToken(flags['admin-token-file'], io.env);
   const policy = await loadPolicy(flags['spawn-policy-file']);
+  const pg = isPostgresUrl(flags.db);
+  const urlProblem = pg ? pgUrlProblem(flags.db) : null;
+  if (urlProblem) throw usageError(`--db ${urlProblem}; ${USAGE}`);
+  if (pg && policy.enabled) {
+    throw usageError(
+      '--spawn-policy-file needs a SQLite --db (the spawn lineage is not kept in PostgreSQL yet)',
+    );
+  }
   const log = createLogger({ name: 'hive' });
-  // Loaded only now: importing node:sqlite prints an experimental warning, which a usage error must not.
-  const { SqliteHiveStore } = await import('./sqlite-store.ts');
-  const store = new SqliteHiveStore(flags.db, { synchronous: flags.synchronous });
+  const store: HiveStore = await openStore(flags, log);
   const hive = new Coordinator(
     store,
     {
@@ -129,7 +153,8 @@ export const run: Command = async (argv: string[], io: CommandIO): Promise<numbe
   );
   // The host's spawn policy (DESIGN §8): disabled without a file; the lineage table lives in the
   // hive's db so that revoking a parent reaches its children even after the policy is switched off.
-  const spawn = await startSpawn(policy, flags.db, hive, log, io.env);
+  // With PostgreSQL the policy is off (checked above): nothing is spawned, the lineage stays empty.
+  const spawn = await startSpawn(policy, pg ? ':memory:' : flags.db, hive, log, io.env);
   const server = createHiveServer(hive, log, { spawn: spawn.service });
   try {
     await hive.start();
@@ -148,7 +173,7 @@ export const run: Command = async (argv: string[], io: CommandIO): Promise<numbe
   const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   io.stdout.write(`http://${shown}:${addr.port}\n`);
   // Logs only after the URL: the first stdout line is the URL alone (DESIGN §5).
-  log.info({ port: addr.port, db: flags.db }, 'hive listening');
+  log.info({ port: addr.port, db: describeDb(flags.db) }, 'hive listening');
   log.info({ spawnPolicy: policy.enabled ? 'enabled' : 'disabled' }, 'spawn policy loaded');
 
   if (!io.signal.aborted) await once(io.signal, 'abort');

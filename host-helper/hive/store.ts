@@ -127,4 +127,20 @@ export interface HiveStore {
   expireQueued(now: number): Promise<string[]>;
   nextDeadlines(): Promise<Deadlines>;
   close(): Promise<void>;
+  /**
+   * Optional, for a store shared by several coordinator replicas (PostgreSQL): calls `listener`
+   * for every change another replica committed that this one must react to. Returns an unsubscribe.
+   */
+  subscribe?(listener: (e: StoreEvent) => void): () => void;
 }
+
+/** A change committed by another coordinator replica sharing the store. */
+export type StoreEvent =
+  /** A task was stored or requeued: wake a poll that may serve it (if queued), sweep by `deadline`. */
+  | { kind: 'task'; taskId: string; tenant: string; capability: string; queued: boolean; deadline: number }
+  /** An agent registered (live: watch its heartbeats) or stopped serving (drain, lost, gone). */
+  | { kind: 'agent'; agentId: string; live: boolean }
+  /** A tenant's token was replaced or revoked: polls authorized by the old one must re-authenticate. */
+  | { kind: 'tenant'; tenant: string }
+  /** Events may have been missed (the listening connection was re-established): re-check everything. */
+  | { kind: 'resync' };

@@ -20,8 +20,10 @@ export function nodeBinary(): string {
 }
 
 export interface StartHiveOptions {
-  /** Defaults to a fresh file in a temp dir that stop() removes. */
+  /** Defaults to a fresh file in a temp dir that stop() removes; a postgres:// URL selects PostgreSQL. */
   dbPath?: string;
+  /** Defaults to a fresh random one; replicas sharing a database share it. */
+  adminToken?: string;
   heartbeatSeconds?: number;
   pollSeconds?: number;
   leaseSeconds?: number;
@@ -101,7 +103,7 @@ async function launch(
 export async function startHive(options: StartHiveOptions = {}): Promise<HiveProcess> {
   const ownDir = options.dbPath === undefined ? await mkdtemp(join(tmpdir(), 'clawdie-hive-')) : null;
   const dbPath = options.dbPath ?? join(ownDir!, 'hive.db');
-  const adminToken = randomBytes(32).toString('base64url');
+  const adminToken = options.adminToken ?? randomBytes(32).toString('base64url');
   const sink: string[] = [];
   let running = await launch('127.0.0.1:0', dbPath, adminToken, options, sink);
   const url = running.url;

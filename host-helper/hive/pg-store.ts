@@ -1,0 +1,353 @@
+// HiveStore on PostgreSQL (the `pg` client, a connection pool), for several stateless coordinator
+// replicas over one database. Leases are taken with FOR UPDATE SKIP LOCKED, so replicas never wait
+// on each other's claims; sweeps (lease ends, TTLs, lost agents) are conditional updates over
+// SKIP LOCKED rows, safe to run on every replica at once; each change other replicas must react to
+// is notified from the committing statement (pg-notify.ts). Token lookups are never cached: another
+// replica may have revoked the token a moment ago. Every promise resolves after its commit.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import type { Logger } from '../../src/log.ts';
+import type { AgentState, ResultStatus } from '../../src/protocol/index.ts';
+import { NotifyListener, sqlNotify, taskPayload } from './pg-notify.ts';
+import { AGENT_SELECT, CHANNEL, END_LEASE, migrate, TASK_COLUMNS } from './pg-schema.ts';
+import { numOrNull, type Row, str, toAgent, toRequeued, toTask } from './sqlite-schema.ts';
+import type {
+  AgentRecord,
+  AgentRegistration,
+  Deadlines,
+  HiveStore,
+  LeasedTask,
+  Lessee,
+  NewTask,
+  Requeued,
+  StoreEvent,
+  TaskRecord,
+  TenantRecord,
+} from './store.ts';
+
+export interface PgStoreOptions {
+  /** Connections in the pool (parked long-polls hold none). */
+  poolSize?: number;
+  log?: Logger;
+}
+
+/** SQLSTATEs worth one more try: deadlock detected, serialization failure. */
+const RETRYABLE = new Set(['40P01', '40001']);
+
+export class PgHiveStore implements HiveStore {
+  readonly #pool: pg.Pool;
+  readonly #events: NotifyListener;
+  /** This replica's id in notifications, so it can skip its own (hex: safe inside SQL text). */
+  readonly #origin = randomBytes(8).toString('hex');
+  readonly #sql: ReturnType<typeof statements>;
+
+  private constructor(url: string, options: PgStoreOptions) {
+    const config: pg.ClientConfig = { connectionString: url, application_name: 'clawdie-hive' };
+    this.#pool = new pg.Pool({ ...config, max: options.poolSize ?? 10 });
+    // An idle pooled connection that fails (server restart) is dropped by the pool; log, don't crash.
+    this.#pool.on('error', (err) => options.log?.warn({ err }, 'idle database connection failed'));
+    this.#events = new NotifyListener(config, this.#origin, options.log);
+    this.#sql = statements(this.#origin);
+  }
+
+  /** Connects, migrates the schema (once across replicas) and starts listening for events. */
+  static async open(url: string, options: PgStoreOptions = {}): Promise<PgHiveStore> {
+    const store = new PgHiveStore(url, options);
+    try {
+      const client = await store.#pool.connect();
+      try {
+        await migrate(client);
+      } finally {
+        client.release();
+      }
+      await store.#events.start();
+      return store;
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+  }
+
+  subscribe(listener: (e: StoreEvent) => void): () => void {
+    return this.#events.subscribe(listener);
+  }
+
+  async #q(name: string, text: string, values: unknown[]): Promise<Row[]> {
+    return (await this.#pool.query<Row>({ name, text, values })).rows;
+  }
+
+  /** Runs `fn` in a transaction on one connection; retried once on a deadlock or serialization failure. */
+  async #tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const c = await this.#pool.connect();
+      try {
+        await c.query('BEGIN');
+        const out = await fn(c);
+        await c.query('COMMIT');
+        return out;
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        if (attempt > 0 || !RETRYABLE.has(String((err as { code?: unknown }).code))) throw err;
+      } finally {
+        c.release();
+      }
+    }
+  }
+
+  async setTenantToken(tenant: string, tokenHash: Buffer, shared: boolean, now: number): Promise<void> {
+    await this.#q('setToken', this.#sql.setToken, [tenant, tokenHash, shared, now]);
+  }
+
+  async revokeTenantToken(tenant: string, now: number): Promise<boolean> {
+    return (await this.#q('revokeToken', this.#sql.revokeToken, [tenant, now])).length === 1;
+  }
+
+  async tenantByTokenHash(tokenHash: Buffer): Promise<(TenantRecord & { tokenHash: Buffer }) | null> {
+    const [r] = await this.#q(
+      'tokenLookup',
+      'SELECT tenant, shared, token_hash FROM hive_tenants WHERE token_hash = $1',
+      [tokenHash],
+    );
+    if (!r) return null;
+    return { tenant: str(r.tenant), shared: r.shared === true, tokenHash: r.token_hash as Buffer };
+  }
+
+  async getAgent(agentId: string): Promise<AgentRecord | null> {
+    const [r] = await this.#q('getAgent', `${AGENT_SELECT('hive_agents')} WHERE a.agent_id = $1`, [agentId]);
+    return r ? toAgent(r) : null;
+  }
+
+  async upsertAgent(reg: AgentRegistration, now: number): Promise<AgentRecord> {
+    const [r] = await this.#q('upsertAgent', this.#sql.upsertAgent, [
+      reg.agentId,
+      reg.tenant,
+      JSON.stringify(reg.capabilities),
+      reg.identityHash,
+      reg.version,
+      reg.os,
+      now,
+    ]);
+    if (r) return toAgent(r);
+    // The id is another tenant's (the caller checked, but a concurrent registration may have won):
+    // that row is left alone and returned, so the caller refuses.
+    return (await this.getAgent(reg.agentId))!;
+  }
+
+  async heartbeat(agentId: string, now: number): Promise<AgentRecord | null> {
+    const [r] = await this.#q('heartbeat', this.#sql.heartbeat, [agentId, now]);
+    return r ? toAgent(r) : null;
+  }
+
+  async setAgentState(agentId: string, state: AgentState): Promise<void> {
+    await this.#q('setAgentState', this.#sql.setAgentState, [agentId, state]);
+  }
+
+  async deregister(agentId: string, now: number): Promise<Requeued[]> {
+    return this.#tx(async (c) => {
+      await c.query(this.#sql.gone, [agentId]);
+      return (await c.query<Row>(this.#sql.releaseAgent, [now, [agentId]])).rows.map(toRequeued);
+    });
+  }
+
+  async listAgents(): Promise<AgentRecord[]> {
+    return (await this.#q('listAgents', `${AGENT_SELECT('hive_agents')} ORDER BY a.agent_id`, [])).map(
+      toAgent,
+    );
+  }
+
+  async markLost(cutoff: number, now: number): Promise<{ agents: string[]; requeued: Requeued[] }> {
+    return this.#tx(async (c) => {
+      const agents = (await c.query<Row>(this.#sql.markLost, [cutoff])).rows.map((r) => str(r.agent_id));
+      if (agents.length === 0) return { agents, requeued: [] };
+      const requeued = (await c.query<Row>(this.#sql.releaseAgent, [now, agents])).rows.map(toRequeued);
+      return { agents, requeued };
+    });
+  }
+
+  async insertTask(task: NewTask, now: number): Promise<{ taskId: string; created: boolean }> {
+    const deadline = task.lease ? Math.min(task.lease.expires, task.expiresAt) : task.expiresAt;
+    const payload = taskPayload(this.#origin, { ...task, queued: !task.lease, deadline });
+    const [r] = await this.#q('insertTask', this.#sql.insertTask, [
+      task.taskId,
+      task.tenant,
+      task.capability,
+      task.inputJson,
+      task.lease ? 'leased' : 'queued',
+      now,
+      task.expiresAt,
+      task.idempotencyKey ?? null,
+      task.lease?.agentId ?? null,
+      task.lease?.tenant ?? null,
+      task.lease?.expires ?? null,
+      payload,
+    ]);
+    if (r) return { taskId: str(r.task_id), created: true };
+    // The tenant used this idempotency key before (ON CONFLICT waited for that insert to commit).
+    const [prior] = await this.#q(
+      'taskByKey',
+      'SELECT task_id FROM hive_tasks WHERE tenant = $1 AND idempotency_key = $2',
+      [task.tenant, task.idempotencyKey ?? null],
+    );
+    if (!prior) throw new Error('task insert neither stored nor matched an idempotency key');
+    return { taskId: str(prior.task_id), created: false };
+  }
+
+  async getTask(taskId: string): Promise<TaskRecord | null> {
+    const [r] = await this.#q('getTask', `SELECT ${TASK_COLUMNS} FROM hive_tasks WHERE task_id = $1`, [
+      taskId,
+    ]);
+    return r ? toTask(r) : null;
+  }
+
+  async leaseNext(agent: Lessee, now: number, leaseExpires: number): Promise<LeasedTask | null> {
+    if (agent.capabilities.length === 0) return null;
+    const [r] = await this.#q('leaseNext', this.#sql.leaseNext, [
+      agent.agentId,
+      agent.tenant,
+      leaseExpires,
+      now,
+      agent.capabilities,
+      agent.shared,
+    ]);
+    if (!r) return null;
+    return {
+      taskId: str(r.task_id),
+      tenant: str(r.tenant),
+      capability: str(r.capability),
+      inputJson: str(r.input),
+      leaseExpires: Number(r.lease_expires),
+    };
+  }
+
+  async complete(
+    taskId: string,
+    agentId: string,
+    status: ResultStatus,
+    outputJson: string,
+    now: number,
+  ): Promise<boolean> {
+    const rows = await this.#q(
+      'complete',
+      `UPDATE hive_tasks SET state = $1, result_status = $2, result_output = $3, completed_by = lease_agent,
+         lease_expires = NULL, updated_at = $4
+       WHERE task_id = $5 AND state = 'leased' AND lease_agent = $6 AND lease_expires > $4
+       RETURNING task_id`,
+      [status === 'ok' ? 'succeeded' : 'failed', status, outputJson, now, taskId, agentId],
+    );
+    return rows.length === 1;
+  }
+
+  async release(taskId: string, agentId: string, now: number): Promise<Requeued | null> {
+    const [r] = await this.#q('release', this.#sql.release, [now, taskId, agentId]);
+    return r ? toRequeued(r) : null;
+  }
+
+  async expireLeases(now: number): Promise<Requeued[]> {
+    return (await this.#q('expireLeases', this.#sql.expireLeases, [now])).map(toRequeued);
+  }
+
+  async expireQueued(now: number): Promise<string[]> {
+    const rows = await this.#q(
+      'expireQueued',
+      `UPDATE hive_tasks SET state = 'expired', updated_at = $1
+       WHERE seq IN (SELECT seq FROM hive_tasks WHERE state = 'queued' AND expires_at <= $1
+                     FOR UPDATE SKIP LOCKED)
+       RETURNING task_id`,
+      [now],
+    );
+    return rows.map((r) => str(r.task_id));
+  }
+
+  async nextDeadlines(): Promise<Deadlines> {
+    const [r] = await this.#q(
+      'deadlines',
+      `SELECT (SELECT MIN(lease_expires) FROM hive_tasks WHERE state = 'leased') AS lease,
+              (SELECT MIN(expires_at) FROM hive_tasks WHERE state = 'queued') AS ttl,
+              (SELECT MIN(last_heartbeat) FROM hive_agents WHERE state IN ('live', 'draining')) AS heartbeat`,
+      [],
+    );
+    return { lease: numOrNull(r!.lease), ttl: numOrNull(r!.ttl), heartbeat: numOrNull(r!.heartbeat) };
+  }
+
+  async close(): Promise<void> {
+    await this.#events.close();
+    await this.#pool.end().catch(() => undefined);
+  }
+}
+
+/** The statement texts that carry notifications (they embed this replica's origin id). */
+function statements(origin: string) {
+  const requeuedTask = sqlNotify.task(origin, 'task_id', 'tenant', 'capability', 'true', 'expires_at');
+  /** Returns requeued rows and notifies the queued ones (replicas may have a poll that can serve it). */
+  const requeue = (update: string): string =>
+    `WITH r AS (${update} RETURNING task_id, tenant, capability, state, expires_at)
+     SELECT task_id, tenant, capability, state, CASE WHEN state = 'queued' THEN ${requeuedTask} END AS n FROM r`;
+  return {
+    setToken: `WITH u AS (
+        INSERT INTO hive_tenants (tenant, token_hash, shared, updated_at) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (tenant) DO UPDATE SET token_hash = excluded.token_hash, shared = excluded.shared,
+          updated_at = excluded.updated_at
+        RETURNING tenant)
+      SELECT ${sqlNotify.tenant(origin, 'tenant')} FROM u`,
+    revokeToken: `WITH u AS (
+        UPDATE hive_tenants SET token_hash = NULL, updated_at = $2 WHERE tenant = $1 AND token_hash IS NOT NULL
+        RETURNING tenant)
+      SELECT ${sqlNotify.tenant(origin, 'tenant')} FROM u`,
+    upsertAgent: `WITH u AS (
+        INSERT INTO hive_agents (agent_id, tenant, capabilities, identity_hash, version, os, state,
+          last_heartbeat, registered_at)
+        VALUES ($1, $2, $3, $4, $5, $6, 'live', $7, $7)
+        ON CONFLICT (agent_id) DO UPDATE SET capabilities = excluded.capabilities,
+          identity_hash = excluded.identity_hash, version = excluded.version, os = excluded.os,
+          state = 'live', drain = false, last_heartbeat = excluded.last_heartbeat
+        WHERE hive_agents.tenant = excluded.tenant
+        RETURNING *)
+      SELECT a.*, COALESCE(t.shared, false) AS shared, ${sqlNotify.agent(origin, 'a.agent_id', true)} AS n
+      FROM u a LEFT JOIN hive_tenants t ON t.tenant = a.tenant`,
+    heartbeat: `WITH u AS (
+        UPDATE hive_agents SET last_heartbeat = $2,
+          state = CASE WHEN state <> 'lost' THEN state WHEN drain THEN 'draining' ELSE 'live' END
+        WHERE agent_id = $1 AND state <> 'gone' RETURNING *)
+      ${AGENT_SELECT('u')}`,
+    setAgentState: `WITH u AS (
+        UPDATE hive_agents SET state = $2, drain = CASE WHEN $2 = 'draining' THEN true ELSE drain END
+        WHERE agent_id = $1 RETURNING agent_id, state)
+      SELECT CASE WHEN state <> 'live' THEN ${sqlNotify.agent(origin, 'agent_id', false)} END FROM u`,
+    gone: `WITH u AS (UPDATE hive_agents SET state = 'gone' WHERE agent_id = $1 RETURNING agent_id)
+      SELECT ${sqlNotify.agent(origin, 'agent_id', false)} FROM u`,
+    markLost: `WITH u AS (
+        UPDATE hive_agents SET state = 'lost'
+        WHERE agent_id IN (SELECT agent_id FROM hive_agents
+                           WHERE state IN ('live', 'draining') AND last_heartbeat <= $1 FOR UPDATE SKIP LOCKED)
+        RETURNING agent_id)
+      SELECT agent_id, ${sqlNotify.agent(origin, 'agent_id', false)} AS n FROM u`,
+    releaseAgent: requeue(
+      `UPDATE hive_tasks SET ${END_LEASE} WHERE state = 'leased' AND lease_agent = ANY($2::text[])`,
+    ),
+    insertTask: `WITH ins AS (
+        INSERT INTO hive_tasks (task_id, tenant, capability, input, state, created_at, expires_at,
+          idempotency_key, lease_agent, lease_tenant, lease_expires, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $6)
+        ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+        RETURNING task_id)
+      SELECT task_id, pg_notify('${CHANNEL}', $12) FROM ins`,
+    // Same rule as routing.canServe: own tenant or shared lane, and a registered capability. SKIP
+    // LOCKED: a row another replica is leasing right now is passed over, not waited for.
+    leaseNext: `UPDATE hive_tasks SET state = 'leased', lease_agent = $1, lease_tenant = $2,
+        lease_expires = $3, updated_at = $4
+      WHERE seq = (SELECT seq FROM hive_tasks
+                   WHERE state = 'queued' AND capability = ANY($5::text[]) AND expires_at > $4
+                     AND (tenant = $2 OR $6::boolean)
+                   ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)
+      RETURNING task_id, tenant, capability, input, lease_expires`,
+    release: requeue(
+      `UPDATE hive_tasks SET ${END_LEASE}
+       WHERE task_id = $2 AND state = 'leased' AND lease_agent = $3 AND lease_expires > $1`,
+    ),
+    expireLeases: requeue(
+      `UPDATE hive_tasks SET ${END_LEASE}
+       WHERE seq IN (SELECT seq FROM hive_tasks WHERE state = 'leased' AND lease_expires <= $1
+                     FOR UPDATE SKIP LOCKED)`,
+    ),
+  };
+}

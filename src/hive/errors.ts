@@ -28,8 +28,13 @@ export class HiveError extends ClawdieError {
   }
 }
 
+/** A malformed answer (not JSON, wrong shape) is the hive's or the path's fault, like a 5xx: retry. */
 export function failureKind(reason: HiveFailure): ErrorKind {
-  return reason === 'rate-limited' || reason === 'server' || reason === 'network' || reason === 'timeout'
+  return reason === 'rate-limited' ||
+    reason === 'server' ||
+    reason === 'network' ||
+    reason === 'timeout' ||
+    reason === 'bad-response'
     ? 'retryable'
     : 'fatal';
 }

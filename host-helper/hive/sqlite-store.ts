@@ -3,8 +3,10 @@
 // 201 survives a kill -9 (WAL + synchronous=NORMAL is durable against process crashes; a power loss
 // may drop the last commits, which `synchronous: 'full'` prevents at a throughput cost). Writes go
 // through a group commit (sqlite-group-commit.ts): those of one event-loop round share a transaction.
+// Checkpoints run on a worker thread (sqlite-checkpointer.ts), off the event loop.
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { AgentState, ResultStatus } from '../../src/protocol/index.ts';
+import { Checkpointer } from './sqlite-checkpointer.ts';
 import { GroupCommit } from './sqlite-group-commit.ts';
 import {
   AGENT_COLUMNS,
@@ -33,6 +35,8 @@ import type {
 
 export interface SqliteStoreOptions {
   synchronous?: 'normal' | 'full';
+  /** Told when a background checkpoint failed (default: one line on stderr). */
+  onCheckpointError?: (message: string) => void;
 }
 
 export class SqliteHiveStore implements HiveStore {
@@ -44,13 +48,25 @@ export class SqliteHiveStore implements HiveStore {
    */
   readonly #tokens = new Map<string, (TenantRecord & { tokenHash: Buffer }) | null>();
   readonly #writes: GroupCommit;
+  readonly #checkpointer: Checkpointer | null;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.#db = new DatabaseSync(path, { timeout: 5000 });
     this.#db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'};
       PRAGMA foreign_keys = ON;`);
     this.#migrate();
-    this.#writes = new GroupCommit(this.#db);
+    // An in-memory database has no WAL (and no second connection could reach it).
+    const ckpt =
+      path === ':memory:' || path === ''
+        ? null
+        : new Checkpointer(
+            this.#db,
+            path,
+            options.onCheckpointError ??
+              ((m) => process.stderr.write(`hive store: background checkpoint failed: ${m}\n`)),
+          );
+    this.#checkpointer = ckpt;
+    this.#writes = new GroupCommit(this.#db, ckpt ? () => ckpt.committed() : undefined);
   }
 
   /** A write: runs in the next group transaction, resolves once that is committed. */
@@ -358,6 +374,8 @@ export class SqliteHiveStore implements HiveStore {
   async close(): Promise<void> {
     if (!this.#db.isOpen) return;
     this.#writes.flush();
-    this.#db.close();
+    // The worker's connection goes first, so that closing the last one checkpoints and removes the WAL.
+    await this.#checkpointer?.close();
+    if (this.#db.isOpen) this.#db.close();
   }
 }

@@ -1,0 +1,264 @@
+// Chaos on the host side (DESIGN §1, §6), with the real bw, the real hive and the dir backend:
+// 1. provisioning under load — tenants provisioned by concurrent batch processes, repeated, with
+//    vault faults injected mid-run (slow answers, 5xx, the API key revoked, a collection deleted);
+// 2. crash safety — `clawdie-host provision` killed with SIGKILL at random points (and right inside
+//    the write, spotted by its temp file appearing): the .env is always the old or the new complete
+//    file, and the tenants row is never `active` without a complete file in place.
+// Then a leak scan over every output, argv and file the runs produced (see host-harness.ts).
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sampleArgv } from '../support/leak-scan.ts';
+import { checkEnv, type Harness, startHarness } from './host-harness.ts';
+import { FULL, reportFigures, SCALE } from './scale.ts';
+
+const LOAD = Array.from({ length: SCALE.provisionTenants }, (_, i) => `pl-${String(i + 1).padStart(2, '0')}`);
+// Per crash lane a pool of tenants: a kill holding a tenant's lock blocks it until the lock is stale.
+const POOL = Math.ceil(SCALE.crashKills / SCALE.crashLanes / 3) + 2;
+const CRASH = Array.from({ length: SCALE.crashLanes }, (_, l) =>
+  Array.from({ length: POOL }, (_, j) => `kc-${l + 1}-${j + 1}`),
+).flat();
+const ALL = [...LOAD, ...CRASH];
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+let h: Harness;
+let stopArgv: () => number = () => 0;
+const figures: Record<string, unknown> = {};
+
+beforeAll(async () => {
+  h = await startHarness(ALL);
+  stopArgv = sampleArgv(h.scan, 100);
+  const reg = await h.run('reg', ['register-tenant', ...ALL]);
+  expect(reg.code, reg.stderr).toBe(0);
+}, 180_000);
+
+afterAll(async () => {
+  const argvSampled = stopArgv();
+  if (h) {
+    await h.close();
+    figures.leakScan = { ...h.scan.stats, argvSampled, hits: h.scan.hits().length };
+  }
+  reportFigures('host-provision', figures);
+  h?.scan.assertClean();
+}, 120_000);
+
+interface Invariants {
+  partial: number;
+  crossTenant: number;
+  foreign: number;
+  leftoverTemps: number;
+  activeWithoutFile: number;
+  activeShaStale: number;
+}
+
+function invariants(tenants: readonly string[]): Invariants {
+  const v: Invariants = {
+    partial: 0,
+    crossTenant: 0,
+    foreign: 0,
+    leftoverTemps: 0,
+    activeWithoutFile: 0,
+    activeShaStale: 0,
+  };
+  for (const t of tenants) {
+    const e = checkEnv(h, t, ALL);
+    v.crossTenant += e.crossTenant;
+    if (e.state === 'foreign') v.foreign += 1;
+    else if (e.state !== 'ok' && e.state !== 'none') v.partial += 1;
+    v.leftoverTemps += fs.readdirSync(h.homeDir(t)).filter((n) => n !== '.env').length;
+    const row = h.row(t);
+    if (row?.status === 'active') {
+      if (e.state !== 'ok') v.activeWithoutFile += 1;
+      else if (e.sha !== row.env_sha256) v.activeShaStale += 1;
+    }
+  }
+  return v;
+}
+
+describe('provisioning under load with vault faults', () => {
+  it(
+    `${LOAD.length} tenants over ${SCALE.provisionProcesses} concurrent processes, faulted rounds then a clean one`,
+    async () => {
+      const P = SCALE.provisionProcesses;
+      const groups = Array.from({ length: P }, (_, g) => LOAD.filter((_, i) => i % P === g));
+      const deleted = new Set<string>();
+      const rounds: Record<string, unknown>[] = [];
+      const faultRounds = SCALE.provisionRounds;
+      for (let round = 0; round <= faultRounds; round += 1) {
+        const faulted = round < faultRounds;
+        for (const t of LOAD) if (!deleted.has(t)) await h.setVersion(t, h.version(t) + 1);
+        const started = Date.now();
+        const runs = groups.map((g, i) => h.run(`load-${i}`, ['provision', ...g, '--json']));
+        const injected: string[] = [];
+        if (faulted) {
+          // Slow answers and a few 5xx right away; the key revoked and a collection deleted mid-run.
+          await h.tv.mutate({ op: 'slowNext', count: 12, ms: 400 });
+          await h.tv.mutate({ op: 'failNext', count: 2 + round, status: 502 });
+          injected.push('slow x12', `502 x${2 + round}`);
+          await sleep(1_500 + Math.random() * 3_000);
+          const victim = LOAD[(round * 3 + 1) % LOAD.length]!;
+          const { collections } = await h.tv.describe();
+          const id = collections.find((c) => c.name === victim)?.id;
+          if (id) {
+            await h.tv.mutate({ op: 'deleteCollection', id });
+            deleted.add(victim);
+            injected.push(`collection ${victim} deleted`);
+          }
+          await sleep(Math.random() * 2_000);
+          await h.tv.mutate({ op: 'revokeClient' });
+          injected.push('API key revoked');
+        }
+        const results = await Promise.all(runs);
+        await h.tv.mutate({ op: 'restoreClient' });
+        await h.tv.mutate({ op: 'clearFaults' });
+        const inv = invariants(LOAD);
+        const active = LOAD.filter((t) => h.row(t)?.status === 'active').length;
+        const current = LOAD.filter((t) => checkEnv(h, t, ALL).version === h.version(t)).length;
+        rounds.push({
+          round: round + 1,
+          injected,
+          exitCodes: results.map((r) => r.code),
+          seconds: Math.round((Date.now() - started) / 1000),
+          active,
+          currentVersion: current,
+          ...inv,
+        });
+        expect(inv).toMatchObject({
+          partial: 0,
+          crossTenant: 0,
+          foreign: 0,
+          leftoverTemps: 0,
+          activeWithoutFile: 0,
+        });
+        // A process that exited 0 wrote its tenants' current values (or found no collection).
+        results.forEach((r, i) => {
+          if (r.code !== 0) return;
+          for (const t of groups[i]!)
+            if (!deleted.has(t)) expect(checkEnv(h, t, ALL).version, `${t} after exit 0`).toBe(h.version(t));
+        });
+        if (!faulted) {
+          for (const r of results) expect(r.code, r.stderr).toBe(0);
+          // Final states: every tenant with a collection active with a verified current file.
+          for (const t of LOAD.filter((x) => !deleted.has(x))) {
+            expect(h.row(t)?.status, t).toBe('active');
+            const e = checkEnv(h, t, ALL);
+            expect([e.state, e.version, e.sha]).toEqual(['ok', h.version(t), h.row(t)?.env_sha256]);
+          }
+        }
+      }
+      figures.load = { tenants: LOAD.length, processes: P, rounds };
+    },
+    FULL ? 1_800_000 : 240_000,
+  );
+});
+
+describe('crash safety: kill -9 of provision at random points', () => {
+  it(
+    `${SCALE.crashKills} kills over ${SCALE.crashLanes} lanes: old or new complete .env, never active without it`,
+    async () => {
+      const tally = {
+        runs: 0,
+        killed: 0,
+        completedBeforeKill: 0,
+        killedInWritePhase: 0,
+        fileOld: 0,
+        fileNew: 0,
+        partial: 0,
+        activeWithoutFile: 0,
+        activeShaStale: 0,
+        staleTempsSeen: 0,
+        tenantsLeftLocked: 0,
+      };
+      const runMs: number[] = [];
+      const locksDir = path.join(path.dirname(h.storePath), 'locks');
+      const tenantLocked = (t: string): boolean =>
+        fs.existsSync(locksDir) && fs.readdirSync(locksDir).some((n) => n.startsWith(`${t}.lock.`));
+      const lane = async (l: number, kills: number): Promise<void> => {
+        const pool = CRASH.filter((t) => t.startsWith(`kc-${l}-`));
+        const configs = Array.from({ length: 3 }, (_, j) => `crash-${l}-${j}`);
+        const vaultLocked = (c: string): boolean =>
+          fs.existsSync(path.join(h.base, `bw-${c}`, 'clawdie-bw.lock'));
+        // Baseline: every tenant of the lane gets a complete file; and how long a provision takes.
+        for (const t of pool) await h.setVersion(t, h.version(t) + 1);
+        const t0 = Date.now();
+        const first = await h.run(configs[0]!, ['provision', ...pool]);
+        expect(first.code, first.stderr).toBe(0);
+        const full = Date.now() - t0;
+        for (let k = 0; k < kills; k += 1) {
+          // A tenant whose lock a killed run left behind stays blocked until the lock is stale
+          // (120 s); move on to another one, as an operator would, and count it.
+          const t = pool.find((x) => !tenantLocked(x));
+          if (t === undefined) break;
+          const config = configs.find((c) => !vaultLocked(c)) ?? configs[k % configs.length]!;
+          const before = fs.readFileSync(h.envPath(t));
+          await h.setVersion(t, h.version(t) + 1);
+          const inWrite = k % 3 === 2;
+          const args = ['provision', t, ...(Math.random() < 0.3 ? ['--rotate-token'] : [])];
+          const t1 = Date.now();
+          const { child, done } = h.start(config, args);
+          let sent = false;
+          const kill = (): void => {
+            if (sent || child.exitCode !== null) return;
+            sent = true;
+            child.kill('SIGKILL');
+          };
+          let watcher: fs.FSWatcher | undefined;
+          let timer: NodeJS.Timeout | undefined;
+          if (inWrite) {
+            // Right inside the write: the moment the temp file appears in the jail's home.
+            watcher = fs.watch(h.homeDir(t), (_e, file) => {
+              if (String(file).startsWith('.env.clawdie-')) kill();
+            });
+          } else timer = setTimeout(kill, Math.random() * full * 1.1);
+          const r = await done;
+          watcher?.close();
+          clearTimeout(timer);
+          tally.runs += 1;
+          if (r.signal === 'SIGKILL') {
+            tally.killed += 1;
+            if (inWrite) tally.killedInWritePhase += 1;
+          } else tally.completedBeforeKill += 1;
+          const after = fs.existsSync(h.envPath(t)) ? fs.readFileSync(h.envPath(t)) : null;
+          const e = checkEnv(h, t, ALL);
+          if (after?.equals(before)) tally.fileOld += 1;
+          else if (e.state === 'ok' && e.version === h.version(t)) tally.fileNew += 1;
+          else tally.partial += 1;
+          const row = h.row(t);
+          if (row?.status === 'active') {
+            if (e.state !== 'ok') tally.activeWithoutFile += 1;
+            else if (e.sha !== row.env_sha256) tally.activeShaStale += 1;
+          }
+          // A kill inside the write may leave a temp name (never at .env); the next write removes it.
+          tally.staleTempsSeen += fs.readdirSync(h.homeDir(t)).filter((n) => n !== '.env').length;
+        }
+        // Every tenant not blocked by a stale lock converges on a clean run, temps gone.
+        const free = pool.filter((t) => !tenantLocked(t));
+        tally.tenantsLeftLocked += pool.length - free.length;
+        if (free.length === 0) return;
+        const config = configs.find((c) => !vaultLocked(c)) ?? configs[0]!;
+        const last = await h.run(config, ['provision', ...free]);
+        expect(last.code, last.stderr).toBe(0);
+        for (const t of free) {
+          expect(h.row(t)?.status).toBe('active');
+          expect(fs.readdirSync(h.homeDir(t))).toEqual(['.env']);
+          const e = checkEnv(h, t, ALL);
+          expect([e.state, e.version, e.sha]).toEqual(['ok', h.version(t), h.row(t)?.env_sha256]);
+        }
+      };
+      const per = Math.ceil(SCALE.crashKills / SCALE.crashLanes);
+      await Promise.all(Array.from({ length: SCALE.crashLanes }, (_, l) => lane(l + 1, per)));
+      runMs.sort((a, b) => a - b);
+      figures.crash = {
+        lanes: SCALE.crashLanes,
+        tenants: CRASH.length,
+        ...tally,
+        runSecondsMedian: Math.round(runMs[runMs.length >> 1]! / 100) / 10,
+        runSecondsMax: Math.round(runMs[runMs.length - 1]! / 100) / 10,
+      };
+      expect(tally.partial).toBe(0);
+      expect(tally.activeWithoutFile).toBe(0);
+      expect(tally.killed).toBeGreaterThan(0);
+    },
+    FULL ? 3_600_000 : 300_000,
+  );
+});

@@ -167,8 +167,27 @@ describe.skipIf(skip !== null)('three replicas over PostgreSQL', () => {
     expect((await at(1, 'GET', '/v1/agents/gone-1/tasks?wait=1', token)).status).toBe(401);
   });
 
+  it('a lease left unanswered on one replica ends, and the task reaches an agent parked on another', async () => {
+    const token = await tenant('expire');
+    await agent(token, 'expire', 'slow', 'job');
+    await agent(token, 'expire', 'other', 'job');
+    const sub = await at(0, 'POST', '/v1/tasks', token, { capability: 'job', input: 1 });
+    const first = await at(0, 'GET', '/v1/agents/slow/tasks?wait=5', token);
+    expect(TaskAssignment.parse(first.body).taskId).toBe(sub.body!.taskId);
+    // Replica 2 never saw this task's lease; the requeue (by whichever replica swept) wakes its poll.
+    const second = await at(2, 'GET', '/v1/agents/other/tasks?wait=20', token);
+    expect(second.status).toBe(200);
+    expect(TaskAssignment.parse(second.body).taskId).toBe(sub.body!.taskId);
+    const late = await at(1, 'POST', `/v1/tasks/${String(sub.body!.taskId)}/result`, token, {
+      status: 'ok',
+      output: 'late',
+      agentId: 'slow',
+    });
+    expect(late.status).toBe(409);
+  });
+
   it('delivers every task exactly once under load, also when a replica is killed -9 mid-run', async () => {
-    const TASKS = 300;
+    const TASKS = 200;
     const AGENTS = 8;
     const token = await tenant('load');
     const ids = Array.from({ length: AGENTS }, (_, i) => `load-${i}`);

@@ -17,6 +17,8 @@ const run = promisify(execFile);
 export interface PostgresServer {
   /** postgres://postgres@127.0.0.1:PORT (no database). */
   readonly baseUrl: string;
+  /** The server's log file (inside the temp dir; gone after stop()). */
+  readonly logFile: string;
   /** Creates a fresh database and returns its URL. */
   createDatabase(name?: string): Promise<string>;
   stop(): Promise<void>;
@@ -125,6 +127,7 @@ export async function startPostgres(
     let n = 0;
     return {
       baseUrl,
+      logFile: join(dir, 'server.log'),
       async createDatabase(name = `hive_${process.pid}_${++n}`) {
         const c = new pg.Client({ connectionString: `${baseUrl}/postgres` });
         await c.connect();

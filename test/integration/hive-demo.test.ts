@@ -1,4 +1,4 @@
-// `clawdie-host demo` (what `npm start` runs) as a real process: it starts the reference hive from a
+// `clawdie-host demo --serve` (the hive-only demo) as a real process: it starts the reference hive from a
 // state dir with a 0600 admin token file, prints the URL and usage, serves, and exits 0 on SIGINT.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -16,7 +16,7 @@ beforeAll(async () => {
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 async function startDemo(): Promise<{ url: string; stdout: () => string; child: ReturnType<typeof spawn> }> {
-  const child = spawn(nodeBinary(), ['host-helper/cli.ts', 'demo', '--dir', dir], {
+  const child = spawn(nodeBinary(), ['host-helper/cli.ts', 'demo', '--serve', '--dir', dir], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '' },
   });

@@ -15,7 +15,7 @@ import type { Server } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assembleLinuxRoot, JAIL_INIT, JAIL_NODE } from '../../image/linux/rootfs.ts';
+import { assembleLinuxRoot, JAIL_INIT, JAIL_NODE, lddPaths } from '../../image/linux/rootfs.ts';
 import { type HiveProcess, nodeBinary, REPO_ROOT, startHive } from '../support/hive-process.ts';
 import { startTestVault, type TestVault } from '../support/vault.ts';
 import { serveUnixToTcp } from './support/hive-link.ts';
@@ -348,4 +348,47 @@ describe.skipIf(!CAN_RUN)(`linux jail end to end (bundles, real bw, hive, namesp
     for (const s of bootstrap()) expect(all.includes(s)).toBe(false);
     expect(all).not.toMatch(/BW_SESSION|BW_CLIENTSECRET|BW_PASSWORD/);
   });
+});
+
+describe('the Linux jail root template', () => {
+  it('takes every library path ldd names, the loader included, and nothing for the vdso', () => {
+    const out = [
+      '\tlinux-vdso.so.1 (0x00007ffd)',
+      '\tlibcap-ng.so.0 => /lib/x86_64-linux-gnu/libcap-ng.so.0 (0x00007fca65ce5000)',
+      '\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007fca65b03000)',
+      '\t/lib64/ld-linux-x86-64.so.2 (0x00007fca65d14000)',
+    ].join('\n');
+    expect(lddPaths(out)).toEqual([
+      '/lib/x86_64-linux-gnu/libcap-ng.so.0',
+      '/lib/x86_64-linux-gnu/libc.so.6',
+      '/lib64/ld-linux-x86-64.so.2',
+    ]);
+  });
+
+  it.skipIf(!CAN_RUN)(
+    'boot.sh refuses a jail user that maps to root, and never starts the agent',
+    async () => {
+      const mini = fs.mkdtempSync(path.join(os.tmpdir(), 'clawdie-boot-'));
+      try {
+        for (const d of ['bin', 'etc', 'var/log/clawdie', 'usr/local/libexec/clawdie'])
+          fs.mkdirSync(path.join(mini, d), { recursive: true });
+        const sh = fs.realpathSync('/bin/sh');
+        fs.copyFileSync(sh, path.join(mini, 'bin/sh'));
+        fs.chmodSync(path.join(mini, 'bin/sh'), 0o755);
+        for (const lib of lddPaths(execFileSync('ldd', [sh], { encoding: 'utf8' }))) {
+          fs.mkdirSync(path.join(mini, path.dirname(lib)), { recursive: true });
+          fs.copyFileSync(fs.realpathSync(lib), path.join(mini, lib));
+        }
+        fs.copyFileSync(path.join(REPO_ROOT, 'image/linux/boot.sh'), path.join(mini, JAIL_INIT));
+        fs.chmodSync(path.join(mini, JAIL_INIT), 0o755);
+        fs.writeFileSync(path.join(mini, 'etc/passwd'), 'clawdie:x:0:1789::/home/clawdie:/bin/sh\n');
+        const r = await run('unshare', ['--mount', '--pid', '--net', '--fork', '--root', mini, JAIL_INIT]);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(/maps to root or nobody; refused/);
+        expect(fs.existsSync(path.join(mini, 'var/log/clawdie/agent.log'))).toBe(false);
+      } finally {
+        fs.rmSync(mini, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -2,13 +2,15 @@
 // I/O are run together, in order, in ONE transaction at the end of that round (setImmediate), and
 // each caller's promise settles only after that COMMIT — so an answer still follows a durable write,
 // but a burst of submits, leases and results shares one WAL append instead of writing the same hot
-// pages once per request. Each write runs inside a savepoint: one that throws is undone alone and
-// rejects alone; the others commit. Reads never see a write before it is committed (writes run
-// only inside the flush, which is synchronous).
+// pages once per request. A write that throws rejects alone; the others commit. A failing statement
+// is undone by SQLite itself, so only writes of several statements ask for a savepoint (`atomic`),
+// which undoes all of theirs. Reads never see a write before it is committed (writes run only
+// inside the flush, which is synchronous).
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 
 interface Op {
   fn: () => unknown;
+  atomic: boolean;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
@@ -16,14 +18,19 @@ interface Op {
 export class GroupCommit {
   readonly #db: DatabaseSync;
   readonly #afterCommit: () => void;
+  readonly #afterRollback: () => void;
   #ops: Op[] = [];
   #scheduled: NodeJS.Immediate | null = null;
   readonly #stmts: Record<'begin' | 'commit' | 'savepoint' | 'release' | 'rollbackTo', StatementSync>;
 
-  /** `afterCommit` runs after every successful COMMIT (the checkpointer's cue). */
-  constructor(db: DatabaseSync, afterCommit: () => void = () => {}) {
+  /**
+   * `afterCommit` runs after every successful COMMIT (the checkpointer's cue), `afterRollback` after
+   * a group failed as a whole (caches filled inside its transaction must be dropped).
+   */
+  constructor(db: DatabaseSync, hooks: { afterCommit?: () => void; afterRollback?: () => void } = {}) {
     this.#db = db;
-    this.#afterCommit = afterCommit;
+    this.#afterCommit = hooks.afterCommit ?? (() => {});
+    this.#afterRollback = hooks.afterRollback ?? (() => {});
     this.#stmts = {
       begin: db.prepare('BEGIN IMMEDIATE'),
       commit: db.prepare('COMMIT'),
@@ -33,10 +40,13 @@ export class GroupCommit {
     };
   }
 
-  /** Runs `fn` in the next group transaction; resolves with its value once that is committed. */
-  run<T>(fn: () => T): Promise<T> {
+  /**
+   * Runs `fn` in the next group transaction; resolves with its value once that is committed.
+   * `atomic`: `fn` runs several writing statements, undone together if it throws.
+   */
+  run<T>(fn: () => T, atomic = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#ops.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.#ops.push({ fn, atomic, resolve: resolve as (v: unknown) => void, reject });
       this.#scheduled ??= setImmediate(() => this.flush());
     });
   }
@@ -53,21 +63,24 @@ export class GroupCommit {
     try {
       s.begin.run();
       for (const op of ops) {
-        s.savepoint.run();
+        if (op.atomic) s.savepoint.run();
         try {
           out.push({ ok: true, value: op.fn() });
-          s.release.run();
+          if (op.atomic) s.release.run();
         } catch (err) {
           // An error that ended the whole transaction (disk full, I/O) fails the whole group below.
           if (!this.#db.isTransaction) throw err;
-          s.rollbackTo.run();
-          s.release.run();
+          if (op.atomic) {
+            s.rollbackTo.run();
+            s.release.run();
+          }
           out.push({ ok: false, value: err });
         }
       }
       s.commit.run();
     } catch (err) {
       if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+      this.#afterRollback();
       for (const op of ops) op.reject(err);
       return;
     }

@@ -6,6 +6,7 @@
 // Checkpoints run on a worker thread (sqlite-checkpointer.ts), off the event loop.
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { AgentState, ResultStatus } from '../../src/protocol/index.ts';
+import { StoreCaches, type TenantByHash } from './sqlite-caches.ts';
 import { Checkpointer } from './sqlite-checkpointer.ts';
 import { GroupCommit } from './sqlite-group-commit.ts';
 import {
@@ -30,7 +31,6 @@ import type {
   NewTask,
   Requeued,
   TaskRecord,
-  TenantRecord,
 } from './store.ts';
 
 export interface SqliteStoreOptions {
@@ -42,11 +42,8 @@ export interface SqliteStoreOptions {
 export class SqliteHiveStore implements HiveStore {
   readonly #db: DatabaseSync;
   readonly #stmts = new Map<string, StatementSync>();
-  /**
-   * Token hash (hex) → tenant. Every request authenticates, so this saves a query each; it is exact
-   * because this process is the database's only writer (the PostgreSQL store must not cache so).
-   */
-  readonly #tokens = new Map<string, (TenantRecord & { tokenHash: Buffer }) | null>();
+  /** Exact copies of hot rows (tokens, agents, live leases); every write below keeps them so. */
+  readonly #cache = new StoreCaches();
   readonly #writes: GroupCommit;
   readonly #checkpointer: Checkpointer | null;
 
@@ -66,12 +63,18 @@ export class SqliteHiveStore implements HiveStore {
               ((m) => process.stderr.write(`hive store: background checkpoint failed: ${m}\n`)),
           );
     this.#checkpointer = ckpt;
-    this.#writes = new GroupCommit(this.#db, ckpt ? () => ckpt.committed() : undefined);
+    this.#writes = new GroupCommit(this.#db, {
+      afterCommit: ckpt ? () => ckpt.committed() : undefined,
+      afterRollback: () => this.#cache.clear(),
+    });
   }
 
-  /** A write: runs in the next group transaction, resolves once that is committed. */
-  #write<T>(fn: () => T): Promise<T> {
-    return this.#writes.run(fn);
+  /**
+   * A write: runs in the next group transaction, resolves once that is committed. `atomic` when it
+   * has several writing statements (a savepoint undoes them together if it throws).
+   */
+  #write<T>(fn: () => T, atomic = false): Promise<T> {
+    return this.#writes.run(fn, atomic);
   }
 
   #migrate(): void {
@@ -113,7 +116,7 @@ export class SqliteHiveStore implements HiveStore {
          ON CONFLICT(tenant) DO UPDATE SET token_hash = excluded.token_hash, shared = excluded.shared,
          updated_at = excluded.updated_at`,
       ).run(tenant, tokenHash, shared ? 1 : 0, now);
-      this.#tokens.clear();
+      this.#cache.tenantChanged();
     });
   }
 
@@ -122,22 +125,21 @@ export class SqliteHiveStore implements HiveStore {
       const r = this.#q(
         'UPDATE tenants SET token_hash = NULL, updated_at = ? WHERE tenant = ? AND token_hash IS NOT NULL',
       ).run(now, tenant);
-      this.#tokens.clear();
+      this.#cache.tenantChanged();
       return Number(r.changes) === 1;
     });
   }
 
-  async tenantByTokenHash(tokenHash: Buffer): Promise<(TenantRecord & { tokenHash: Buffer }) | null> {
+  async tenantByTokenHash(tokenHash: Buffer): Promise<TenantByHash | null> {
     const key = tokenHash.toString('hex');
-    const cached = this.#tokens.get(key);
+    const cached = this.#cache.tokens.get(key);
     if (cached !== undefined) return cached;
     const found = this.#lookupToken(tokenHash);
-    // Unknown hashes are not remembered: a client guessing tokens must not grow the map.
-    if (found) this.#tokens.set(key, found);
+    if (found) this.#cache.tokens.set(key, found);
     return found;
   }
 
-  #lookupToken(tokenHash: Buffer): (TenantRecord & { tokenHash: Buffer }) | null {
+  #lookupToken(tokenHash: Buffer): TenantByHash | null {
     const r = this.#q('SELECT tenant, shared, token_hash FROM tenants WHERE token_hash = ?').get(tokenHash) as
       | Row
       | undefined;
@@ -154,8 +156,10 @@ export class SqliteHiveStore implements HiveStore {
   }
 
   #agent(agentId: string): AgentRecord | null {
+    const cached = this.#cache.agent(agentId);
+    if (cached) return cached;
     const r = this.#q(`SELECT ${AGENT_COLUMNS} WHERE a.agent_id = ?`).get(agentId) as Row | undefined;
-    return r ? toAgent(r) : null;
+    return r ? this.#cache.keepAgent(toAgent(r)) : null;
   }
 
   /**
@@ -181,6 +185,7 @@ export class SqliteHiveStore implements HiveStore {
         now,
         now,
       );
+      this.#cache.dropAgent(reg.agentId);
       return this.#agent(reg.agentId)!;
     });
   }
@@ -192,6 +197,7 @@ export class SqliteHiveStore implements HiveStore {
            state = CASE WHEN state != 'lost' THEN state WHEN drain = 1 THEN 'draining' ELSE 'live' END
          WHERE agent_id = ? AND state != 'gone'`,
       ).run(now, agentId);
+      this.#cache.dropAgent(agentId);
       const a = this.#agent(agentId);
       return a && a.state !== 'gone' ? a : null;
     });
@@ -202,23 +208,32 @@ export class SqliteHiveStore implements HiveStore {
       this.#q(
         "UPDATE agents SET state = ?, drain = CASE WHEN ? = 'draining' THEN 1 ELSE drain END WHERE agent_id = ?",
       ).run(state, state, agentId);
+      this.#cache.dropAgent(agentId);
     });
   }
 
   #releaseAgentLeases(agentId: string, now: number): Requeued[] {
-    return (
+    return this.#requeued(
       this.#q(
         `UPDATE tasks SET ${END_LEASE} WHERE state = 'leased' AND lease_agent = $agent
          RETURNING task_id, tenant, capability, state`,
-      ).all({ now, agent: agentId }) as Row[]
-    ).map(toRequeued);
+      ).all({ now, agent: agentId }) as Row[],
+    );
+  }
+
+  /** Rows whose lease ended: their cached lease goes too. */
+  #requeued(rows: Row[]): Requeued[] {
+    const out = rows.map(toRequeued);
+    for (const r of out) this.#cache.dropTask(r.taskId);
+    return out;
   }
 
   deregister(agentId: string, now: number): Promise<Requeued[]> {
     return this.#write(() => {
       this.#q("UPDATE agents SET state = 'gone' WHERE agent_id = ?").run(agentId);
+      this.#cache.dropAgent(agentId);
       return this.#releaseAgentLeases(agentId, now);
-    });
+    }, true);
   }
 
   async listAgents(): Promise<AgentRecord[]> {
@@ -234,12 +249,13 @@ export class SqliteHiveStore implements HiveStore {
         ).all(cutoff) as Row[]
       ).map((r) => str(r.agent_id));
       const requeued = agents.flatMap((a) => this.#releaseAgentLeases(a, now));
+      for (const a of agents) this.#cache.dropAgent(a);
       return { agents, requeued };
-    });
+    }, true);
   }
 
   insertTask(task: NewTask, now: number): Promise<{ taskId: string; created: boolean }> {
-    // With a key, lookup and insert run together in one write (its own savepoint).
+    // With a key, lookup and insert run together in one write (nothing else runs in between).
     return this.#write(() => {
       if (task.idempotencyKey !== undefined) {
         const prior = this.#q('SELECT task_id FROM tasks WHERE tenant = ? AND idempotency_key = ?').get(
@@ -271,10 +287,28 @@ export class SqliteHiveStore implements HiveStore {
       task.lease?.expires ?? null,
       now,
     );
+    if (task.lease) {
+      this.#cache.keepLease({
+        taskId: task.taskId,
+        tenant: task.tenant,
+        capability: task.capability,
+        state: 'leased',
+        createdAt: now,
+        expiresAt: task.expiresAt,
+        leaseAgent: task.lease.agentId,
+        leaseTenant: task.lease.tenant,
+        leaseExpires: task.lease.expires,
+        resultStatus: null,
+        resultOutputJson: null,
+        completedBy: null,
+      });
+    }
     return { taskId: task.taskId, created: true };
   }
 
   async getTask(taskId: string): Promise<TaskRecord | null> {
+    const leased = this.#cache.lease(taskId);
+    if (leased) return leased;
     const r = this.#q(`SELECT ${TASK_COLUMNS} FROM tasks WHERE task_id = ?`).get(taskId) as Row | undefined;
     return r ? toTask(r) : null;
   }
@@ -287,29 +321,51 @@ export class SqliteHiveStore implements HiveStore {
   #leaseNext(agent: Lessee, now: number, leaseExpires: number): LeasedTask | null {
     // Same rule as routing.canServe: own tenant or shared lane, and a registered capability. The
     // oldest task per capability walks tasks_queued in seq order, so a deep backlog costs no sort.
+    // One capability (the common case) needs no json_each over a list.
+    const single = agent.capabilities.length === 1;
     const r = this.#q(
       `UPDATE tasks SET state = 'leased', lease_agent = $agent, lease_tenant = $tenant,
          lease_expires = $leaseExpires, updated_at = $now
-       WHERE seq = (SELECT MIN((SELECT seq FROM tasks WHERE state = 'queued' AND capability = c.value
-           AND expires_at > $now AND (tenant = $tenant OR $shared = 1) ORDER BY seq LIMIT 1))
-         FROM json_each($caps) AS c)
-       RETURNING task_id, tenant, capability, input, lease_expires`,
+       WHERE seq = ${
+         single
+           ? `(SELECT seq FROM tasks WHERE state = 'queued' AND capability = $caps
+               AND expires_at > $now AND (tenant = $tenant OR $shared = 1) ORDER BY seq LIMIT 1)`
+           : `(SELECT MIN((SELECT seq FROM tasks WHERE state = 'queued' AND capability = c.value
+               AND expires_at > $now AND (tenant = $tenant OR $shared = 1) ORDER BY seq LIMIT 1))
+             FROM json_each($caps) AS c)`
+       }
+       RETURNING task_id, tenant, capability, input, created_at, expires_at, lease_expires`,
     ).get({
       agent: agent.agentId,
       tenant: agent.tenant,
       leaseExpires,
       now,
-      caps: JSON.stringify(agent.capabilities),
+      caps: single ? agent.capabilities[0]! : JSON.stringify(agent.capabilities),
       shared: agent.shared ? 1 : 0,
     }) as Row | undefined;
     if (!r) return null;
-    return {
+    const t: LeasedTask = {
       taskId: str(r.task_id),
       tenant: str(r.tenant),
       capability: str(r.capability),
       inputJson: str(r.input),
       leaseExpires: Number(r.lease_expires),
     };
+    this.#cache.keepLease({
+      taskId: t.taskId,
+      tenant: t.tenant,
+      capability: t.capability,
+      state: 'leased',
+      createdAt: Number(r.created_at),
+      expiresAt: Number(r.expires_at),
+      leaseAgent: agent.agentId,
+      leaseTenant: agent.tenant,
+      leaseExpires: t.leaseExpires,
+      resultStatus: null,
+      resultOutputJson: null,
+      completedBy: null,
+    });
+    return t;
   }
 
   complete(
@@ -325,6 +381,7 @@ export class SqliteHiveStore implements HiveStore {
            lease_expires = NULL, updated_at = ?
          WHERE task_id = ? AND state = 'leased' AND lease_agent = ? AND lease_expires > ?`,
       ).run(status === 'ok' ? 'succeeded' : 'failed', status, outputJson, now, taskId, agentId, now);
+      this.#cache.dropTask(taskId);
       return Number(r.changes) === 1;
     });
   }
@@ -336,18 +393,18 @@ export class SqliteHiveStore implements HiveStore {
          WHERE task_id = $task AND state = 'leased' AND lease_agent = $agent AND lease_expires > $now
          RETURNING task_id, tenant, capability, state`,
       ).get({ now, task: taskId, agent: agentId }) as Row | undefined;
-      return r ? toRequeued(r) : null;
+      return r ? this.#requeued([r])[0]! : null;
     });
   }
 
   expireLeases(now: number): Promise<Requeued[]> {
     return this.#write(() =>
-      (
+      this.#requeued(
         this.#q(
           `UPDATE tasks SET ${END_LEASE} WHERE state = 'leased' AND lease_expires <= $now
            RETURNING task_id, tenant, capability, state`,
-        ).all({ now }) as Row[]
-      ).map(toRequeued),
+        ).all({ now }) as Row[],
+      ),
     );
   }
 
@@ -358,7 +415,11 @@ export class SqliteHiveStore implements HiveStore {
           `UPDATE tasks SET state = 'expired', updated_at = ? WHERE state = 'queued' AND expires_at <= ?
            RETURNING task_id`,
         ).all(now, now) as Row[]
-      ).map((r) => str(r.task_id)),
+      ).map((r) => {
+        const id = str(r.task_id);
+        this.#cache.dropTask(id);
+        return id;
+      }),
     );
   }
 

@@ -1,6 +1,7 @@
 // The esbuild side of `npm run build`: one single-file ESM bundle per program, runnable by plain
 // node >= 24 with no node_modules beside it. In: a bundle spec (name + entry module exporting
 // `runAsProcess`) and the package version. Out: `<outDir>/<name>.mjs` and its esbuild metafile.
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { type BuildOptions, build, type Metafile, type Plugin } from 'esbuild';
 
@@ -53,6 +54,27 @@ export const lazyBuiltinsPlugin: Plugin = {
     }));
   },
 };
+
+/**
+ * zod's package entry also exports a `z` namespace object holding all of zod (every locale, JSON
+ * Schema conversion, the compiler), which esbuild cannot tree-shake: 0.6 MiB of the agent bundle,
+ * compiled at every start. The runtime (`src/`) imports zod as `import * as z from 'zod'`, so for
+ * those importers `zod` resolves straight to the module the entry re-exports, and esbuild keeps only
+ * what is used. Same code, same objects; a `src/` file that imports `{ z }` fails the build loudly.
+ */
+export function zodShakingPlugin(repoRoot: string): Plugin {
+  const require = createRequire(path.join(repoRoot, 'package.json'));
+  const entry = path.join(path.dirname(require.resolve('zod')), 'v4/classic/external.js');
+  const own = `${path.join(repoRoot, 'src')}${path.sep}`;
+  return {
+    name: 'clawdie-zod-shaking',
+    setup(b) {
+      b.onResolve({ filter: /^zod$/ }, (args) =>
+        args.importer.startsWith(own) ? { path: entry } : undefined,
+      );
+    },
+  };
+}
 
 /** Line 2 of every bundle; `agent-jail-bootstrap.sh` reads it to enforce its version pin. */
 export function versionLine(name: string, version: string): string {
@@ -111,14 +133,20 @@ export function bundleOptions(spec: BundleSpec, b: BundleBuild): BuildOptions {
     format: 'esm',
     target: 'node24',
     external: EXTERNAL_PACKAGES,
-    define: { 'import.meta.main': 'false' },
-    plugins: [lazyBuiltinsPlugin],
+    // `esbuildDetection` is undici's own switch for bundles (Node's build of undici sets it): it
+    // leaves out the experimental Milo HTTP parser (0.16 MiB of WebAssembly, used only when
+    // UNDICI_USE_MILO is set); the llhttp parser the agent uses stays.
+    define: { 'import.meta.main': 'false', esbuildDetection: '1' },
+    plugins: [lazyBuiltinsPlugin, zodShakingPlugin(b.repoRoot)],
     banner: { js: banner(spec.name, b.version) },
     // Whitespace and syntax only: identifiers stay, so stack traces in syslog remain readable.
     minifyWhitespace: b.minify,
     minifySyntax: b.minify,
     minifyIdentifiers: false,
-    keepNames: true,
+    // No `keepNames`: with identifiers kept it only re-labels the few top-level functions esbuild
+    // renames on a name clash (e.g. `nextDelay2`; no class of ours, none whose `.name` is read), and
+    // costs a `__name()` call per function and class (2,000+) at every start.
+    keepNames: false,
     legalComments: 'eof',
     metafile: true,
     logLevel: 'warning',

@@ -1,7 +1,7 @@
 // Where the agent finds things (DESIGN §4): every path hangs off one root (`--root` / CLAWDIE_ROOT,
 // default `/`) so tests and the Linux lane can relocate a whole jail. Pure: inputs in, paths out.
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ClawdieError } from '../errors.ts';
 import { formatProblem } from '../protocol/format-issue.ts';
 

@@ -1,6 +1,6 @@
 // Non-secret tunables from the process environment, checked loudly at start (one line naming the
 // variable). Production uses the defaults; tests shorten them.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ClawdieError } from '../errors.ts';
 import { DEFAULT_TUNING, type Tuning } from '../machine/deps.ts';
 import { formatProblem } from '../protocol/format-issue.ts';

@@ -1,5 +1,5 @@
 // Wire schemas of the host-only admin API (DESIGN §5) and of the spawn request (DESIGN §8).
-import { z } from 'zod';
+import * as z from 'zod';
 import { AgentId, Capability } from './names.ts';
 
 export const MintTokenRequest = z.object({

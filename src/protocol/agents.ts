@@ -1,5 +1,5 @@
 // Wire schemas of the agent lifecycle (DESIGN §5): register, heartbeat, deregister, admin listing.
-import { z } from 'zod';
+import * as z from 'zod';
 import { AgentId, Capability, TenantName } from './names.ts';
 
 export const MAX_CAPABILITIES = 64;

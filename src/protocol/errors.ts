@@ -1,5 +1,5 @@
 // The one error shape every hive endpoint answers with (DESIGN §5), and its codes.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const ErrorCode = z.enum([
   'bad_request',

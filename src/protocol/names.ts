@@ -1,6 +1,6 @@
 // Names that cross the wire and the host/jail boundary: tenants, agents, capabilities.
 // One definition each, shared by the agent, the host helper and the hive coordinator.
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Tenant id == jail name == Vaultwarden collection name (DESIGN §6). */
 export const TENANT_NAME_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;

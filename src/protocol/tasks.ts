@@ -1,5 +1,5 @@
 // Wire schemas of tasks (DESIGN §5): submit, long-poll lease, result, release, read back.
-import { z } from 'zod';
+import * as z from 'zod';
 import { AgentId, Capability, TaskId, TenantName } from './names.ts';
 
 /** Default and upper bound of a queued task's time to live. */

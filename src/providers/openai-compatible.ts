@@ -3,8 +3,8 @@
 // and network failures with backoff (Retry-After honoured, sleep injected), typed errors otherwise.
 // The API key goes only into the Authorization header; it is scrubbed from anything we pass on.
 import { setTimeout as delay } from 'node:timers/promises';
-import { type Dispatcher, request, errors as undiciErrors } from 'undici';
-import { z } from 'zod';
+import type { Dispatcher } from 'undici';
+import * as z from 'zod';
 import {
   ProviderAuthError,
   ProviderError,
@@ -14,6 +14,7 @@ import {
   ProviderUnavailableError,
   scrub,
 } from './errors.ts';
+import { httpRequest, undiciErrors } from './http.ts';
 import {
   type BackoffPolicy,
   DEFAULT_BACKOFF,
@@ -148,7 +149,7 @@ export function createOpenAICompatibleProvider(config: ProviderConfig): ChatProv
       ...(req.maxTokens === undefined ? {} : { max_tokens: req.maxTokens }),
       ...(req.temperature === undefined ? {} : { temperature: req.temperature }),
     });
-    const response = await request(url, {
+    const response = await httpRequest(url, {
       method: 'POST',
       headers: {
         ...config.headers,

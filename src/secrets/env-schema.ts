@@ -1,7 +1,7 @@
 // The `.env` contract (DESIGN §4): dotenv text in, a validated, frozen record out — or one line that
 // names the offending key and never its value. Unknown keys are kept (skills may declare them).
 import { parse } from 'dotenv';
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatProblem } from '../protocol/format-issue.ts';
 import { TenantName } from '../protocol/names.ts';
 

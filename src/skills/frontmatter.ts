@@ -2,7 +2,7 @@
 // skill definition. Pure: text + folder name in, `{ok, skill}` or `{ok: false, problem}` out. Every
 // problem is one line naming the field, never echoing a value. Our extensions live under `metadata`.
 import { parse as parseYaml, YAMLError } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CAPABILITY_RE, firstProblem } from '../protocol/index.ts';
 
 /** Bigger files are refused before parsing (the spec recommends < 500 lines). */

@@ -1,15 +1,16 @@
 // The skills TaskRunner (DESIGN §3, §7): discovers the skills under the root, keeps those that fit
 // this OS and `.env`, registers their capabilities (plus the built-in `echo`) and runs each task by
 // the skill that serves its capability — a model prompt or a script. I/O: discovery at load time.
+// What only a task needs (prompt and script execution, the providers and their HTTP client) is
+// imported at the first task that needs it, not at boot: registration waits on nothing it uses.
 import path from 'node:path';
 import type { Logger } from '../log.ts';
 import { MAX_CAPABILITIES, type TaskAssignment, type TaskResult } from '../protocol/index.ts';
 import type { ChatProvider } from '../providers/openai-compatible.ts';
-import { type ProviderTuning, providerFromEnv } from '../providers/select.ts';
+import type { ProviderTuning } from '../providers/select.ts';
 import { type Discovery, discoverSkills, formatDiscoveryProblem, type LoadedSkill } from './discover.ts';
 import { type Gated, gateSkills } from './gating.ts';
-import { runPrompt } from './prompt.ts';
-import { runScript, type ScriptLimits } from './script.ts';
+import type { ScriptLimits } from './script.ts';
 import { ECHO_CAPABILITY, type TaskContext, type TaskRunner } from './task-runner.ts';
 
 /** The agent's state dir relative to the root (DESIGN §4). */
@@ -78,7 +79,10 @@ export async function loadSkillRunner(options: SkillRunnerOptions): Promise<Skil
   log?.info({ skills: discovery.skills.map((s) => `${s.name}<-${s.layer}`) }, 'skills discovered');
 
   const stateDir = options.stateDir ?? path.join(options.root, STATE_DIR);
-  const provider = options.provider ?? ((env) => providerFromEnv(env, options.providerTuning));
+  const defaultProvider = async (): Promise<(env: Readonly<Record<string, string>>) => ChatProvider> => {
+    const { providerFromEnv } = await import('../providers/select.ts');
+    return (env) => providerFromEnv(env, options.providerTuning);
+  };
 
   async function run(task: TaskAssignment, context: TaskContext): Promise<TaskResult> {
     if (task.capability === ECHO_CAPABILITY) return { status: 'ok', output: task.input };
@@ -89,6 +93,7 @@ export async function loadSkillRunner(options: SkillRunnerOptions): Promise<Skil
     }
     log?.info({ taskId: task.taskId, skill: skill.name, runs: skill.extensions.runs }, 'running skill');
     if (skill.extensions.runs === 'script') {
+      const { runScript } = await import('./script.ts');
       return runScript({
         skill,
         task,
@@ -97,6 +102,10 @@ export async function loadSkillRunner(options: SkillRunnerOptions): Promise<Skil
         ...(options.scriptLimits ? { limits: options.scriptLimits } : {}),
       });
     }
+    const [{ runPrompt }, provider] = await Promise.all([
+      import('./prompt.ts'),
+      options.provider ?? defaultProvider(),
+    ]);
     return runPrompt({ skill, task, context, provider, ...(options.soul ? { soul: options.soul } : {}) });
   }
 

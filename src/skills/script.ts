@@ -7,7 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { lstat, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeError } from '../errors.ts';
 import { Capability, type TaskAssignment, type TaskResult } from '../protocol/index.ts';
 import type { LoadedSkill } from './discover.ts';

@@ -8,6 +8,7 @@
 // PostgreSQL runs a throwaway cluster with its default durability (fsync, synchronous_commit on),
 // unless BENCH_PG_DURABLE=0. Exits 1 if a task was lost or delivered twice; targets are reported.
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { Agent, request } from 'undici';
@@ -87,6 +88,29 @@ async function agentsThread(w: WorkerInput): Promise<void> {
   parentPort!.postMessage({ latencies, seen });
 }
 
+/** [own, children that exited] CPU seconds of a process, from /proc (Linux); NaN elsewhere. */
+function cpuOf(pid: number): [number, number] {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return [(Number(f[11]) + Number(f[12])) / 100, (Number(f[13]) + Number(f[14])) / 100];
+  } catch {
+    return [Number.NaN, Number.NaN];
+  }
+}
+
+/** CPU seconds used so far by the PostgreSQL server: postmaster, live backends and exited ones. */
+function serverCpu(postmaster: number): number {
+  let total = cpuOf(postmaster).reduce((a, b) => a + b, 0);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const f = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      if (Number(f[1]) === postmaster) total += (Number(f[11]) + Number(f[12])) / 100;
+    } catch {}
+  }
+  return total;
+}
+
 const pct = (sorted: number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
 
@@ -97,12 +121,22 @@ interface Figures {
   pacedRate: number;
   p50MsPaced: number;
   p99MsPaced: number;
+  /** CPU per task in the max phase: coordinator replicas together, and the PostgreSQL server. */
+  hiveCpuMsPerTask: number;
+  dbCpuMsPerTask: number;
   ok: boolean;
   note: string;
 }
 
 /** One scenario: agents and submitter against `replicas` (already started on one database). */
-async function measure(scenario: string, replicas: HiveProcess[], adminToken: string): Promise<Figures> {
+async function measure(
+  scenario: string,
+  replicas: HiveProcess[],
+  adminToken: string,
+  postmaster: number | null,
+): Promise<Figures> {
+  const hiveCpu = (): number => replicas.reduce((sum, r) => sum + cpuOf(r.child.pid!)[0], 0);
+  const dbCpu = (): number => (postmaster === null ? 0 : serverCpu(postmaster));
   const urls = replicas.map((r) => r.url);
   const { send, close } = client(urls, WINDOW + 8);
   try {
@@ -167,11 +201,13 @@ async function measure(scenario: string, replicas: HiveProcess[], adminToken: st
 
     await submit(WARMUP, 'warm');
     await settle(WARMUP, now() + 20_000);
+    const [hive0, db0] = [hiveCpu(), dbCpu()];
     const t0 = now();
     await submit(TASKS, 'max');
     await settle(WARMUP + TASKS, t0 + CAP_SECONDS * 1000);
     const seconds = (now() - t0) / 1000;
     const completed = Atomics.load(counters, DONE) - WARMUP;
+    const [hiveMs, dbMs] = [(hiveCpu() - hive0) * 1000, (dbCpu() - db0) * 1000];
     const rate = completed / seconds;
 
     const pacedRate = Math.max(50, Math.round(rate / 2));
@@ -203,6 +239,8 @@ async function measure(scenario: string, replicas: HiveProcess[], adminToken: st
       pacedRate,
       p50MsPaced: pct(paced, 0.5),
       p99MsPaced: pct(paced, 0.99),
+      hiveCpuMsPerTask: hiveMs / completed,
+      dbCpuMsPerTask: dbMs / completed,
       ok: completed === TASKS && pacedDone === pacedCount && duplicates === 0,
       note: `${completed}/${TASKS} + paced ${pacedDone}/${pacedCount} completed, ${duplicates} twice, ${seconds.toFixed(2)} s`,
     };
@@ -211,7 +249,7 @@ async function measure(scenario: string, replicas: HiveProcess[], adminToken: st
   }
 }
 
-async function scenario(name: string, dbPaths: string[]): Promise<Figures> {
+async function scenario(name: string, dbPaths: string[], postmaster: number | null = null): Promise<Figures> {
   const adminToken = randomBytes(32).toString('base64url');
   const replicas = await Promise.all(
     dbPaths.map((dbPath) =>
@@ -219,7 +257,7 @@ async function scenario(name: string, dbPaths: string[]): Promise<Figures> {
     ),
   );
   try {
-    return await measure(name, replicas, adminToken);
+    return await measure(name, replicas, adminToken, postmaster);
   } finally {
     await Promise.all(replicas.map((r) => r.stop()));
   }
@@ -245,6 +283,7 @@ async function main(): Promise<number> {
           await scenario(
             `postgres ×${n}`,
             Array.from({ length: n }, () => db),
+            pg.pid(),
           ),
         );
       }
@@ -256,10 +295,10 @@ async function main(): Promise<number> {
   const f2 = (n: number): string => n.toFixed(2).padStart(7);
   const lines = [
     `${AGENTS} agents in ${THREADS} threads, ≤ ${WINDOW} outstanding, requests round-robin over the replicas; postgres durable: ${process.env.BENCH_PG_DURABLE !== '0'}`,
-    'scenario       tasks/s  ×sqlite  p99 full  paced at  p50 paced  p99 paced  (ms)',
+    'scenario       tasks/s  ×sqlite  p99 full  paced at  p50 paced  p99 paced (ms)  CPU ms/task: hive + db',
     ...figures.map(
       (f) =>
-        `${f.scenario.padEnd(13)} ${String(f.tasksPerSecond).padStart(8)} ${f2(f.tasksPerSecond / base)}  ${f2(f.p99MsFullSpeed)}  ${String(f.pacedRate).padStart(6)}/s  ${f2(f.p50MsPaced)}    ${f2(f.p99MsPaced)}   ${f.note}`,
+        `${f.scenario.padEnd(13)} ${String(f.tasksPerSecond).padStart(8)} ${f2(f.tasksPerSecond / base)}  ${f2(f.p99MsFullSpeed)}  ${String(f.pacedRate).padStart(6)}/s  ${f2(f.p50MsPaced)}    ${f2(f.p99MsPaced)}       ${f.hiveCpuMsPerTask.toFixed(3)} + ${f.dbCpuMsPerTask.toFixed(3)}   ${f.note}`,
     ),
     `load average ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} cores (replicas, PostgreSQL and the client share them)`,
   ];

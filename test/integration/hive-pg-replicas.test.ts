@@ -79,7 +79,7 @@ describe.skipIf(skip !== null)('three replicas over PostgreSQL', () => {
     const dbPath = await server.createDatabase();
     // Started together: they migrate the fresh database at the same time.
     replicas = await Promise.all(
-      [0, 1, 2].map(() => startHive({ dbPath, adminToken, heartbeatSeconds: 1, leaseSeconds: 3 })),
+      [0, 1, 2].map(() => startHive({ dbPath, adminToken, heartbeatSeconds: 2, leaseSeconds: 5 })),
     );
     fleet = new Fleet(replicas.map((r) => r.url));
   });

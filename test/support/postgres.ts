@@ -19,6 +19,8 @@ export interface PostgresServer {
   readonly baseUrl: string;
   /** The server's log file (inside the temp dir; gone after stop()). */
   readonly logFile: string;
+  /** The postmaster's pid (from postmaster.pid). */
+  pid(): number;
   /** Creates a fresh database and returns its URL. */
   createDatabase(name?: string): Promise<string>;
   stop(): Promise<void>;
@@ -128,6 +130,7 @@ export async function startPostgres(
     return {
       baseUrl,
       logFile: join(dir, 'server.log'),
+      pid: () => Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]),
       async createDatabase(name = `hive_${process.pid}_${++n}`) {
         const c = new pg.Client({ connectionString: `${baseUrl}/postgres` });
         await c.connect();

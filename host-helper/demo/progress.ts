@@ -13,7 +13,7 @@ export class Interrupted extends Error {
 export const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
 
 /** Pure: one progress line's head, e.g. "[  1.2s] provision ......... ". */
-export function stepHead(elapsedMs: number, name: string, width = 24): string {
+export function stepHead(elapsedMs: number, name: string, width = 27): string {
   const t = seconds(elapsedMs).padStart(6);
   return `[${t}] ${`${name} `.padEnd(width, '.')} `;
 }

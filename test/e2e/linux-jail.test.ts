@@ -235,7 +235,7 @@ describe.skipIf(!CAN_RUN)(`linux jail end to end (bundles, real bw, hive, namesp
         '/v1/admin/agents',
       );
       return json.agents.find((a) => a.tenant === TENANT && a.state === 'live');
-    });
+    }, 60_000);
     const status = JSON.parse(fs.readFileSync(path.join(jailRoot, 'var/db/clawdie/status.json'), 'utf8'));
     expect(status).toMatchObject({ state: 'running', agentId: agent.agentId, pid: 1 });
 
@@ -258,7 +258,7 @@ describe.skipIf(!CAN_RUN)(`linux jail end to end (bundles, real bw, hive, namesp
       result: { status: 'ok', output: { hello: 'from the host' } },
     });
     expect(agentLog()).toContain(submitted.json.taskId);
-  }, 90_000);
+  }, 120_000);
 
   it('the .env is 0600 and the jail user’s; the agent runs as that user with a clean environment', () => {
     const st = fs.lstatSync(path.join(jailRoot, 'home/clawdie/.env'));

@@ -207,6 +207,31 @@ describe.skipIf(skip !== null)('PgHiveStore on a real server', () => {
       await closeAll(stores);
     }
   });
+
+  it('listens again after its event connection is cut, and asks for a resync (events were missed)', async () => {
+    const { url, stores } = await replicas(2);
+    const [a, b] = stores as [PgHiveStore, PgHiveStore];
+    const atB: StoreEvent[] = [];
+    b.subscribe((e) => atB.push(e));
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      const cut = await c.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE application_name = 'clawdie-hive-listen' AND datname = current_database()`,
+      );
+      expect(cut.rowCount).toBe(2);
+      await waitFor(() => atB.find((e) => e.kind === 'resync'), 'resync');
+      await a.insertTask(task('after-cut'), Date.now());
+      await waitFor(
+        () => atB.find((e) => e.kind === 'task' && e.taskId === 'after-cut'),
+        'event after reconnecting',
+      );
+    } finally {
+      await c.end();
+      await closeAll(stores);
+    }
+  });
 });
 
 /** Runs `clawdie-host hive serve` with the given flags; resolves to its exit code and stderr. */

@@ -229,13 +229,17 @@ describe.skipIf(!CAN_RUN)(`linux jail end to end (bundles, real bw, hive, namesp
       relay!.once('exit', (code) => reject(new Error(`hive link exited ${String(code)}`)));
     });
 
-    const agent = await until('the jailed agent to register', async () => {
-      const { json } = await api<{ agents: { agentId: string; tenant: string; state: string }[] }>(
-        'GET',
-        '/v1/admin/agents',
-      );
-      return json.agents.find((a) => a.tenant === TENANT && a.state === 'live');
-    }, 60_000);
+    const agent = await until(
+      'the jailed agent to register',
+      async () => {
+        const { json } = await api<{ agents: { agentId: string; tenant: string; state: string }[] }>(
+          'GET',
+          '/v1/admin/agents',
+        );
+        return json.agents.find((a) => a.tenant === TENANT && a.state === 'live');
+      },
+      60_000,
+    );
     const status = JSON.parse(fs.readFileSync(path.join(jailRoot, 'var/db/clawdie/status.json'), 'utf8'));
     expect(status).toMatchObject({ state: 'running', agentId: agent.agentId, pid: 1 });
 

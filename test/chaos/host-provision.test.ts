@@ -211,6 +211,7 @@ describe('crash safety: kill -9 of provision at random points', () => {
             });
           } else timer = setTimeout(kill, Math.random() * full * 1.1);
           const r = await done;
+          runMs.push(Date.now() - t1);
           watcher?.close();
           clearTimeout(timer);
           tally.runs += 1;

@@ -35,7 +35,7 @@ export const SCALE = FULL
       jailSeconds: 10,
       fuzzRuns: 200,
       httpFuzzRequests: 300,
-      cliProcesses: 8,
+      cliProcesses: 4,
     };
 
 /** Where the suites write their figures: CHAOS_FIGURES_DIR, else a fixed folder under tmp. */

@@ -1,0 +1,508 @@
+// Chaos: fast-check over every boundary that takes outside input — the wire schemas, the hive's
+// HTTP endpoints (random methods, paths, tokens, bodies against the real coordinator process),
+// .env rendering through dotenv and the agent's parser, SKILL.md frontmatter, tenant names, and
+// the flags of both CLIs (in-process through their real dispatchers, plus a bounded number of real
+// processes). Never a crash, an unhandled rejection, a 5xx or a stack trace; every error is one
+// line that names the problem and never echoes a marked value.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { parse } from 'dotenv';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { main as hostMain } from '../../host-helper/cli.ts';
+import { type EnvPair, RenderError, renderEnv } from '../../host-helper/envfile/render.ts';
+import { main as agentMain } from '../../src/cli.ts';
+import * as protocol from '../../src/protocol/index.ts';
+import { parseEnvText } from '../../src/secrets/env-schema.ts';
+import { parseSkillMd } from '../../src/skills/frontmatter.ts';
+import { type HiveProcess, nodeBinary, REPO_ROOT, startHive } from '../support/hive-process.ts';
+import { LeakScanner } from '../support/leak-scan.ts';
+import { reportFigures, SCALE } from './scale.ts';
+
+const RUNS = SCALE.fuzzRuns;
+const MARK = `MARKED${randomBytes(6).toString('hex')}`;
+const figures: Record<string, unknown> = {};
+const unhandled: unknown[] = [];
+const onUnhandled = (e: unknown): void => {
+  unhandled.push(e);
+};
+const scan = new LeakScanner();
+
+const oneLine = (s: string): boolean => s.trim().length > 0 && !s.trim().includes('\n');
+const noStack = (s: string): boolean => !/\n\s+at .+[:(]/.test(s) && !/^\s+at /m.test(s);
+
+/** Any JSON-ish value, with marked strings mixed in so an echo would show. */
+const marked = fc.string({ maxLength: 12 }).map((s) => `${MARK}${s}`);
+const anyValue = fc.oneof(
+  fc.anything({ maxDepth: 3 }),
+  fc.jsonValue({ maxDepth: 4 }),
+  marked,
+  fc.dictionary(
+    fc.oneof(fc.string(), fc.constantFrom('agentId', 'tenant', 'capability', 'input', 'status')),
+    fc.oneof(marked, fc.jsonValue({ maxDepth: 2 })),
+  ),
+);
+
+beforeAll(() => {
+  process.on('unhandledRejection', onUnhandled);
+});
+
+afterAll(() => {
+  process.off('unhandledRejection', onUnhandled);
+  reportFigures('fuzz', {
+    runs: RUNS,
+    unhandledRejections: unhandled.length,
+    leakScan: scan.stats,
+    ...figures,
+  });
+  expect(unhandled).toEqual([]);
+  scan.assertClean();
+});
+
+describe('wire schemas', () => {
+  const schemas = Object.entries(protocol).filter(([, v]) => v instanceof z.ZodType) as Array<
+    [string, z.ZodType]
+  >;
+
+  it(`${'every'} schema: never throws; a refusal is one line naming a field, never echoing a value`, () => {
+    expect(schemas.length).toBeGreaterThan(10);
+    let refusals = 0;
+    fc.assert(
+      fc.property(fc.constantFrom(...schemas), anyValue, ([, schema], value) => {
+        const r = schema.safeParse(value);
+        if (r.success) return;
+        refusals += 1;
+        const line = protocol.formatProblem(r.error, 'body');
+        expect(oneLine(line)).toBe(true);
+        expect(line).not.toContain(MARK);
+      }),
+      { numRuns: RUNS * 5 },
+    );
+    figures.schemas = { count: schemas.length, refusals };
+  });
+});
+
+describe('hive HTTP endpoints with random requests', () => {
+  let hive: HiveProcess;
+  let tenantToken: string;
+  beforeAll(async () => {
+    hive = await startHive({ pollSeconds: 0 });
+    tenantToken = await hive.mintToken('fuzz');
+    scan.secret('hive-admin', hive.adminToken);
+    scan.secret('tenant-token', tenantToken, 'fuzz');
+  }, 60_000);
+  afterAll(async () => {
+    scan.text('hive output', hive.output());
+    scan.tree(path.dirname(hive.dbPath));
+    await hive?.stop();
+  });
+
+  function send(req: {
+    method: string;
+    path: string;
+    headers: Record<string, string>;
+    body: Buffer | undefined;
+  }): Promise<{ status: number; body: string }> {
+    const u = new URL(hive.url);
+    return new Promise((resolve, reject) => {
+      const r = http.request(
+        {
+          host: u.hostname,
+          port: u.port,
+          method: req.method,
+          path: req.path,
+          headers: req.headers,
+          agent: false,
+        },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (body += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      r.setTimeout(20_000, () => r.destroy(new Error('timeout')));
+      r.on('error', reject);
+      r.end(req.body);
+    });
+  }
+
+  const seg = fc.oneof(
+    fc.constantFrom('00000000-0000-0000-0000-000000000000', 'x', '..', '%2e%2e', '%00', 'a'.repeat(300)),
+    fc.stringMatching(/^[A-Za-z0-9._~%-]{0,20}$/),
+  );
+  const pathArb = fc.oneof(
+    fc
+      .tuple(
+        fc.constantFrom(
+          '/v1/agents',
+          '/v1/agents/:',
+          '/v1/agents/:/heartbeat',
+          '/v1/agents/:/tasks?wait=0',
+          '/v1/tasks',
+          '/v1/tasks/:',
+          '/v1/tasks/:/result',
+          '/v1/tasks/:/release',
+          '/v1/spawn',
+          '/v1/admin/tenants/:/token',
+          '/v1/admin/agents',
+          '/v1/admin/agents/:/drain',
+          '/',
+          '/v2/x',
+        ),
+        seg,
+        fc.constantFrom('', '?wait=abc', '?wait=-1', '?wait=1e9', '?x=%ZZ'),
+      )
+      .map(([p, s, q]) => p.replace(':', s) + (p.includes('?') ? '' : q)),
+    fc.stringMatching(/^\/[ -~]{0,40}$/).map((p) => p.replace(/[ #]/g, '_')),
+  );
+  const bodyArb = fc.oneof(
+    fc.constant(undefined),
+    anyValue.map((v) => Buffer.from(JSON.stringify(v) ?? 'null')),
+    fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a)),
+    fc.constantFrom('{', '[1,', '{"a":'.repeat(2000), 'null', '""').map((s) => Buffer.from(s)),
+  );
+
+  it('never 5xx; every error is the one-line error shape', async () => {
+    const statuses: Record<string, number> = {};
+    let bigSent = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('GET', 'POST', 'DELETE', 'PUT', 'PATCH'),
+        pathArb,
+        fc.constantFrom('none', 'garbage', 'tenant', 'admin', 'basic'),
+        fc.constantFrom('application/json', 'text/plain', 'application/json; charset=latin1', ''),
+        bodyArb,
+        fc.integer({ min: 0, max: 99 }),
+        async (method, p, auth, ctype, body, dice) => {
+          const headers: Record<string, string> = {};
+          if (auth === 'garbage') headers.authorization = `Bearer ${MARK}`;
+          if (auth === 'tenant') headers.authorization = `Bearer ${tenantToken}`;
+          if (auth === 'admin') headers.authorization = `Bearer ${hive.adminToken}`;
+          if (auth === 'basic') headers.authorization = 'Basic Zm9vOmJhcg==';
+          if (ctype) headers['content-type'] = ctype;
+          let b = body;
+          if (dice === 0) {
+            b = Buffer.alloc(1024 * 1024 + 10, 0x61); // over the 1 MiB cap
+            bigSent += 1;
+          }
+          const sent = method === 'GET' ? undefined : b;
+          // Framed properly (a DELETE body without a length would be a malformed HTTP stream).
+          if (sent !== undefined) headers['content-length'] = String(sent.length);
+          const res = await send({ method, path: p, headers, body: sent });
+          statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+          expect(res.status, `${method} ${p}`).toBeLessThan(500);
+          scan.text(`hive answer to ${method}`, res.body);
+          if (res.status >= 400) {
+            const parsed = protocol.ErrorBody.safeParse(JSON.parse(res.body));
+            expect(parsed.success, res.body.slice(0, 200)).toBe(true);
+            expect(oneLine(res.body)).toBe(true);
+            expect(res.body).not.toContain(MARK);
+            expect(noStack(res.body)).toBe(true);
+          }
+        },
+      ),
+      { numRuns: SCALE.httpFuzzRequests },
+    );
+    expect(hive.child.exitCode).toBeNull();
+    expect(hive.output()).not.toMatch(/\n\s+at .+:\d+:\d+/);
+    figures.http = { requests: SCALE.httpFuzzRequests, overCap: bigSent, statuses };
+  }, 300_000);
+
+  it('a malformed HTTP stream is refused with 400 and the connection closed', async () => {
+    // Below the JSON layer Node's parser answers on its own (a bare 400, no error body): recorded.
+    const u = new URL(hive.url);
+    const net = await import('node:net');
+    const answer = await new Promise<string>((resolve) => {
+      const sock = net.connect(Number(u.port), u.hostname, () =>
+        sock.end(`DELETE / HTTP/1.1\r\nHost: x\r\n\r\n${MARK}{{{\r\n\r\n`),
+      );
+      let got = '';
+      sock.setEncoding('latin1').on('data', (d: string) => (got += d));
+      sock.on('close', () => resolve(got));
+      sock.on('error', () => resolve(got));
+    });
+    expect(answer).toMatch(/HTTP\/1\.1 400/);
+    expect(answer).not.toContain(MARK);
+    const body = answer.split('\r\n\r\n').slice(1).join('');
+    figures.malformedHttp = { status: 400, errorShape: body.includes('"error"') };
+    expect(hive.child.exitCode).toBeNull();
+  });
+});
+
+describe('.env rendering', () => {
+  const pair = fc.record({
+    name: fc.oneof(fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,15}$/), fc.string({ maxLength: 8 })),
+    value: fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ maxLength: 40 }), marked),
+    itemId: fc.uuid(),
+  });
+  it('renders what dotenv and the agent read back exactly, or refuses in one line naming the item', () => {
+    let rendered = 0;
+    let refused = 0;
+    fc.assert(
+      fc.property(fc.array(pair, { maxLength: 8 }), (pairs: EnvPair[]) => {
+        const host = { tenant: 'acme', hiveUrl: 'https://hive.example.org', hiveToken: `tok-${MARK}` };
+        let text: string;
+        try {
+          text = renderEnv(pairs, host);
+        } catch (err) {
+          expect(err).toBeInstanceOf(RenderError);
+          const m = (err as Error).message;
+          expect(oneLine(m)).toBe(true);
+          expect(m).toMatch(/^item [0-9a-f-]{36}: /);
+          for (const p of pairs)
+            if (p.value.length >= 4 && p.value.includes(MARK)) expect(m).not.toContain(p.value);
+          refused += 1;
+          return;
+        }
+        rendered += 1;
+        const back = parse(text);
+        expect(back).toEqual({
+          CLAWDIE_TENANT: host.tenant,
+          CLAWDIE_HIVE_URL: host.hiveUrl,
+          CLAWDIE_HIVE_TOKEN: host.hiveToken,
+          ...Object.fromEntries(pairs.map((p) => [p.name, p.value])),
+        });
+        // The agent's own parser: accepts it when a provider key is there, else one line why.
+        const agent = parseEnvText(`${text}OPENROUTER_API_KEY=sk-or-x\n`);
+        if (!agent.ok) {
+          expect(oneLine(agent.reason)).toBe(true);
+          expect(agent.reason).not.toContain(MARK);
+        }
+      }),
+      { numRuns: RUNS * 2 },
+    );
+    figures.envRender = { rendered, refused };
+    expect(rendered).toBeGreaterThan(0);
+  });
+});
+
+describe('SKILL.md frontmatter', () => {
+  const valid = fc
+    .tuple(
+      fc.string({ minLength: 1, maxLength: 60 }).filter((d) => /^[A-Za-z][A-Za-z .,-]*$/.test(d)),
+      fc.constantFrom('', 'license: MIT\n', 'compatibility: node 24\n', 'metadata:\n  os: linux\n', 'x: 1\n'),
+    )
+    .map(([d, extra]) => `name: some-skill\ndescription: ${d}\n${extra}`);
+  const yamlish = fc.oneof(
+    valid,
+    fc.string({ maxLength: 200 }),
+    fc
+      .dictionary(
+        fc.constantFrom(
+          'name',
+          'description',
+          'license',
+          'compatibility',
+          'metadata',
+          'allowed-tools',
+          'x',
+          'os',
+        ),
+        fc.oneof(
+          fc.jsonValue({ maxDepth: 2 }),
+          marked,
+          fc.constantFrom('*a', '&a [1]', '!!binary x', '{', '- -'),
+        ),
+      )
+      .map((d) =>
+        Object.entries(d)
+          .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+          .join('\n'),
+      ),
+  );
+  it('never throws; a problem is one line naming a field', () => {
+    let ok = 0;
+    let problems = 0;
+    fc.assert(
+      fc.property(yamlish, fc.string({ maxLength: 50 }), fc.boolean(), (yaml, body, fenced) => {
+        const text = fenced ? `---\n${yaml}\n---\n${body}` : `${yaml}\n${body}`;
+        const r = parseSkillMd(text, 'some-skill');
+        if (r.ok) {
+          ok += 1;
+          return;
+        }
+        problems += 1;
+        expect(oneLine(`${r.problem.field}: ${r.problem.message}`)).toBe(true);
+        expect(r.problem.message).not.toContain(MARK);
+      }),
+      { numRuns: RUNS * 2 },
+    );
+    figures.skillMd = { ok, problems };
+  });
+});
+
+// ---- the CLIs ----
+function sink(): { stream: Writable; text: () => string } {
+  let out = '';
+  return {
+    stream: new Writable({
+      write(chunk, _e, done) {
+        out += String(chunk);
+        done();
+      },
+    }),
+    text: () => out,
+  };
+}
+
+const HOST_CMDS = [
+  'register-tenant',
+  'provision',
+  'revoke',
+  'list',
+  'status',
+  'doctor',
+  'spawn-agent',
+  'demo',
+];
+const AGENT_CMDS = ['run', 'status', 'check', 'skills'];
+const unknownFlag = fc.stringMatching(/^[a-z][a-z0-9-]{0,10}$/).map((s) => `--zz${s}`);
+const token = fc.oneof(
+  fc.constantFrom(
+    '--json',
+    '--config',
+    '--root',
+    '--check',
+    '--shared',
+    '--rotate-token',
+    '--',
+    '-x',
+    '=',
+    '',
+  ),
+  fc.stringMatching(/^[ -~]{0,12}$/),
+  marked,
+);
+const argvArb = (cmds: string[]) =>
+  fc
+    .tuple(fc.constantFrom(...cmds), fc.array(token, { maxLength: 4 }), unknownFlag, fc.nat(4))
+    .map(([cmd, rest, bad, at]) => {
+      const args = [...rest];
+      args.splice(Math.min(at, args.length), 0, bad);
+      // Before a `--` an unknown flag is a flag; after it, a positional: keep it a flag.
+      const dashes = args.indexOf('--');
+      if (dashes !== -1 && dashes < args.indexOf(bad)) args.splice(dashes, 1);
+      return [cmd, ...args];
+    });
+
+function checkUsageError(code: number | null, stderr: string, cli: string): void {
+  expect(code, stderr).toBe(2);
+  expect(noStack(stderr)).toBe(true);
+  const lines = stderr.trim().split('\n');
+  expect(lines[0]).toMatch(new RegExp(`^${cli}( [a-z-]+)?: `));
+  // One line, or that line followed by the usage text.
+  if (lines.length > 1) expect(lines[1]).toMatch(/^usage/);
+  // argv is never secret (secrets go by env or stdin), so echoing an argument is allowed; counted.
+  if (stderr.includes(MARK)) echoedArgs += 1;
+}
+
+let echoedArgs = 0;
+
+const tenantNames = fc.oneof(
+  fc.string({ maxLength: 70 }),
+  fc.stringMatching(/^[a-z0-9-]{0,70}$/),
+  fc.constantFrom('../x', 'ACME', '-x', 'a b', 'acme\n', '\u0430cme', 'ａcme', 'x'.repeat(64)),
+);
+
+describe('tenant names', () => {
+  it('the wire schema and the CLI agree with the DESIGN regex; refusals are one line, exit 2', async () => {
+    let refused = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        tenantNames,
+        fc.constantFrom('provision', 'status', 'revoke', 'register-tenant'),
+        async (name, cmd) => {
+          const valid = /^[a-z0-9][a-z0-9-]{0,62}$/.test(name);
+          expect(protocol.TenantName.safeParse(name).success).toBe(valid);
+          if (valid || name.startsWith('-')) return; // a valid name would go on to the config
+          const err = sink();
+          const code = await hostMain([cmd, name, '--config', '/nonexistent/host.json'], {
+            stdout: sink().stream,
+            stderr: err.stream,
+            env: {},
+            signal: new AbortController().signal,
+          });
+          expect(code, err.text()).toBe(2);
+          expect(oneLine(err.text())).toBe(true);
+          if (name.trim().length > 2) expect(err.text()).not.toContain(name.trim());
+          refused += 1;
+        },
+      ),
+      { numRuns: RUNS },
+    );
+    figures.tenantNames = { refused };
+  }, 120_000);
+});
+
+describe('CLI flags', () => {
+  it('clawdie-host and clawdie-agent in-process: unknown flags are exit 2 with one line', async () => {
+    await fc.assert(
+      fc.asyncProperty(argvArb(HOST_CMDS), async (argv) => {
+        const err = sink();
+        const code = await hostMain([...argv, '--config', '/nonexistent/host.json'], {
+          stdout: sink().stream,
+          stderr: err.stream,
+          env: {},
+          signal: new AbortController().signal,
+        });
+        checkUsageError(code, err.text(), 'clawdie-host');
+      }),
+      { numRuns: RUNS },
+    );
+    await fc.assert(
+      fc.asyncProperty(argvArb(AGENT_CMDS), async (argv) => {
+        const err = sink();
+        const code = await agentMain(argv, { stdout: sink().stream, stderr: err.stream, env: {} });
+        checkUsageError(code, err.text(), 'clawdie-agent');
+      }),
+      { numRuns: RUNS },
+    );
+  }, 120_000);
+
+  it(`as real processes (${SCALE.cliProcesses} per CLI): exit 2, one line, no stack trace`, async () => {
+    const run = (entry: string, argv: string[]): Promise<{ code: number | null; stderr: string }> =>
+      new Promise((resolve) => {
+        scan.argv(entry, argv);
+        const child = spawn(nodeBinary(), [path.join(REPO_ROOT, entry), ...argv], {
+          cwd: REPO_ROOT,
+          env: { PATH: process.env.PATH ?? '' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stderr = '';
+        child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+        child.stdout.resume();
+        const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+        child.on('close', (code) => {
+          clearTimeout(timer);
+          resolve({ code, stderr });
+        });
+      });
+    const host = fc.sample(argvArb(HOST_CMDS), SCALE.cliProcesses);
+    const agent = fc.sample(argvArb(AGENT_CMDS), SCALE.cliProcesses);
+    for (let i = 0; i < host.length; i += 2) {
+      // Two at a time: real processes are the slow part.
+      const batch = [host[i], host[i + 1], agent[i], agent[i + 1]].filter((x) => x !== undefined);
+      const results = await Promise.all(
+        batch.map((argv, j) =>
+          run(
+            j < 2 ? 'host-helper/cli.ts' : 'src/cli.ts',
+            j < 2 ? [...argv, '--config', '/nonexistent/h.json'] : argv,
+          ),
+        ),
+      );
+      results.forEach((r, j) => {
+        checkUsageError(
+          r.code,
+          r.stderr.replace(/^.*ExperimentalWarning.*\n.*trace-warnings.*\n/m, ''),
+          j < 2 ? 'clawdie-host' : 'clawdie-agent',
+        );
+      });
+    }
+    figures.cli = { processes: SCALE.cliProcesses * 2, inProcess: RUNS * 2, echoedArgs };
+  }, 180_000);
+});

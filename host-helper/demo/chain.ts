@@ -5,7 +5,7 @@
 // borrowed from the lane → results, then everything stops. Each step prints as it happens, with
 // timings. Ctrl-C at any point stops every child and exits 130. Nothing secret is printed: keys and
 // tokens stay in the vault, the 0600 .env files and the 0600 host store.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeError } from '../../src/errors.ts';
 import type { CommandIO } from '../command.ts';
@@ -235,8 +235,13 @@ export async function runChain(io: CommandIO, state: DemoState): Promise<number>
         'stop',
         async () => {
           await runCleanups(cleanups);
+          // Your real key does not outlive the demo on disk; the offline .env files stay to look at.
+          if (provider.kind === 'real')
+            for (const t of tenants)
+              await rm(join(ctx.backend.jailsRoot(), t, 'root/home/clawdie/.env'), { force: true });
         },
-        () => 'agents drained and deregistered, hive, vault and LLM stopped',
+        () =>
+          `agents drained and deregistered, hive, vault and LLM stopped${provider.kind === 'real' ? '; .env files removed' : ''}`,
       );
       p.line(
         `clawdie demo: done in ${seconds(p.elapsed())}; logs in ${rel('logs')}, hive log ${rel('hive', 'hive.log')}`,

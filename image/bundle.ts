@@ -56,6 +56,23 @@ export const lazyBuiltinsPlugin: Plugin = {
 };
 
 /**
+ * `pg` (the hive's PostgreSQL client) requires the optional native binding `pg-native` only inside
+ * its lazy `pg.native` getter, which catches MODULE_NOT_FOUND; we never use it. Left external it
+ * would be a static import the bundle cannot satisfy, so it resolves to a module that fails the
+ * way a missing package does.
+ */
+export const absentOptionalPlugin: Plugin = {
+  name: 'clawdie-absent-optional',
+  setup(b) {
+    b.onResolve({ filter: /^pg-native$/ }, (args) => ({ path: args.path, namespace: 'clawdie-absent' }));
+    b.onLoad({ filter: /.*/, namespace: 'clawdie-absent' }, (args) => ({
+      contents: `const e = new Error(${JSON.stringify(`Cannot find module '${args.path}' (not bundled)`)}); e.code = 'MODULE_NOT_FOUND'; throw e;`,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
  * zod's package entry also exports a `z` namespace object holding all of zod (every locale, JSON
  * Schema conversion, the compiler), which esbuild cannot tree-shake: 0.6 MiB of the agent bundle,
  * compiled at every start. The runtime (`src/`) imports zod as `import * as z from 'zod'`, so for
@@ -137,7 +154,7 @@ export function bundleOptions(spec: BundleSpec, b: BundleBuild): BuildOptions {
     // leaves out the experimental Milo HTTP parser (0.16 MiB of WebAssembly, used only when
     // UNDICI_USE_MILO is set); the llhttp parser the agent uses stays.
     define: { 'import.meta.main': 'false', esbuildDetection: '1' },
-    plugins: [lazyBuiltinsPlugin, zodShakingPlugin(b.repoRoot)],
+    plugins: [lazyBuiltinsPlugin, absentOptionalPlugin, zodShakingPlugin(b.repoRoot)],
     banner: { js: banner(spec.name, b.version) },
     // Whitespace and syntax only: identifiers stay, so stack traces in syslog remain readable.
     minifyWhitespace: b.minify,

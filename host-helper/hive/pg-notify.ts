@@ -33,8 +33,10 @@ export function parsePayload(text: string, origin: string): StoreEvent | null {
   } catch {
     return null;
   }
+  // Our own events come back to us too (every replica listens): drop them before validating.
+  if ((json as { o?: unknown } | null)?.o === origin) return null;
   const r = Payload.safeParse(json);
-  if (!r.success || r.data.o === origin) return null;
+  if (!r.success) return null;
   const p = r.data;
   if (p.k === 't') {
     return { kind: 'task', taskId: p.id, tenant: p.tn, capability: p.c, queued: p.q, deadline: p.at };

@@ -44,6 +44,9 @@ export class Checkpointer {
   #inFlight = false;
   #dirty = false;
   #closed = false;
+  /** Callers of now() waiting for a checkpoint not started yet, and for the one running. */
+  #next: (() => void)[] = [];
+  #running: (() => void)[] = [];
 
   /** `db` is the writing connection (its automatic checkpoint is moved out of the way). */
   constructor(db: DatabaseSync, path: string, onError: (message: string) => void) {
@@ -60,13 +63,16 @@ export class Checkpointer {
     this.#worker.on('message', (err: string | null) => {
       this.#inFlight = false;
       if (err !== null) this.#onError(err);
-      if (this.#dirty) this.#schedule();
+      for (const resolve of this.#running.splice(0)) resolve();
+      if (this.#next.length > 0) this.#post();
+      else if (this.#dirty) this.#schedule();
     });
     this.#worker.on('error', (err) => {
       // Without the worker the writer's own automatic checkpoint takes over (at its default).
       this.#closed = true;
       if (db.isOpen) db.exec('PRAGMA wal_autocheckpoint = 1000');
       this.#onError(err.message);
+      for (const resolve of [...this.#running.splice(0), ...this.#next.splice(0)]) resolve();
     });
   }
 
@@ -76,15 +82,31 @@ export class Checkpointer {
     if (!this.#inFlight) this.#schedule();
   }
 
+  /** Runs a checkpoint now (after the one running, if any); resolves once it is done. */
+  now(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#next.push(resolve);
+      if (!this.#inFlight) this.#post();
+    });
+  }
+
   #schedule(): void {
     if (this.#timer || this.#closed) return;
     this.#timer = setTimeout(() => {
       this.#timer = null;
-      this.#dirty = false;
-      this.#inFlight = true;
-      this.#worker.postMessage('ckpt');
+      this.#post();
     }, DELAY_MS);
     this.#timer.unref();
+  }
+
+  #post(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#dirty = false;
+    this.#inFlight = true;
+    this.#running.push(...this.#next.splice(0));
+    this.#worker.postMessage('ckpt');
   }
 
   /** Stops the worker (after a checkpoint it is running); the writer's close checkpoints the rest. */
@@ -98,5 +120,6 @@ export class Checkpointer {
       this.#worker.postMessage('close');
     }
     await this.#exited;
+    for (const resolve of [...this.#running.splice(0), ...this.#next.splice(0)]) resolve();
   }
 }

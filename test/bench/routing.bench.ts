@@ -1,5 +1,7 @@
 // Routing benchmark (issue 3): the reference coordinator as a real process; 50 agents long-poll it
-// over loopback with undici keep-alive (in worker threads, so the client is not the bottleneck);
+// over loopback through raw undici pools (keep-alive, pipelining 1, a bare dispatch handler instead
+// of request()'s body stream: the client shares the 2 cores, so it must cost little) in worker
+// threads;
 // the main thread submits. Reports tasks/s submitted→leased→completed and the dispatch latency
 // (submit sent → assignment received) p50/p99, beside a baseline from the same run: a bare node:http
 // echo server (own process) driven by the same client, so the figures read as ratios.
@@ -11,13 +13,15 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { Agent, request } from 'undici';
+import { Pool } from 'undici';
 import { nodeBinary, startHive } from '../support/hive-process.ts';
 
 const AGENTS = 50;
-const THREADS = 2;
-const WARMUP = 500;
-const TASKS = Number(process.env.BENCH_TASKS ?? 8000);
+const THREADS = Number(process.env.BENCH_THREADS ?? 2);
+// Long enough for V8 to have optimized the coordinator's hot paths: with 500 warm-up tasks a third
+// of its CPU in the measured phase still went to the JIT compiler threads.
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3000);
+const TASKS = Number(process.env.BENCH_TASKS ?? 20000);
 const WINDOW = 100;
 const CAP_SECONDS = 60;
 const PACED_SECONDS = 4;
@@ -32,19 +36,48 @@ type Phase = 'warm' | 'max' | 'paced';
 
 const now = (): number => performance.timeOrigin + performance.now();
 
-function client(connections: number) {
-  const dispatcher = new Agent({ connections, keepAliveTimeout: 30_000 });
-  const send = async (method: 'GET' | 'POST', url: string, token: string, body?: unknown) => {
-    const res = await request(url, {
-      method,
-      dispatcher,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
+interface Reply {
+  status: number;
+  json: Record<string, unknown> | undefined;
+}
+
+/**
+ * A lean HTTP client for one origin: an undici Pool driven through dispatch() with a handler that
+ * only collects the status and the body bytes. A reply counts once its body has fully arrived.
+ */
+function client(origin: string, connections: number) {
+  const pool = new Pool(origin, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
+  const send = (method: 'GET' | 'POST', path: string, token: string, body?: unknown): Promise<Reply> =>
+    new Promise((resolve, reject) => {
+      let status = 0;
+      const chunks: Buffer[] = [];
+      pool.dispatch(
+        {
+          origin,
+          method,
+          path,
+          headers: ['authorization', `Bearer ${token}`, 'content-type', 'application/json'],
+          body: body === undefined ? null : JSON.stringify(body),
+        },
+        {
+          onRequestStart() {},
+          onResponseStart(_c, statusCode) {
+            status = statusCode;
+          },
+          onResponseData(_c, chunk) {
+            chunks.push(chunk);
+          },
+          onResponseEnd() {
+            const text = chunks.length === 0 ? '' : Buffer.concat(chunks).toString('utf8');
+            resolve({ status, json: text ? (JSON.parse(text) as Record<string, unknown>) : undefined });
+          },
+          onResponseError(_c, err) {
+            reject(err);
+          },
+        },
+      );
     });
-    const text = await res.body.text();
-    return { status: res.statusCode, json: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
-  };
-  return { send, close: () => dispatcher.close() };
+  return { send, close: () => pool.close() };
 }
 
 interface WorkerInput {
@@ -57,18 +90,18 @@ interface WorkerInput {
 /** Worker thread: a share of the agents, each polling, answering, polling again. */
 async function agentsThread(w: WorkerInput): Promise<void> {
   const counters = new Int32Array(w.shared);
-  const { send, close } = client(w.agentIds.length + 4);
+  const { send, close } = client(w.url, w.agentIds.length + 4);
   const latencies: Record<Exclude<Phase, 'warm'>, number[]> = { max: [], paced: [] };
   const seen: string[] = [];
   const loop = async (agentId: string): Promise<void> => {
     while (Atomics.load(counters, STOP) === 0) {
-      const r = await send('GET', `${w.url}/v1/agents/${agentId}/tasks?wait=1`, w.token);
+      const r = await send('GET', `/v1/agents/${agentId}/tasks?wait=1`, w.token);
       if (r.status === 204) continue;
       if (r.status !== 200 || !r.json) throw new Error(`poll: ${r.status}`);
       const received = now();
       const input = r.json.input as { t0: number; phase: Phase };
       const taskId = String(r.json.taskId);
-      const res = await send('POST', `${w.url}/v1/tasks/${taskId}/result`, w.token, {
+      const res = await send('POST', `/v1/tasks/${taskId}/result`, w.token, {
         status: 'ok',
         output: null,
         agentId,
@@ -82,7 +115,7 @@ async function agentsThread(w: WorkerInput): Promise<void> {
   };
   // Real agents heartbeat beside polling; without it they would be lost after 3 intervals.
   const beat = setInterval(() => {
-    for (const id of w.agentIds) void send('POST', `${w.url}/v1/agents/${id}/heartbeat`, w.token, {});
+    for (const id of w.agentIds) void send('POST', `/v1/agents/${id}/heartbeat`, w.token, {});
   }, 5000);
   await Promise.all(w.agentIds.map(loop));
   clearInterval(beat);
@@ -92,11 +125,16 @@ async function agentsThread(w: WorkerInput): Promise<void> {
 
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux), or NaN. */
 function cpuSeconds(pid: number): number {
+  const t = cpuTimes(pid);
+  return t.user + t.system;
+}
+
+function cpuTimes(pid: number): { user: number; system: number } {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
   } catch {
-    return Number.NaN;
+    return { user: Number.NaN, system: Number.NaN };
   }
 }
 
@@ -110,11 +148,10 @@ async function baseline(requests: number): Promise<{ rate: number; cpuMsPerReque
   const port = await new Promise<string>((resolve) =>
     createInterface({ input: child.stdout! }).once('line', resolve),
   );
-  const { send, close } = client(WINDOW + 4);
-  const url = `http://127.0.0.1:${port}/`;
+  const { send, close } = client(`http://127.0.0.1:${port}`, WINDOW + 4);
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next++ < requests) await send('POST', url, 'x', { capability: 'bench', input: { t0: 0 } });
+    while (next++ < requests) await send('POST', '/', 'x', { capability: 'bench', input: { t0: 0 } });
   };
   await Promise.all(Array.from({ length: 20 }, worker));
   next = 0;
@@ -129,13 +166,20 @@ async function baseline(requests: number): Promise<{ rate: number; cpuMsPerReque
 }
 
 async function main(): Promise<number> {
-  const hive = await startHive({ pollSeconds: 25, leaseSeconds: 60 });
-  const { send, close } = client(WINDOW + 8);
+  // For profiling the coordinator: BENCH_HIVE_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=DIR' (V8
+  // profile, written when it stops) or '--perf-basic-prof' (JS symbols for `perf record -p PID`).
+  const hiveOptions = process.env.BENCH_HIVE_NODE_OPTIONS;
+  const hive = await startHive({
+    pollSeconds: 25,
+    leaseSeconds: 60,
+    ...(hiveOptions ? { env: { NODE_OPTIONS: hiveOptions } } : {}),
+  });
+  const { send, close } = client(hive.url, WINDOW + 8);
   try {
     const token = await hive.mintToken('bench');
     const agentIds = Array.from({ length: AGENTS }, (_, i) => `bench-${i}`);
     for (const agentId of agentIds) {
-      const r = await send('POST', `${hive.url}/v1/agents`, token, {
+      const r = await send('POST', '/v1/agents', token, {
         agentId,
         tenant: 'bench',
         capabilities: ['bench'],
@@ -176,7 +220,7 @@ async function main(): Promise<number> {
           }
           left--;
           submitted++;
-          const r = await send('POST', `${hive.url}/v1/tasks`, token, {
+          const r = await send('POST', '/v1/tasks', token, {
             capability: 'bench',
             input: { t0: now(), phase },
           });
@@ -193,13 +237,15 @@ async function main(): Promise<number> {
 
     await submit(WARMUP, 'warm');
     await settle(WARMUP, now() + 20_000);
-    const hiveCpu0 = cpuSeconds(hive.child.pid!);
+    const hiveTimes0 = cpuTimes(hive.child.pid!);
     const ownCpu0 = process.cpuUsage();
     const t0 = now();
     await submit(TASKS, 'max');
     await settle(WARMUP + TASKS, t0 + CAP_SECONDS * 1000);
     const seconds = (now() - t0) / 1000;
-    const hiveCpu = cpuSeconds(hive.child.pid!) - hiveCpu0;
+    const hiveTimes = cpuTimes(hive.child.pid!);
+    const hiveSys = hiveTimes.system - hiveTimes0.system;
+    const hiveCpu = hiveTimes.user - hiveTimes0.user + hiveSys;
     const own = process.cpuUsage(ownCpu0);
     const ownCpu = (own.user + own.system) / 1e6;
     const completed = Atomics.load(counters, DONE) - WARMUP;
@@ -214,7 +260,7 @@ async function main(): Promise<number> {
       const due = Math.min(pacedCount, Math.floor(((now() - p0) / 1000) * pacedRate));
       for (; sent < due; sent++) {
         pending.push(
-          send('POST', `${hive.url}/v1/tasks`, token, {
+          send('POST', '/v1/tasks', token, {
             capability: 'bench',
             input: { t0: now(), phase: 'paced' },
           }),
@@ -240,14 +286,14 @@ async function main(): Promise<number> {
       `throughput: ${rate.toFixed(0)} tasks/s submitted→leased→completed in ${seconds.toFixed(2)} s (target ≥ 2000)`,
       `dispatch latency at full speed (≤ ${WINDOW} outstanding, includes waiting for a free agent): ${ms(sorted)}`,
       `dispatch latency paced at ${pacedRate} tasks/s (${pacedDone}/${pacedCount} tasks): ${ms(paced)} (target p99 < 20 ms)`,
-      `cpu: hive process ${hiveCpu.toFixed(2)} s (${((hiveCpu * 1000) / completed).toFixed(3)} ms/task), benchmark client ${ownCpu.toFixed(2)} s, over ${seconds.toFixed(2)} s wall; load average ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} cores`,
+      `cpu: hive process ${hiveCpu.toFixed(2)} s (${((hiveCpu * 1000) / completed).toFixed(3)} ms/task, ${((100 * hiveSys) / hiveCpu).toFixed(0)}% in the kernel), benchmark client ${ownCpu.toFixed(2)} s (${((ownCpu * 1000) / completed).toFixed(3)} ms/task, all threads), over ${seconds.toFixed(2)} s wall; load average ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} cores`,
       `baseline: bare node:http echo (own process), ${base.rate.toFixed(0)} req/s with the same client, ${base.cpuMsPerRequest.toFixed(3)} ms CPU/req`,
       `ratio: hive ${(rate * 3).toFixed(0)} req/s (3 per task) = ${((rate * 3) / base.rate).toFixed(2)} × baseline throughput; hive CPU per request = ${(hiveMsPerRequest / base.cpuMsPerRequest).toFixed(2)} × baseline`,
       `capacity: one free core would carry ≈ ${(1000 / ((hiveCpu * 1000) / completed)).toFixed(0)} tasks/s of hive work at this CPU cost`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
     process.stdout.write(
-      `${JSON.stringify({ bench: 'routing', tasksPerSecond: Math.round(rate), p99MsFullSpeed: pct(sorted, 0.99), pacedRate, p50MsPaced: pct(paced, 0.5), p99MsPaced: pct(paced, 0.99), baselineReqPerSecond: Math.round(base.rate), hiveCpuMsPerTask: (hiveCpu * 1000) / completed, baselineCpuMsPerRequest: base.cpuMsPerRequest })}\n`,
+      `${JSON.stringify({ bench: 'routing', tasksPerSecond: Math.round(rate), p99MsFullSpeed: pct(sorted, 0.99), pacedRate, p50MsPaced: pct(paced, 0.5), p99MsPaced: pct(paced, 0.99), baselineReqPerSecond: Math.round(base.rate), hiveCpuMsPerTask: (hiveCpu * 1000) / completed, clientCpuMsPerTask: (ownCpu * 1000) / completed, baselineCpuMsPerRequest: base.cpuMsPerRequest })}\n`,
     );
     return completed === TASKS && pacedDone === pacedCount && duplicates === 0 ? 0 : 1;
   } finally {

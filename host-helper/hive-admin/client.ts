@@ -1,12 +1,17 @@
 // The host's client for the hive admin API (DESIGN §5): mint and revoke a tenant's token, list
-// agents. undici with timeouts; bodies validated by the protocol's zod schemas. The admin token
+// agents and a tenant's spawned descendants. undici with timeouts; bodies validated by the protocol's zod schemas. The admin token
 // goes only into the Authorization header; errors carry the status and the hive's error code,
 // never a token.
 import { Agent, request } from 'undici';
 import type { z } from 'zod';
 import { ClawdieError } from '../../src/errors.ts';
 import type { AdminAgentsResponse as AgentsList } from '../../src/protocol/index.ts';
-import { AdminAgentsResponse, ErrorBody, MintTokenResponse } from '../../src/protocol/index.ts';
+import {
+  AdminAgentsResponse,
+  AdminDescendantsResponse,
+  ErrorBody,
+  MintTokenResponse,
+} from '../../src/protocol/index.ts';
 
 export class HiveAdminError extends ClawdieError {
   readonly status: number | undefined;
@@ -25,6 +30,8 @@ export interface HiveAdmin {
   /** Revokes; a tenant that has no token (404) counts as revoked. */
   revokeToken(tenant: string): Promise<void>;
   listAgents(): Promise<AgentsList>;
+  /** Tenants spawned from `tenant` (directly or deeper), parents before children. */
+  descendants(tenant: string): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -98,6 +105,14 @@ export function hiveAdmin(baseUrl: string, adminToken: string, timeoutMs = 10_00
       const { status, text } = await call('GET', '/v1/admin/agents');
       if (status !== 200) fail('list agents', status, text);
       return json(AdminAgentsResponse, 'list agents', text);
+    },
+    async descendants(tenant) {
+      const { status, text } = await call(
+        'GET',
+        `/v1/admin/tenants/${encodeURIComponent(tenant)}/descendants`,
+      );
+      if (status !== 200) fail('list descendants', status, text);
+      return json(AdminDescendantsResponse, 'list descendants', text).tenants;
     },
     close: () => dispatcher.close(),
   };

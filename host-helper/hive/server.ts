@@ -52,6 +52,8 @@ export interface HiveServerExtras {
     request(p: Principal, body: SpawnRequest): Promise<unknown>;
     /** Called after a tenant's token was revoked: revokes its spawned descendants too. */
     cascade(tenant: string): Promise<unknown>;
+    /** Every tenant spawned from `tenant`, parents first (the host's `revoke` removes their .env). */
+    descendantsOf(tenant: string): Promise<string[]>;
     /** A spawned child registers only the capabilities its parent was allowed to give it. */
     limitRegistration(reg: RegisterRequest): RegisterRequest;
   };
@@ -132,6 +134,16 @@ function routes(hive: Coordinator, extras: HiveServerExtras = {}): Route[] {
           await hive.revokeTenantToken(tenant);
           await extras.spawn?.cascade(tenant);
           return 204;
+        },
+      },
+    },
+    {
+      pattern: ['v1', 'admin', 'tenants', ':', 'descendants'],
+      admin: true,
+      methods: {
+        GET: async (c) => {
+          const tenant = param(TenantName, c.params[0]!, 'tenant');
+          return ok({ tenants: extras.spawn ? await extras.spawn.descendantsOf(tenant) : [] });
         },
       },
     },

@@ -93,14 +93,21 @@ export function childTenantName(parentTenant: string, suffix: string): string {
 /** Rows that still count against limits and that a cascade must reach. */
 const LIVE: readonly SpawnRecord['state'][] = ['pending', 'active'];
 
-/** Every live descendant of `tenant`, parents before children (breadth first), each once. */
+/** Every state: what the host's `revoke` must reach (a failed or already revoked child may keep a .env). */
+export const ANY_STATE: readonly SpawnRecord['state'][] = ['pending', 'active', 'failed', 'revoked'];
+
+/**
+ * Every descendant of `tenant` whose row is in one of `states` (live ones by default), parents
+ * before children (breadth first), each once.
+ */
 export function descendants(
   records: readonly Pick<SpawnRecord, 'child' | 'parentTenant' | 'state'>[],
   tenant: string,
+  states: readonly SpawnRecord['state'][] = LIVE,
 ): string[] {
   const byParent = new Map<string, string[]>();
   for (const r of records) {
-    if (!LIVE.includes(r.state)) continue;
+    if (!states.includes(r.state)) continue;
     byParent.set(r.parentTenant, [...(byParent.get(r.parentTenant) ?? []), r.child]);
   }
   const out: string[] = [];

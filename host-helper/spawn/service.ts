@@ -7,7 +7,7 @@ import type { Logger } from '../../src/log.ts';
 import type { AgentView, RegisterRequest, SpawnRequest } from '../../src/protocol/index.ts';
 import type { Principal } from '../hive/coordinator.ts';
 import { forbidden, HttpError } from '../hive/http-error.ts';
-import { childTenantName, decideSpawn, descendants, executorArgv } from './decide.ts';
+import { ANY_STATE, childTenantName, decideSpawn, descendants, executorArgv } from './decide.ts';
 import type { ExecutorOutcome, ExecutorSpec } from './executor.ts';
 import type { SpawnLineage } from './lineage.ts';
 import type { SpawnPolicy } from './policy.ts';
@@ -133,6 +133,14 @@ export class SpawnService {
       );
     }
     return { ...reg, capabilities: kept };
+  }
+
+  /**
+   * Every tenant spawned from `tenant` (any state, parents first), for the host's `revoke` to remove
+   * their .env files too. Not serialized: a read of committed rows.
+   */
+  async descendantsOf(tenant: string): Promise<string[]> {
+    return descendants(this.#o.lineage.all(), tenant, ANY_STATE);
   }
 
   /** After `tenant` was revoked: revoke every live descendant (their agents get 401 and drain). */

@@ -6,7 +6,14 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TENANT_NAME_RE } from '../../src/protocol/index.ts';
-import { childTenantName, decideSpawn, descendants, executorArgv, type SpawnFacts } from './decide.ts';
+import {
+  ANY_STATE,
+  childTenantName,
+  decideSpawn,
+  descendants,
+  executorArgv,
+  type SpawnFacts,
+} from './decide.ts';
 import { DISABLED_POLICY, loadSpawnPolicy, parseSpawnPolicy } from './policy.ts';
 
 const policy = parseSpawnPolicy({
@@ -151,6 +158,8 @@ describe('helpers', () => {
     expect(descendants(rows, 'acme')).toEqual(['c1', 'c2', 'g1']);
     expect(descendants(rows, 'c1')).toEqual(['g1']);
     expect(descendants(rows, 'nobody')).toEqual([]);
+    // What the host's revoke asks for: every state, so failed or already revoked branches too.
+    expect(descendants(rows, 'acme', ANY_STATE)).toEqual(['c1', 'c2', 'r1', 'g1', 'g2', 'r2']);
   });
 
   it('property: descendants terminates on any graph (cycles included) and never returns the root', () => {

@@ -1,6 +1,6 @@
 // Wire schemas of the host-only admin API (DESIGN §5) and of the spawn request (DESIGN §8).
 import * as z from 'zod';
-import { AgentId, Capability } from './names.ts';
+import { AgentId, Capability, TenantName } from './names.ts';
 
 export const MintTokenRequest = z.object({
   /** A shared tenant is a capability lane: its agents serve every tenant's tasks. */
@@ -10,6 +10,13 @@ export type MintTokenRequest = z.infer<typeof MintTokenRequest>;
 
 export const MintTokenResponse = z.object({ token: z.string().min(32) });
 export type MintTokenResponse = z.infer<typeof MintTokenResponse>;
+
+/**
+ * `GET /v1/admin/tenants/:tenant/descendants`: every tenant spawned from it, directly or through its
+ * children, in any lineage state, parents before children (empty when the spawn policy is off).
+ */
+export const AdminDescendantsResponse = z.object({ tenants: z.array(TenantName) });
+export type AdminDescendantsResponse = z.infer<typeof AdminDescendantsResponse>;
 
 export const SpawnRequest = z.object({
   parent: AgentId,

@@ -114,6 +114,8 @@ describe('spawn policy', () => {
       const r = await spawnAs(hive, token, 'queen', ['chat']);
       expect(r.status).toBe(403);
       expect(r.json).toEqual({ error: { code: 'forbidden', message: 'spawn policy disabled' } });
+      const listed = await call(hive, 'GET', '/v1/admin/tenants/acme/descendants', hive.adminToken);
+      expect(listed).toEqual({ status: 200, json: { tenants: [] } });
     }
   });
 

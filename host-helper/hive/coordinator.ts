@@ -289,7 +289,8 @@ export class Coordinator {
     const handed = taker.hand({
       taskId,
       capability: body.capability,
-      input: JSON.parse(inputJson) as unknown,
+      // The body's own value (parsed from JSON, so the same as the stored text): no re-parse of up to 1 MiB.
+      input: body.input ?? null,
       leaseSeconds: this.#timings.leaseSeconds,
       tenant,
     });

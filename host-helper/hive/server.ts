@@ -27,7 +27,8 @@ interface Ctx {
   res: ServerResponse;
   p: Principal;
   params: string[];
-  query: URLSearchParams;
+  /** The raw query string (without '?'); only the long-poll reads it. */
+  query: string;
 }
 
 /** A handler's answer: JSON with a status, 204, or null when it wrote the response itself. */
@@ -162,7 +163,7 @@ function routes(hive: Coordinator, extras: HiveServerExtras = {}): Route[] {
 
 /** The long-poll: answers itself so it can notice a client that left and hand back an unsent lease. */
 async function poll(hive: Coordinator, c: Ctx, id: string): Promise<Answer> {
-  const q = parseWith(PollQuery, Object.fromEntries(c.query), 'wait');
+  const q = parseWith(PollQuery, Object.fromEntries(new URLSearchParams(c.query)), 'wait');
   const wait = q.wait ?? hive.timings.pollSeconds;
   const gone = new AbortController();
   const onClose = (): void => {
@@ -241,7 +242,7 @@ export function createHiveServer(hive: Coordinator, log: Logger, extras: HiveSer
       res,
       p,
       params: found.params,
-      query: new URLSearchParams(q === -1 ? '' : url.slice(q + 1)),
+      query: q === -1 ? '' : url.slice(q + 1),
     });
     if (answer === null) return;
     if (answer === 204) sendEmpty(res, 204);

@@ -31,7 +31,14 @@ export const EXTERNAL_PACKAGES = ['@resvg/resvg-js'];
  */
 export const LAZY_BUILTINS: Readonly<Record<string, readonly string[]>> = {
   'node:sqlite': ['DatabaseSync', 'StatementSync', 'backup', 'constants'],
+  // Only skill scripts (and host commands) spawn; loading it costs the agent's boot ~1 MiB.
+  'node:child_process': exportNames('node:child_process'),
 };
+
+/** The export names of a (stable) builtin as the building node has them. */
+function exportNames(id: string): string[] {
+  return Object.keys(process.getBuiltinModule(id) as object).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n));
+}
 
 export function lazyBuiltinSource(id: string, names: readonly string[]): string {
   const lines = [`const m = process.getBuiltinModule(${JSON.stringify(id)});`];
@@ -54,6 +61,41 @@ export const lazyBuiltinsPlugin: Plugin = {
     }));
   },
 };
+
+/**
+ * undici's HTTP/2 client module requires `node:http2` when it loads (for a few header-name and
+ * error-code constants) although it connects with HTTP/2 only when a TLS server picks `h2`. Loading
+ * `node:http2` (and the TLS stack under it) at start costs the agent ~8 MiB of RSS and several ms,
+ * for a hive reached over plain HTTP. For that one importer `node:http2` is a module holding the
+ * constants (copied at build time from the node running the build) that loads the real module on
+ * any other property, i.e. at the first HTTP/2 connection.
+ */
+export const lazyHttp2Plugin: Plugin = {
+  name: 'clawdie-lazy-http2',
+  setup(b) {
+    b.onResolve({ filter: /^node:http2$/ }, (args) =>
+      /[/\\]undici[/\\]lib[/\\]dispatcher[/\\]client-h2\.js$/.test(args.importer)
+        ? { path: 'node:http2', namespace: 'clawdie-lazy-http2' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'clawdie-lazy-http2' }, () => ({
+      contents: lazyHttp2Source(),
+      loader: 'js',
+    }));
+  },
+};
+
+export function lazyHttp2Source(): string {
+  const { constants } = process.getBuiltinModule('node:http2') as typeof import('node:http2');
+  return [
+    `const constants = Object.freeze(${JSON.stringify(constants)});`,
+    'let real;',
+    'module.exports = new Proxy({}, {',
+    "  get: (_, key) => key === 'constants' ? constants : (real ??= process.getBuiltinModule('node:http2'))[key],",
+    '});',
+    '',
+  ].join('\n');
+}
 
 /**
  * `pg` (the hive's PostgreSQL client) requires the optional native binding `pg-native` only inside
@@ -154,7 +196,7 @@ export function bundleOptions(spec: BundleSpec, b: BundleBuild): BuildOptions {
     // leaves out the experimental Milo HTTP parser (0.16 MiB of WebAssembly, used only when
     // UNDICI_USE_MILO is set); the llhttp parser the agent uses stays.
     define: { 'import.meta.main': 'false', esbuildDetection: '1' },
-    plugins: [lazyBuiltinsPlugin, absentOptionalPlugin, zodShakingPlugin(b.repoRoot)],
+    plugins: [lazyBuiltinsPlugin, lazyHttp2Plugin, absentOptionalPlugin, zodShakingPlugin(b.repoRoot)],
     banner: { js: banner(spec.name, b.version) },
     // Whitespace and syntax only: identifiers stay, so stack traces in syslog remain readable.
     minifyWhitespace: b.minify,

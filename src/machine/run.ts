@@ -4,6 +4,7 @@
 import { createActor } from 'xstate';
 import type { AgentPaths } from '../config/paths.ts';
 import { tuningFromEnv } from '../config/tuning.ts';
+import { tuneV8ForIdleAgent } from '../config/v8.ts';
 import { HiveClient } from '../hive/client.ts';
 import { currentPrincipal } from '../identity/resolve.ts';
 import type { Logger } from '../log.ts';
@@ -23,6 +24,7 @@ export interface RunOptions {
 
 export async function runAgent(options: RunOptions): Promise<number> {
   const { log, paths } = options;
+  tuneV8ForIdleAgent();
   const secrets = new SecretsBox();
   const hive = new HiveClient({
     baseUrl: () => secrets.get()?.CLAWDIE_HIVE_URL,

@@ -5,7 +5,7 @@
 // the row `failed` with a one-line reason and leaves the previous .env as it was.
 import { describeError } from '../../src/errors.ts';
 import { deliverEnv, removeEnv } from '../envfile/deliver.ts';
-import { renderEnv } from '../envfile/render.ts';
+import { renderEnv, sha256 } from '../envfile/render.ts';
 import { EXIT, type ExitCode, HostError } from '../exit-codes.ts';
 import type { TenantRow } from '../store/tenants-store.ts';
 import { VaultError } from '../vault/index.ts';
@@ -157,6 +157,12 @@ async function provisionOne(
         ctx.store.saveHiveToken(tenant, token, nowIso());
       }
       const content = renderEnv(fetched.entries, { tenant, hiveUrl: ctx.config.hive.url, hiveToken: token });
+      // `active` names the verified file (its digest): before replacing it, step out of `active`,
+      // so a crash between the rename and the update below never leaves `active` over a file
+      // nobody verified.
+      const current = ctx.store.require(tenant);
+      if (current.status === 'active' && current.env_sha256 !== sha256(content))
+        ctx.store.setStatus(tenant, 'pending', nowIso());
       const delivered = await deliverEnv(ctx.backend, row.jail, ctx.config.jails.user, content);
       ctx.store.setStatus(tenant, 'active', nowIso(), { envSha256: delivered.sha256 });
       return {

@@ -14,11 +14,53 @@ import { FULL, reportFigures, SCALE } from './scale.ts';
 
 const LOAD = Array.from({ length: SCALE.provisionTenants }, (_, i) => `pl-${String(i + 1).padStart(2, '0')}`);
 // Per crash lane a pool of tenants: a kill holding a tenant's lock blocks it until the lock is stale.
-const POOL = Math.ceil(SCALE.crashKills / SCALE.crashLanes / 3) + 2;
+const POOL = Math.ceil(SCALE.crashKills / SCALE.crashLanes / 2) + 2;
 const CRASH = Array.from({ length: SCALE.crashLanes }, (_, l) =>
   Array.from({ length: POOL }, (_, j) => `kc-${l + 1}-${j + 1}`),
 ).flat();
 const ALL = [...LOAD, ...CRASH];
+/**
+ * Where a kill lands, by milestone rather than by clock (a clock spends most kills inside bw):
+ * early (node start, config, store), in-bw (a bw child is running), write (the temp file just
+ * appeared in the jail), after-rename (.env just replaced, before verification and the row).
+ */
+const PHASES = ['early', 'in-bw', 'write', 'after-rename'] as const;
+type Phase = (typeof PHASES)[number];
+
+/** Arms the kill for a phase; returns the disarm function. */
+function killAt(phase: Phase, pid: number, home: string, kill: () => void): () => void {
+  if (phase === 'early') {
+    const t = setTimeout(kill, Math.random() * 1_500);
+    return () => clearTimeout(t);
+  }
+  if (phase === 'in-bw') {
+    let t: NodeJS.Timeout | undefined;
+    const poll = setInterval(() => {
+      let kids = '';
+      try {
+        kids = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+      } catch {}
+      if (kids === '') return;
+      clearInterval(poll);
+      t = setTimeout(kill, Math.random() * 2_500);
+    }, 25);
+    return () => {
+      clearInterval(poll);
+      clearTimeout(t);
+    };
+  }
+  const watcher = fs.watch(home, (_e, file) => {
+    const name = String(file);
+    if (phase === 'write' ? name.startsWith('.env.clawdie-') : name === '.env') kill();
+  });
+  return () => watcher.close();
+}
+
+/** bw appdata dirs (one host.json each): bw runs one session at a time per dir. */
+const APPDATA = Array.from(
+  { length: Math.max(SCALE.provisionProcesses, SCALE.crashLanes) + 1 },
+  (_, i) => `lane-${i}`,
+);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 let h: Harness;
@@ -28,7 +70,7 @@ const figures: Record<string, unknown> = {};
 beforeAll(async () => {
   h = await startHarness(ALL);
   stopArgv = sampleArgv(h.scan, 100);
-  const reg = await h.run('reg', ['register-tenant', ...ALL]);
+  const reg = await h.run(APPDATA[0]!, ['register-tenant', ...ALL]);
   expect(reg.code, reg.stderr).toBe(0);
 }, 180_000);
 
@@ -88,7 +130,7 @@ describe('provisioning under load with vault faults', () => {
         const faulted = round < faultRounds;
         for (const t of LOAD) if (!deleted.has(t)) await h.setVersion(t, h.version(t) + 1);
         const started = Date.now();
-        const runs = groups.map((g, i) => h.run(`load-${i}`, ['provision', ...g, '--json']));
+        const runs = groups.map((g, i) => h.run(APPDATA[i]!, ['provision', ...g, '--json']));
         const injected: string[] = [];
         if (faulted) {
           // Slow answers and a few 5xx right away; the key revoked and a collection deleted mid-run.
@@ -160,7 +202,7 @@ describe('crash safety: kill -9 of provision at random points', () => {
         runs: 0,
         killed: 0,
         completedBeforeKill: 0,
-        killedInWritePhase: 0,
+        killedIn: { early: 0, 'in-bw': 0, write: 0, 'after-rename': 0 } as Record<Phase, number>,
         fileOld: 0,
         fileNew: 0,
         partial: 0,
@@ -170,29 +212,39 @@ describe('crash safety: kill -9 of provision at random points', () => {
         tenantsLeftLocked: 0,
       };
       const runMs: number[] = [];
+      const inUse = new Set<string>();
+      const vaultLocked = (c: string): boolean =>
+        fs.existsSync(path.join(h.base, `bw-${c}`, 'clawdie-bw.lock'));
       const locksDir = path.join(path.dirname(h.storePath), 'locks');
       const tenantLocked = (t: string): boolean =>
         fs.existsSync(locksDir) && fs.readdirSync(locksDir).some((n) => n.startsWith(`${t}.lock.`));
       const lane = async (l: number, kills: number): Promise<void> => {
         const pool = CRASH.filter((t) => t.startsWith(`kc-${l}-`));
-        const configs = Array.from({ length: 3 }, (_, j) => `crash-${l}-${j}`);
-        const vaultLocked = (c: string): boolean =>
-          fs.existsSync(path.join(h.base, `bw-${c}`, 'clawdie-bw.lock'));
-        // Baseline: every tenant of the lane gets a complete file; and how long a provision takes.
+        // bw appdata dirs come from a shared pool (logged in by the load test already): a dir whose
+        // lock a killed run left behind is skipped until it goes stale (15 s), as is one in use.
+        const pick = (): string => {
+          const free =
+            APPDATA.find((c) => !inUse.has(c) && !vaultLocked(c)) ??
+            APPDATA.find((c) => !inUse.has(c)) ??
+            APPDATA[l]!;
+          inUse.add(free);
+          return free;
+        };
+        // Baseline: every tenant of the lane gets a complete file.
         for (const t of pool) await h.setVersion(t, h.version(t) + 1);
-        const t0 = Date.now();
-        const first = await h.run(configs[0]!, ['provision', ...pool]);
+        let config = pick();
+        const first = await h.run(config, ['provision', ...pool]);
+        inUse.delete(config);
         expect(first.code, first.stderr).toBe(0);
-        const full = Date.now() - t0;
         for (let k = 0; k < kills; k += 1) {
           // A tenant whose lock a killed run left behind stays blocked until the lock is stale
           // (120 s); move on to another one, as an operator would, and count it.
           const t = pool.find((x) => !tenantLocked(x));
           if (t === undefined) break;
-          const config = configs.find((c) => !vaultLocked(c)) ?? configs[k % configs.length]!;
+          config = pick();
           const before = fs.readFileSync(h.envPath(t));
           await h.setVersion(t, h.version(t) + 1);
-          const inWrite = k % 3 === 2;
+          const phase = PHASES[(k + l) % PHASES.length]!;
           const args = ['provision', t, ...(Math.random() < 0.3 ? ['--rotate-token'] : [])];
           const t1 = Date.now();
           const { child, done } = h.start(config, args);
@@ -202,22 +254,15 @@ describe('crash safety: kill -9 of provision at random points', () => {
             sent = true;
             child.kill('SIGKILL');
           };
-          let watcher: fs.FSWatcher | undefined;
-          let timer: NodeJS.Timeout | undefined;
-          if (inWrite) {
-            // Right inside the write: the moment the temp file appears in the jail's home.
-            watcher = fs.watch(h.homeDir(t), (_e, file) => {
-              if (String(file).startsWith('.env.clawdie-')) kill();
-            });
-          } else timer = setTimeout(kill, Math.random() * full * 1.1);
+          const stopWatch = killAt(phase, child.pid!, h.homeDir(t), kill);
           const r = await done;
+          stopWatch();
+          inUse.delete(config);
           runMs.push(Date.now() - t1);
-          watcher?.close();
-          clearTimeout(timer);
           tally.runs += 1;
           if (r.signal === 'SIGKILL') {
             tally.killed += 1;
-            if (inWrite) tally.killedInWritePhase += 1;
+            tally.killedIn[phase] += 1;
           } else tally.completedBeforeKill += 1;
           const after = fs.existsSync(h.envPath(t)) ? fs.readFileSync(h.envPath(t)) : null;
           const e = checkEnv(h, t, ALL);
@@ -236,8 +281,9 @@ describe('crash safety: kill -9 of provision at random points', () => {
         const free = pool.filter((t) => !tenantLocked(t));
         tally.tenantsLeftLocked += pool.length - free.length;
         if (free.length === 0) return;
-        const config = configs.find((c) => !vaultLocked(c)) ?? configs[0]!;
+        config = pick();
         const last = await h.run(config, ['provision', ...free]);
+        inUse.delete(config);
         expect(last.code, last.stderr).toBe(0);
         for (const t of free) {
           expect(h.row(t)?.status).toBe('active');
@@ -258,6 +304,9 @@ describe('crash safety: kill -9 of provision at random points', () => {
       };
       expect(tally.partial).toBe(0);
       expect(tally.activeWithoutFile).toBe(0);
+      // `active` names the verified file: a kill between the rename and the row update must not
+      // leave `active` (with the previous file's digest) over a file nobody verified.
+      expect(tally.activeShaStale).toBe(0);
       expect(tally.killed).toBeGreaterThan(0);
     },
     FULL ? 3_600_000 : 300_000,

@@ -1,6 +1,6 @@
-// The SQLite store's in-memory copies (agents, live leases, tokens) stay exact: after any sequence of
-// store operations, what the store answers for every agent and task equals what a separate plain
-// connection reads from the database file. Property-based, on a real file.
+// The SQLite store's in-memory copies (agents, live leases, tokens, the queued count) stay exact:
+// after any sequence of store operations, what the store answers for every agent and task equals
+// what a separate plain connection reads from the database file. Property-based, on a real file.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,13 +24,14 @@ const Op = fc.oneof(
   fc.record({
     op: fc.constant('submit' as const),
     ttl: fc.integer({ min: 1, max: 40 }),
-    to: fc.option(agentOf),
+    to: fc.option(agentOf, { freq: 2 }), // half of them queued, half handed to an agent
   }),
   fc.record({ op: fc.constant('lease' as const), agent: agentOf }),
   // `own`: posted by the agent that holds the lease (else by a random one).
   fc.record({ op: fc.constant('complete' as const), task: taskOf, agent: agentOf, own: fc.boolean() }),
   fc.record({ op: fc.constant('release' as const), task: taskOf, agent: agentOf, own: fc.boolean() }),
-  fc.record({ op: fc.constant('expire' as const) }),
+  // Time passes first, so that TTLs and leases do run out.
+  fc.record({ op: fc.constant('expire' as const), ms: fc.integer({ min: 0, max: 30 }) }),
   fc.record({ op: fc.constant('heartbeat' as const), agent: agentOf }),
   fc.record({ op: fc.constant('lost' as const) }),
   fc.record({ op: fc.constant('deregister' as const), agent: agentOf }),
@@ -95,6 +96,7 @@ it('answers every agent and task exactly as the database holds them', async () =
               break;
             }
             case 'expire':
+              now += o.ms;
               await store.expireLeases(now);
               await store.expireQueued(now);
               break;
@@ -126,6 +128,8 @@ it('answers every agent and task exactly as the database holds them', async () =
               | undefined;
             expect(await store.getAgent(id)).toEqual(r ? toAgent(r) : null);
           }
+          const queued = truth.prepare("SELECT COUNT(*) AS n FROM tasks WHERE state = 'queued'").get() as Row;
+          expect(store.queuedCount).toBe(Number(queued.n));
           for (const id of tasks) {
             const r = truth.prepare(`SELECT ${TASK_COLUMNS} FROM tasks WHERE task_id = ?`).get(id) as
               | Row
@@ -138,6 +142,6 @@ it('answers every agent and task exactly as the database holds them', async () =
         await store.close();
       }
     }),
-    { numRuns: 20 },
+    { numRuns: 25 },
   );
 });

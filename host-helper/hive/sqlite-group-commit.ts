@@ -24,8 +24,9 @@ export class GroupCommit {
   readonly #stmts: Record<'begin' | 'commit' | 'savepoint' | 'release' | 'rollbackTo', StatementSync>;
 
   /**
-   * `afterCommit` runs after every successful COMMIT (the checkpointer's cue), `afterRollback` after
-   * a group failed as a whole (caches filled inside its transaction must be dropped).
+   * `afterCommit` runs after every successful COMMIT (the checkpointer's cue); `afterRollback` after
+   * a write was undone (one that threw, inside the transaction, or a whole group that failed, after
+   * its ROLLBACK): what the store derived from it in memory must be rebuilt.
    */
   constructor(db: DatabaseSync, hooks: { afterCommit?: () => void; afterRollback?: () => void } = {}) {
     this.#db = db;
@@ -51,6 +52,11 @@ export class GroupCommit {
     });
   }
 
+  /** No write is waiting for the next group. */
+  get idle(): boolean {
+    return this.#ops.length === 0;
+  }
+
   /** Runs and commits every queued write now (also used before closing the database). */
   flush(): void {
     if (this.#scheduled) clearImmediate(this.#scheduled);
@@ -74,6 +80,7 @@ export class GroupCommit {
             s.rollbackTo.run();
             s.release.run();
           }
+          this.#afterRollback();
           out.push({ ok: false, value: err });
         }
       }

@@ -44,6 +44,11 @@ export class SqliteHiveStore implements HiveStore {
   readonly #stmts = new Map<string, StatementSync>();
   /** Exact copies of hot rows (tokens, agents, live leases); every write below keeps them so. */
   readonly #cache = new StoreCaches();
+  /**
+   * How many tasks are queued (exact, kept by every write like the caches): a poll with nothing
+   * queued and no write pending is answered without a statement, and parks at once.
+   */
+  #queued: number;
   readonly #writes: GroupCommit;
   readonly #checkpointer: Checkpointer | null;
 
@@ -52,6 +57,7 @@ export class SqliteHiveStore implements HiveStore {
     this.#db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'};
       PRAGMA foreign_keys = ON;`);
     this.#migrate();
+    this.#queued = this.#countQueued();
     // An in-memory database has no WAL (and no second connection could reach it).
     const ckpt =
       path === ':memory:' || path === ''
@@ -65,7 +71,10 @@ export class SqliteHiveStore implements HiveStore {
     this.#checkpointer = ckpt;
     this.#writes = new GroupCommit(this.#db, {
       afterCommit: ckpt ? () => ckpt.committed() : undefined,
-      afterRollback: () => this.#cache.clear(),
+      afterRollback: () => {
+        this.#cache.clear();
+        this.#queued = this.#countQueued();
+      },
     });
   }
 
@@ -98,6 +107,15 @@ export class SqliteHiveStore implements HiveStore {
       this.#db.exec('ROLLBACK');
       throw err;
     }
+  }
+
+  #countQueued(): number {
+    return Number((this.#q("SELECT COUNT(*) AS n FROM tasks WHERE state = 'queued'").get() as Row).n);
+  }
+
+  /** Tasks queued right now, as far as committed and running writes go (for tests). */
+  get queuedCount(): number {
+    return this.#queued;
   }
 
   #q(sql: string): StatementSync {
@@ -221,10 +239,13 @@ export class SqliteHiveStore implements HiveStore {
     );
   }
 
-  /** Rows whose lease ended: their cached lease goes too. */
+  /** Rows whose lease ended: their cached lease goes too; those back in the queue count. */
   #requeued(rows: Row[]): Requeued[] {
     const out = rows.map(toRequeued);
-    for (const r of out) this.#cache.dropTask(r.taskId);
+    for (const r of out) {
+      this.#cache.dropTask(r.taskId);
+      if (r.state === 'queued') this.#queued++;
+    }
     return out;
   }
 
@@ -287,7 +308,8 @@ export class SqliteHiveStore implements HiveStore {
       task.lease?.expires ?? null,
       now,
     );
-    if (task.lease) {
+    if (!task.lease) this.#queued++;
+    else {
       this.#cache.keepLease({
         taskId: task.taskId,
         tenant: task.tenant,
@@ -315,7 +337,9 @@ export class SqliteHiveStore implements HiveStore {
 
   async leaseNext(agent: Lessee, now: number, leaseExpires: number): Promise<LeasedTask | null> {
     if (agent.capabilities.length === 0) return null;
-    return this.#write(() => this.#leaseNext(agent, now, leaseExpires));
+    // Nothing queued and no write pending that might queue something: the answer is null now.
+    if (this.#queued === 0 && this.#writes.idle) return null;
+    return this.#write(() => (this.#queued === 0 ? null : this.#leaseNext(agent, now, leaseExpires)));
   }
 
   #leaseNext(agent: Lessee, now: number, leaseExpires: number): LeasedTask | null {
@@ -344,6 +368,7 @@ export class SqliteHiveStore implements HiveStore {
       shared: agent.shared ? 1 : 0,
     }) as Row | undefined;
     if (!r) return null;
+    this.#queued--;
     const t: LeasedTask = {
       taskId: str(r.task_id),
       tenant: str(r.tenant),
@@ -418,6 +443,7 @@ export class SqliteHiveStore implements HiveStore {
       ).map((r) => {
         const id = str(r.task_id);
         this.#cache.dropTask(id);
+        this.#queued--;
         return id;
       }),
     );

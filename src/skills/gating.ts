@@ -38,7 +38,8 @@ export function gateSkills<S extends Gateable>(skills: readonly S[], facts: Gate
   const active: S[] = [];
   const inactive: { skill: S; reason: string }[] = [];
   const routes = new Map<string, S>();
-  for (const skill of [...skills].sort((a, b) => a.name.localeCompare(b.name))) {
+  // Code-unit order: skill names are a-z, 0-9 and '-' (see discover.ts), no ICU collator needed.
+  for (const skill of [...skills].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const reason = gateReason(skill, facts);
     if (reason !== null) {
       inactive.push({ skill, reason });

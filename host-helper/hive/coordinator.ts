@@ -1,7 +1,6 @@
 // The hive's behaviour (DESIGN §5) between the HTTP shell and the store: authentication, agent
 // lifecycle, submit / long-poll / result / release, and one timer that ends leases, TTLs and lost
 // agents exactly when the earliest of them is due (no polling loop; idle costs nothing but that timer).
-import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../src/log.ts';
 import {
   type AgentView,
@@ -19,6 +18,7 @@ import { DeadlineTimer } from './deadline-timer.ts';
 import { badRequest, conflict, forbidden, HttpError, notFound, unauthorized } from './http-error.ts';
 import { earliest, judgeRelease, judgeResult, lostAfterMs, lostCutoff, type Verdict } from './routing.ts';
 import type { AgentRecord, HiveStore, Requeued, StoreEvent, TaskRecord } from './store.ts';
+import { newTaskId } from './task-id.ts';
 import { hashToken, mintToken, sameHash } from './tokens.ts';
 import { Waiter, WaiterRegistry } from './waiters.ts';
 
@@ -257,7 +257,7 @@ export class Coordinator {
     // A parked poll that may serve it gets the task directly: stored already leased to it.
     const taker = this.#stopped ? null : this.#waiters.reserve({ tenant, capability: body.capability });
     const leaseExpires = now + this.#timings.leaseSeconds * 1000;
-    const taskId = randomUUID();
+    const taskId = newTaskId(now);
     let out: { taskId: string; created: boolean };
     try {
       out = await this.#store.insertTask(

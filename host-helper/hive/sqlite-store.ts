@@ -9,18 +9,8 @@ import type { AgentState, ResultStatus } from '../../src/protocol/index.ts';
 import { StoreCaches, type TenantByHash } from './sqlite-caches.ts';
 import { Checkpointer } from './sqlite-checkpointer.ts';
 import { GroupCommit } from './sqlite-group-commit.ts';
-import {
-  AGENT_COLUMNS,
-  END_LEASE,
-  MIGRATIONS,
-  numOrNull,
-  type Row,
-  str,
-  TASK_COLUMNS,
-  toAgent,
-  toRequeued,
-  toTask,
-} from './sqlite-schema.ts';
+import { MIGRATIONS, numOrNull, type Row, str, toAgent, toRequeued, toTask } from './sqlite-schema.ts';
+import { SQL } from './sqlite-statements.ts';
 import type {
   AgentRecord,
   AgentRegistration,
@@ -110,7 +100,7 @@ export class SqliteHiveStore implements HiveStore {
   }
 
   #countQueued(): number {
-    return Number((this.#q("SELECT COUNT(*) AS n FROM tasks WHERE state = 'queued'").get() as Row).n);
+    return Number((this.#q(SQL.countQueued).get() as Row).n);
   }
 
   /** Tasks queued right now, as far as committed and running writes go (for tests). */
@@ -129,20 +119,14 @@ export class SqliteHiveStore implements HiveStore {
 
   setTenantToken(tenant: string, tokenHash: Buffer, shared: boolean, now: number): Promise<void> {
     return this.#write(() => {
-      this.#q(
-        `INSERT INTO tenants (tenant, token_hash, shared, updated_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT(tenant) DO UPDATE SET token_hash = excluded.token_hash, shared = excluded.shared,
-         updated_at = excluded.updated_at`,
-      ).run(tenant, tokenHash, shared ? 1 : 0, now);
+      this.#q(SQL.setTenantToken).run(tenant, tokenHash, shared ? 1 : 0, now);
       this.#cache.tenantChanged();
     });
   }
 
   revokeTenantToken(tenant: string, now: number): Promise<boolean> {
     return this.#write(() => {
-      const r = this.#q(
-        'UPDATE tenants SET token_hash = NULL, updated_at = ? WHERE tenant = ? AND token_hash IS NOT NULL',
-      ).run(now, tenant);
+      const r = this.#q(SQL.revokeTenantToken).run(now, tenant);
       this.#cache.tenantChanged();
       return Number(r.changes) === 1;
     });
@@ -158,9 +142,7 @@ export class SqliteHiveStore implements HiveStore {
   }
 
   #lookupToken(tokenHash: Buffer): TenantByHash | null {
-    const r = this.#q('SELECT tenant, shared, token_hash FROM tenants WHERE token_hash = ?').get(tokenHash) as
-      | Row
-      | undefined;
+    const r = this.#q(SQL.tenantByTokenHash).get(tokenHash) as Row | undefined;
     if (!r) return null;
     return {
       tenant: str(r.tenant),
@@ -176,7 +158,7 @@ export class SqliteHiveStore implements HiveStore {
   #agent(agentId: string): AgentRecord | null {
     const cached = this.#cache.agent(agentId);
     if (cached) return cached;
-    const r = this.#q(`SELECT ${AGENT_COLUMNS} WHERE a.agent_id = ?`).get(agentId) as Row | undefined;
+    const r = this.#q(SQL.agent).get(agentId) as Row | undefined;
     return r ? this.#cache.keepAgent(toAgent(r)) : null;
   }
 
@@ -186,14 +168,7 @@ export class SqliteHiveStore implements HiveStore {
    */
   upsertAgent(reg: AgentRegistration, now: number): Promise<AgentRecord> {
     return this.#write(() => {
-      this.#q(
-        `INSERT INTO agents (agent_id, tenant, capabilities, identity_hash, version, os, state, last_heartbeat, registered_at)
-         VALUES (?, ?, ?, ?, ?, ?, 'live', ?, ?)
-         ON CONFLICT(agent_id) DO UPDATE SET capabilities = excluded.capabilities,
-           identity_hash = excluded.identity_hash, version = excluded.version, os = excluded.os,
-           state = 'live', drain = 0, last_heartbeat = excluded.last_heartbeat
-         WHERE agents.tenant = excluded.tenant`,
-      ).run(
+      this.#q(SQL.upsertAgent).run(
         reg.agentId,
         reg.tenant,
         JSON.stringify(reg.capabilities),
@@ -210,11 +185,7 @@ export class SqliteHiveStore implements HiveStore {
 
   heartbeat(agentId: string, now: number): Promise<AgentRecord | null> {
     return this.#write(() => {
-      this.#q(
-        `UPDATE agents SET last_heartbeat = ?,
-           state = CASE WHEN state != 'lost' THEN state WHEN drain = 1 THEN 'draining' ELSE 'live' END
-         WHERE agent_id = ? AND state != 'gone'`,
-      ).run(now, agentId);
+      this.#q(SQL.heartbeat).run(now, agentId);
       this.#cache.dropAgent(agentId);
       const a = this.#agent(agentId);
       return a && a.state !== 'gone' ? a : null;
@@ -223,20 +194,13 @@ export class SqliteHiveStore implements HiveStore {
 
   setAgentState(agentId: string, state: AgentState): Promise<void> {
     return this.#write(() => {
-      this.#q(
-        "UPDATE agents SET state = ?, drain = CASE WHEN ? = 'draining' THEN 1 ELSE drain END WHERE agent_id = ?",
-      ).run(state, state, agentId);
+      this.#q(SQL.setAgentState).run(state, state, agentId);
       this.#cache.dropAgent(agentId);
     });
   }
 
   #releaseAgentLeases(agentId: string, now: number): Requeued[] {
-    return this.#requeued(
-      this.#q(
-        `UPDATE tasks SET ${END_LEASE} WHERE state = 'leased' AND lease_agent = $agent
-         RETURNING task_id, tenant, capability, state`,
-      ).all({ now, agent: agentId }) as Row[],
-    );
+    return this.#requeued(this.#q(SQL.releaseAgentLeases).all({ now, agent: agentId }) as Row[]);
   }
 
   /** Rows whose lease ended: their cached lease goes too; those back in the queue count. */
@@ -251,24 +215,19 @@ export class SqliteHiveStore implements HiveStore {
 
   deregister(agentId: string, now: number): Promise<Requeued[]> {
     return this.#write(() => {
-      this.#q("UPDATE agents SET state = 'gone' WHERE agent_id = ?").run(agentId);
+      this.#q(SQL.deregister).run(agentId);
       this.#cache.dropAgent(agentId);
       return this.#releaseAgentLeases(agentId, now);
     }, true);
   }
 
   async listAgents(): Promise<AgentRecord[]> {
-    return (this.#q(`SELECT ${AGENT_COLUMNS} ORDER BY a.agent_id`).all() as Row[]).map(toAgent);
+    return (this.#q(SQL.listAgents).all() as Row[]).map(toAgent);
   }
 
   markLost(cutoff: number, now: number): Promise<{ agents: string[]; requeued: Requeued[] }> {
     return this.#write(() => {
-      const agents = (
-        this.#q(
-          `UPDATE agents SET state = 'lost' WHERE state IN ('live', 'draining') AND last_heartbeat <= ?
-           RETURNING agent_id`,
-        ).all(cutoff) as Row[]
-      ).map((r) => str(r.agent_id));
+      const agents = (this.#q(SQL.markLost).all(cutoff) as Row[]).map((r) => str(r.agent_id));
       const requeued = agents.flatMap((a) => this.#releaseAgentLeases(a, now));
       for (const a of agents) this.#cache.dropAgent(a);
       return { agents, requeued };
@@ -279,10 +238,9 @@ export class SqliteHiveStore implements HiveStore {
     // With a key, lookup and insert run together in one write (nothing else runs in between).
     return this.#write(() => {
       if (task.idempotencyKey !== undefined) {
-        const prior = this.#q('SELECT task_id FROM tasks WHERE tenant = ? AND idempotency_key = ?').get(
-          task.tenant,
-          task.idempotencyKey,
-        ) as Row | undefined;
+        const prior = this.#q(SQL.taskByIdempotencyKey).get(task.tenant, task.idempotencyKey) as
+          | Row
+          | undefined;
         if (prior) return { taskId: str(prior.task_id), created: false };
       }
       return this.#insertTask(task, now);
@@ -290,11 +248,7 @@ export class SqliteHiveStore implements HiveStore {
   }
 
   #insertTask(task: NewTask, now: number): { taskId: string; created: boolean } {
-    this.#q(
-      `INSERT INTO tasks (task_id, tenant, capability, input, state, created_at, expires_at, idempotency_key,
-         lease_agent, lease_tenant, lease_expires, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
+    this.#q(SQL.insertTask).run(
       task.taskId,
       task.tenant,
       task.capability,
@@ -331,7 +285,7 @@ export class SqliteHiveStore implements HiveStore {
   async getTask(taskId: string): Promise<TaskRecord | null> {
     const leased = this.#cache.lease(taskId);
     if (leased) return leased;
-    const r = this.#q(`SELECT ${TASK_COLUMNS} FROM tasks WHERE task_id = ?`).get(taskId) as Row | undefined;
+    const r = this.#q(SQL.task).get(taskId) as Row | undefined;
     return r ? toTask(r) : null;
   }
 
@@ -343,23 +297,9 @@ export class SqliteHiveStore implements HiveStore {
   }
 
   #leaseNext(agent: Lessee, now: number, leaseExpires: number): LeasedTask | null {
-    // Same rule as routing.canServe: own tenant or shared lane, and a registered capability. The
-    // oldest task per capability walks tasks_queued in seq order, so a deep backlog costs no sort.
-    // One capability (the common case) needs no json_each over a list.
+    // Routing's rule in SQL (sqlite-statements.ts); one capability needs no json_each.
     const single = agent.capabilities.length === 1;
-    const r = this.#q(
-      `UPDATE tasks SET state = 'leased', lease_agent = $agent, lease_tenant = $tenant,
-         lease_expires = $leaseExpires, updated_at = $now
-       WHERE seq = ${
-         single
-           ? `(SELECT seq FROM tasks WHERE state = 'queued' AND capability = $caps
-               AND expires_at > $now AND (tenant = $tenant OR $shared = 1) ORDER BY seq LIMIT 1)`
-           : `(SELECT MIN((SELECT seq FROM tasks WHERE state = 'queued' AND capability = c.value
-               AND expires_at > $now AND (tenant = $tenant OR $shared = 1) ORDER BY seq LIMIT 1))
-             FROM json_each($caps) AS c)`
-       }
-       RETURNING task_id, tenant, capability, input, created_at, expires_at, lease_expires`,
-    ).get({
+    const r = this.#q(single ? SQL.leaseOne : SQL.leaseAny).get({
       agent: agent.agentId,
       tenant: agent.tenant,
       leaseExpires,
@@ -401,11 +341,15 @@ export class SqliteHiveStore implements HiveStore {
     now: number,
   ): Promise<boolean> {
     return this.#write(() => {
-      const r = this.#q(
-        `UPDATE tasks SET state = ?, result_status = ?, result_output = ?, completed_by = lease_agent,
-           lease_expires = NULL, updated_at = ?
-         WHERE task_id = ? AND state = 'leased' AND lease_agent = ? AND lease_expires > ?`,
-      ).run(status === 'ok' ? 'succeeded' : 'failed', status, outputJson, now, taskId, agentId, now);
+      const r = this.#q(SQL.complete).run(
+        status === 'ok' ? 'succeeded' : 'failed',
+        status,
+        outputJson,
+        now,
+        taskId,
+        agentId,
+        now,
+      );
       this.#cache.dropTask(taskId);
       return Number(r.changes) === 1;
     });
@@ -413,34 +357,18 @@ export class SqliteHiveStore implements HiveStore {
 
   release(taskId: string, agentId: string, now: number): Promise<Requeued | null> {
     return this.#write(() => {
-      const r = this.#q(
-        `UPDATE tasks SET ${END_LEASE}
-         WHERE task_id = $task AND state = 'leased' AND lease_agent = $agent AND lease_expires > $now
-         RETURNING task_id, tenant, capability, state`,
-      ).get({ now, task: taskId, agent: agentId }) as Row | undefined;
+      const r = this.#q(SQL.release).get({ now, task: taskId, agent: agentId }) as Row | undefined;
       return r ? this.#requeued([r])[0]! : null;
     });
   }
 
   expireLeases(now: number): Promise<Requeued[]> {
-    return this.#write(() =>
-      this.#requeued(
-        this.#q(
-          `UPDATE tasks SET ${END_LEASE} WHERE state = 'leased' AND lease_expires <= $now
-           RETURNING task_id, tenant, capability, state`,
-        ).all({ now }) as Row[],
-      ),
-    );
+    return this.#write(() => this.#requeued(this.#q(SQL.expireLeases).all({ now }) as Row[]));
   }
 
   expireQueued(now: number): Promise<string[]> {
     return this.#write(() =>
-      (
-        this.#q(
-          `UPDATE tasks SET state = 'expired', updated_at = ? WHERE state = 'queued' AND expires_at <= ?
-           RETURNING task_id`,
-        ).all(now, now) as Row[]
-      ).map((r) => {
+      (this.#q(SQL.expireQueued).all(now, now) as Row[]).map((r) => {
         const id = str(r.task_id);
         this.#cache.dropTask(id);
         this.#queued--;
@@ -450,11 +378,7 @@ export class SqliteHiveStore implements HiveStore {
   }
 
   async nextDeadlines(): Promise<Deadlines> {
-    const r = this.#q(
-      `SELECT (SELECT MIN(lease_expires) FROM tasks WHERE state = 'leased') AS lease,
-              (SELECT MIN(expires_at) FROM tasks WHERE state = 'queued') AS ttl,
-              (SELECT MIN(last_heartbeat) FROM agents WHERE state IN ('live', 'draining')) AS heartbeat`,
-    ).get() as Row;
+    const r = this.#q(SQL.nextDeadlines).get() as Row;
     return { lease: numOrNull(r.lease), ttl: numOrNull(r.ttl), heartbeat: numOrNull(r.heartbeat) };
   }
 

@@ -161,18 +161,41 @@ async function recovery(t0: number): Promise<number> {
   return Date.now() - t0;
 }
 
+const succeeded = new Set<string>();
+let lastStates: Record<string, number> = {};
+
+/** Keys not yet succeeded (a succeeded task never changes again, so it is not asked twice). */
 async function allDone(): Promise<{ pending: string[] }> {
   const pending: string[] = [];
+  const states: Record<string, number> = {};
   for (const [key, ids] of taskIds) {
+    if (succeeded.has(key)) continue;
     const id = [...ids][0]!;
+    let state = 'unreachable';
     try {
       const r = await api('GET', `/v1/tasks/${id}`, tokens.get(keyTenant.get(key)!)!);
-      if ((r.json as { state?: string }).state !== 'succeeded') pending.push(key);
-    } catch {
+      state = (r.json as { state?: string }).state ?? `http ${r.status}`;
+    } catch {}
+    if (state === 'succeeded') succeeded.add(key);
+    else {
       pending.push(key);
+      states[state] = (states[state] ?? 0) + 1;
     }
   }
+  lastStates = states;
   return { pending };
+}
+
+/** Waits for every submitted key to succeed; on timeout names the states still pending. */
+async function quiesce(what: string, ms: number): Promise<void> {
+  try {
+    await waitUntil(async () => ((await allDone()).pending.length === 0 ? true : undefined), what, ms);
+  } catch {
+    const live = await liveSince(0);
+    throw new Error(
+      `${what}: still pending ${JSON.stringify(lastStates)}; live agents ${live}/${agents.length}`,
+    );
+  }
 }
 
 beforeAll(async () => {
@@ -245,11 +268,7 @@ describe(`hive faults: ${SCALE.agents} agents, ${SCALE.tasks} tasks`, () => {
             // A 401 parks agents until the .env changes (DESIGN §3): quiesce first so no result is
             // cut off, then the host's answer to it — a rotated token written to every .env.
             await Promise.all(submitting);
-            await waitUntil(
-              async () => ((await allDone()).pending.length === 0 ? true : undefined),
-              'quiesce',
-              120_000,
-            );
+            await quiesce('quiesce before 401', 180_000);
             proxy.setMode({ kind: 'status', status: 401 });
             proxy.drop();
             await waitUntil(

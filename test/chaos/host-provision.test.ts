@@ -244,7 +244,7 @@ describe('crash safety: kill -9 of provision at random points', () => {
           config = pick();
           const before = fs.readFileSync(h.envPath(t));
           await h.setVersion(t, h.version(t) + 1);
-          const phase = PHASES[(k + l) % PHASES.length]!;
+          const phase = PHASES[(k * SCALE.crashLanes + l - 1) % PHASES.length]!;
           const args = ['provision', t, ...(Math.random() < 0.3 ? ['--rotate-token'] : [])];
           const t1 = Date.now();
           const { child, done } = h.start(config, args);

@@ -30,7 +30,7 @@ export const SCALE = FULL
       provisionTenants: 4,
       provisionProcesses: 2,
       provisionRounds: 1,
-      crashKills: 8,
+      crashKills: 4,
       crashLanes: 2,
       jailSeconds: 10,
       fuzzRuns: 200,

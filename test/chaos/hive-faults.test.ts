@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   API_KEY,
@@ -186,6 +187,30 @@ async function allDone(): Promise<{ pending: string[] }> {
   return { pending };
 }
 
+const pendingIds = (): string[] =>
+  [...taskIds].filter(([k]) => !succeeded.has(k)).map(([, ids]) => [...ids][0]!);
+
+/** The hive's warnings and errors so far (pino levels 40+), for the failure message. */
+const hiveErrors = (): string =>
+  hive
+    .output()
+    .split('\n')
+    .filter((l) => /"level":(4|5|6)0/.test(l))
+    .slice(-5)
+    .join(' | ');
+
+/** What the hive's database says about some tasks (read-only), to tell a timer from a cache. */
+function storedRows(ids: string[]): string {
+  try {
+    const db = new DatabaseSync(hive.dbPath, { readOnly: true });
+    const rows = ids.map((id) => db.prepare('SELECT * FROM tasks WHERE task_id = ?').get(id));
+    db.close();
+    return JSON.stringify({ now: Date.now(), rows });
+  } catch (err) {
+    return `unreadable (${String(err)})`;
+  }
+}
+
 /** Waits for every submitted key to succeed; on timeout names the states still pending. */
 async function quiesce(what: string, ms: number): Promise<void> {
   try {
@@ -193,7 +218,8 @@ async function quiesce(what: string, ms: number): Promise<void> {
   } catch {
     const live = await liveSince(0);
     throw new Error(
-      `${what}: still pending ${JSON.stringify(lastStates)}; live agents ${live}/${agents.length}`,
+      `${what}: still pending ${JSON.stringify(lastStates)}; live agents ${live}/${agents.length}; ` +
+        `stored rows: ${storedRows(pendingIds().slice(0, 3))}; hive errors: ${hiveErrors()}`,
     );
   }
 }

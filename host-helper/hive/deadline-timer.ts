@@ -25,7 +25,13 @@ export class DeadlineTimer {
     this.#at = at;
     // +1 ms: Date.now() must have reached the deadline when the sweep compares against it.
     const delay = Math.min(Math.max(at - Date.now() + 1, 0), MAX_TIMER_MS);
-    this.#timer = setTimeout(() => void this.fire(), delay);
+    this.#timer = setTimeout(() => {
+      // Spent: forget it before firing, or a fire() that lands during a running sweep (deferred
+      // as `again`) would leave #at set with no timer behind it and every later arm() skipped.
+      this.#timer = null;
+      this.#at = null;
+      void this.fire();
+    }, delay);
   }
 
   /** Runs a sweep now (or right after the running one) and arms the timer for the next deadline. */

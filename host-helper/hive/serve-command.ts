@@ -157,7 +157,6 @@ export const run: Command = async (argv: string[], io: CommandIO): Promise<numbe
   const spawn = await startSpawn(policy, pg ? ':memory:' : flags.db, hive, log, io.env);
   const server = createHiveServer(hive, log, { spawn: spawn.service });
   try {
-    await hive.start();
     const { host, port } = splitListen(flags.listen);
     server.listen(port, host);
     await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => Promise.reject(e))]);
@@ -172,6 +171,21 @@ export const run: Command = async (argv: string[], io: CommandIO): Promise<numbe
   const addr = server.address() as AddressInfo;
   const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   io.stdout.write(`http://${shown}:${addr.port}\n`);
+  // The coordinator starts only after the URL is out: its startup sweep may log (leases that ended
+  // while the hive was down), and the first stdout line must be the URL alone (DESIGN §5). Requests
+  // arriving meanwhile are safe: every lease and TTL decision compares deadlines with the clock.
+  try {
+    await hive.start();
+  } catch (err) {
+    server.close();
+    server.closeAllConnections();
+    hive.stop();
+    spawn.close();
+    await store.close();
+    throw new HostError(`cannot start: ${err instanceof Error ? err.message : String(err)}`, EXIT.failure, {
+      cause: err,
+    });
+  }
   // Logs only after the URL: the first stdout line is the URL alone (DESIGN §5).
   log.info({ port: addr.port, db: describeDb(flags.db) }, 'hive listening');
   log.info({ spawnPolicy: policy.enabled ? 'enabled' : 'disabled' }, 'spawn policy loaded');

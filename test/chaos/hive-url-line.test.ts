@@ -1,9 +1,8 @@
 // Bug witness (found by the chaos suite): DESIGN §5 says the coordinator's first stdout line is its
 // base URL alone, but a restart over a database holding leases that expired while it was down logs
 // "leases and TTLs ended" (the startup sweep in Coordinator.start) BEFORE printing the URL, so
-// startHive().restart() and any supervisor reading line 1 fail. Marked `it.fails` so `npm test`
-// stays green while the bug stands; the fix belongs in host-helper/hive/serve-command.ts (print the
-// URL before the startup sweep logs, or hold logs until then) — then flip this to `it`.
+// startHive().restart() and any supervisor reading line 1 failed. Fixed in serve-command.ts: the
+// coordinator starts (and sweeps) only after the URL is printed.
 import { afterAll, describe, expect, it } from 'vitest';
 import { type HiveProcess, startHive } from '../support/hive-process.ts';
 
@@ -21,7 +20,7 @@ async function call(h: HiveProcess, method: string, p: string, body?: unknown): 
 }
 
 describe('hive restart over expired leases', () => {
-  it.fails('still prints its URL as the first stdout line', async () => {
+  it('still prints its URL as the first stdout line', async () => {
     hive = await startHive({ leaseSeconds: 1 });
     const token = await hive.mintToken('urlline');
     const agentId = '11111111-1111-4111-8111-111111111111';
@@ -46,6 +45,7 @@ describe('hive restart over expired leases', () => {
     expect(poll.status).toBe(200);
     await hive.kill('SIGKILL');
     await new Promise((r) => setTimeout(r, 1_500)); // the lease ends while the hive is down
-    await hive.restart(); // throws "unexpected first line from hive: {...leases and TTLs ended}"
+    await hive.restart(); // threw "unexpected first line from hive: {...leases and TTLs ended}"
+    expect(hive.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   }, 30_000);
 });

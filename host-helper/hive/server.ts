@@ -17,6 +17,7 @@ import {
   TaskResult,
   TenantName,
 } from '../../src/protocol/index.ts';
+import { installClientErrorHandler } from './client-error.ts';
 import type { Coordinator, Principal } from './coordinator.ts';
 import { parseWith, readJson, sendEmpty, sendError, sendJson } from './http.ts';
 import { forbidden, HttpError } from './http-error.ts';
@@ -249,5 +250,7 @@ export function createHiveServer(hive: Coordinator, log: Logger, extras: HiveSer
     else sendJson(res, answer.status, answer.body);
   }
 
+  // A request the HTTP parser cannot frame still gets the §5 error shape (not Node's bare status).
+  installClientErrorHandler(server, log);
   return server;
 }

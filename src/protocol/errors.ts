@@ -8,8 +8,10 @@ export const ErrorCode = z.enum([
   'not_found',
   'method_not_allowed',
   'conflict',
+  'request_timeout',
   'payload_too_large',
   'unsupported_media_type',
+  'headers_too_large',
   'internal',
   'unavailable',
 ]);

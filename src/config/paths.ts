@@ -31,6 +31,8 @@ export interface AgentPaths {
   envDir: string;
   stateDir: string;
   statusFile: string;
+  /** The crash-loop breaker's record (machine/crash-loop.ts). */
+  crashLoopFile: string;
   /** The random half of the agent id (see machine/actors/agent-id.ts). */
   agentKeyFile: string;
   layers: SoulLayer[];
@@ -55,6 +57,7 @@ export function resolvePaths(options: { root?: string; user?: string }): AgentPa
     envDir: at(`home/${user}`),
     stateDir,
     statusFile: path.join(stateDir, 'status.json'),
+    crashLoopFile: path.join(stateDir, 'crash-loop.json'),
     agentKeyFile: path.join(stateDir, 'agent-key'),
     layers: LAYER_NAMES.map((name) => ({ name, dir: at(LAYER_DIRS[name]), readOnly: name !== 'agent' })),
   };

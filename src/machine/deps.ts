@@ -10,6 +10,7 @@ import type { SecretsBox } from '../secrets/box.ts';
 import type { AgentEnv } from '../secrets/env-schema.ts';
 import type { TaskRunner } from '../skills/task-runner.ts';
 import type { BackoffPolicy } from './backoff.ts';
+import { type CrashLoopPolicy, DEFAULT_CRASH_LOOP } from './crash-loop.ts';
 
 /** Given to the runner factory at start; `env()` is the active `.env` (undefined while awaiting it). */
 export interface RunnerContext {
@@ -30,6 +31,8 @@ export interface Tuning {
   drainDeadlineMs: number;
   /** Budget of each release/deregister call while draining. */
   drainCallMs: number;
+  /** The crash-loop breaker, applied by `run` before the machine starts. */
+  crashLoop: CrashLoopPolicy;
 }
 
 export const DEFAULT_TUNING: Tuning = {
@@ -37,6 +40,7 @@ export const DEFAULT_TUNING: Tuning = {
   envPollMs: 30_000,
   drainDeadlineMs: 20_000,
   drainCallMs: 3_000,
+  crashLoop: DEFAULT_CRASH_LOOP,
 };
 
 export interface AgentDeps {

@@ -11,6 +11,7 @@ import type { Logger } from '../log.ts';
 import { SecretsBox } from '../secrets/box.ts';
 import { trackStatus } from '../status/track.ts';
 import { agentMachine } from './agent-machine.ts';
+import { crashLoopGate } from './crash-loop-guard.ts';
 import { type AgentDeps, type RunnerFactory, realSleep } from './deps.ts';
 
 export interface RunOptions {
@@ -25,6 +26,16 @@ export interface RunOptions {
 export async function runAgent(options: RunOptions): Promise<number> {
   const { log, paths } = options;
   tuneV8ForIdleAgent();
+  const tuning = tuningFromEnv(options.env);
+  // A crash loop under a restarting service manager waits here, before anything reaches the hive.
+  const breaker = await crashLoopGate({
+    file: paths.crashLoopFile,
+    statusFile: paths.statusFile,
+    version: options.version,
+    policy: tuning.crashLoop,
+    log,
+  });
+  if (breaker.exitCode !== undefined) return breaker.exitCode;
   const secrets = new SecretsBox();
   const hive = new HiveClient({
     baseUrl: () => secrets.get()?.CLAWDIE_HIVE_URL,
@@ -42,7 +53,7 @@ export async function runAgent(options: RunOptions): Promise<number> {
     now: Date.now,
     random: Math.random,
     sleep: realSleep,
-    tuning: tuningFromEnv(options.env),
+    tuning,
   };
   const actor = createActor(agentMachine, { input: deps });
   const untrack = trackStatus(actor, {
@@ -50,7 +61,9 @@ export async function runAgent(options: RunOptions): Promise<number> {
     version: options.version,
     now: Date.now,
     onError: (err) => log.warn({ err }, 'could not write status.json'),
+    breaker: breaker.status,
   });
+  const unwatch = breaker.watch(actor, untrack.refresh);
 
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -75,16 +88,17 @@ export async function runAgent(options: RunOptions): Promise<number> {
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);
   untrack();
+  unwatch();
   await hive.close();
   const snap = actor.getSnapshot();
   if (snap.status === 'error') {
     options.stderr.write('clawdie-agent: internal error in the agent machine\n');
     log.error({ err: snap.error }, 'machine error');
-    return 1;
+    return await breaker.finish(1);
   }
   if (snap.value === 'failed') {
     options.stderr.write(`clawdie-agent: ${snap.context.failure ?? 'failed'}\n`);
-    return 1;
+    return await breaker.finish(1);
   }
-  return 0;
+  return await breaker.finish(0);
 }

@@ -7,6 +7,15 @@ import { closeSync, constants, mkdirSync, openSync, readFileSync, renameSync, wr
 import path from 'node:path';
 import * as z from 'zod';
 
+/** The crash-loop breaker (machine/crash-loop.ts): `open` while a start waits, `trial` after it. */
+export const BreakerStatus = z.object({
+  state: z.enum(['closed', 'open', 'trial']),
+  uncleanEnds: z.number().int(),
+  trips: z.number().int(),
+  retryAt: z.string().optional(),
+});
+export type BreakerStatus = z.infer<typeof BreakerStatus>;
+
 export const AgentStatus = z.object({
   state: z.string(),
   since: z.string(),
@@ -19,6 +28,7 @@ export const AgentStatus = z.object({
   soul: z.array(z.object({ name: z.string(), layer: z.string(), bytes: z.number() })).optional(),
   capabilities: z.array(z.string()),
   lastError: z.string().optional(),
+  breaker: BreakerStatus.optional(),
 });
 export type AgentStatus = z.infer<typeof AgentStatus>;
 
@@ -76,5 +86,12 @@ export function formatStatus(s: AgentStatus): string {
     `capabilities:   ${s.capabilities.join(', ') || '-'}`,
   ];
   if (s.lastError) lines.push(`last error:     ${s.lastError}`);
+  if (s.breaker) lines.push(`crash loop:     ${formatBreaker(s.breaker)}`);
   return `${lines.join('\n')}\n`;
+}
+
+function formatBreaker(b: BreakerStatus): string {
+  if (b.state === 'closed') return 'closed';
+  const why = `${b.uncleanEnds} unclean end${b.uncleanEnds === 1 ? '' : 's'}, trip ${b.trips}`;
+  return b.state === 'open' ? `open (${why}; boots at ${b.retryAt ?? '?'})` : `trial (${why})`;
 }

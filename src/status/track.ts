@@ -2,16 +2,25 @@
 // write it only when something a reader cares about changed (state, heartbeat, error, ids).
 import type { Actor } from 'xstate';
 import type { AgentMachine } from '../machine/agent-machine.ts';
-import { type AgentStatus, topState, writeStatusAtomic } from './status.ts';
+import { type AgentStatus, type BreakerStatus, topState, writeStatusAtomic } from './status.ts';
+
+/** Stops tracking; `refresh()` rewrites the file now (for changes that are not snapshots). */
+export type StatusTracker = (() => void) & { refresh: () => void };
 
 export function trackStatus(
   actor: Actor<AgentMachine>,
-  options: { file: string; version: string; now: () => number; onError: (err: unknown) => void },
-): () => void {
+  options: {
+    file: string;
+    version: string;
+    now: () => number;
+    onError: (err: unknown) => void;
+    breaker?: () => BreakerStatus;
+  },
+): StatusTracker {
   let state = '';
   let since = '';
   let last = '';
-  const sub = actor.subscribe((snap) => {
+  const write = (snap: ReturnType<typeof actor.getSnapshot>): void => {
     const name = topState(snap.value);
     if (name !== state) {
       state = name;
@@ -30,6 +39,7 @@ export function trackStatus(
       soul: c.identity?.files,
       capabilities: c.capabilities,
       lastError: c.failure ?? c.lastError,
+      breaker: options.breaker?.(),
     };
     const text = JSON.stringify(status);
     if (text === last) return;
@@ -39,6 +49,7 @@ export function trackStatus(
     } catch (err) {
       options.onError(err);
     }
-  });
-  return () => sub.unsubscribe();
+  };
+  const sub = actor.subscribe(write);
+  return Object.assign(() => sub.unsubscribe(), { refresh: () => write(actor.getSnapshot()) });
 }

@@ -1,0 +1,163 @@
+// The crash-loop breaker with the real agent process (DESIGN §10): an agent SIGKILLed during boot
+// again and again makes the next start log the breaker line and wait (status.json and
+// `clawdie-agent status` show it open); SIGTERM during that wait exits 0 at once and keeps the loop
+// remembered; a trial run that stays healthy closes the breaker, and a clean exit leaves it closed.
+// Assertions are on log lines and files, not on timing.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type HiveProcess, startHive } from '../support/hive-process.ts';
+import {
+  type AgentProcess,
+  API_KEY,
+  envText,
+  makeRoot,
+  readStatus,
+  removeRoot,
+  runCli,
+  startAgent,
+  waitUntil,
+  writeEnv,
+} from './agent-process.ts';
+
+interface BreakerRecord {
+  uncleanEnds: number[];
+  trips: number;
+  current?: { pid: number };
+}
+
+let hive: HiveProcess;
+let token: string;
+const agents: AgentProcess[] = [];
+const roots: string[] = [];
+
+const readRecord = (root: string): BreakerRecord | undefined => {
+  try {
+    return JSON.parse(
+      readFileSync(path.join(root, 'var/db/clawdie/crash-loop.json'), 'utf8'),
+    ) as BreakerRecord;
+  } catch {
+    return undefined;
+  }
+};
+
+/** Three unclean ends within ten minutes open the breaker; the wait is long unless a test shortens it. */
+const KNOBS = {
+  CLAWDIE_CRASH_LOOP_THRESHOLD: '3',
+  CLAWDIE_CRASH_LOOP_WINDOW_SECONDS: '600',
+  CLAWDIE_CRASH_LOOP_DELAY_SECONDS: '600',
+  CLAWDIE_CRASH_LOOP_HEALTHY_SECONDS: '0.5',
+};
+
+function start(root: string, env: { [k: string]: string } = {}): AgentProcess {
+  const a = startAgent(root, { env: { ...KNOBS, ...env } });
+  agents.push(a);
+  return a;
+}
+
+const breakerLine = (l: Record<string, unknown>): boolean =>
+  l.level === 40 && String(l.msg).startsWith('crash loop:');
+
+beforeAll(async () => {
+  hive = await startHive({ heartbeatSeconds: 1, pollSeconds: 2 });
+  token = await hive.mintToken('crashy');
+});
+
+afterAll(async () => {
+  const out: string[] = [];
+  for (const a of agents) {
+    await a.kill();
+    out.push(a.output());
+  }
+  await hive?.stop();
+  for (const r of roots) removeRoot(r);
+  const all = out.join('\n');
+  expect(all).not.toContain(API_KEY);
+  expect(all).not.toContain(token);
+});
+
+describe('clawdie-agent crash-loop breaker', () => {
+  it('opens after repeated crashes, waits interruptibly, and closes after a healthy run', async () => {
+    const root = makeRoot();
+    roots.push(root);
+
+    // Three boots killed with SIGKILL, each once its start is on record (no .env: it waits for one).
+    for (let i = 0; i < 3; i++) {
+      const a = start(root);
+      await waitUntil(() => readRecord(root)?.current?.pid === a.child.pid, `start ${i} on record`);
+      await a.waitLog((l) => l.msg === 'clawdie-agent starting', 'boot');
+      expect(a.output()).not.toContain('crash loop:');
+      await a.kill();
+    }
+
+    // The fourth start finds three unclean ends: one clear line, status open, and it waits.
+    const waiting = start(root);
+    const line = await waiting.waitLog(breakerLine, 'breaker line');
+    expect(line).toMatchObject({ uncleanEnds: 3, trips: 1, delaySeconds: 600, windowSeconds: 600 });
+    expect(line.msg).toBe(
+      'crash loop: 3 unclean ends within 600 s; breaker open, waiting 600 s before booting',
+    );
+    const status = await waiting.waitState('crashLoopWait');
+    expect(status).toMatchObject({ breaker: { state: 'open', uncleanEnds: 3, trips: 1 } });
+    const cli = await runCli(['status', '--root', root]);
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toMatch(/crash loop: +open \(3 unclean ends, trip 1; boots at 20\d\d-/);
+    expect(waiting.output()).not.toContain('clawdie-agent starting');
+
+    // SIGTERM during the wait: exit 0 at once (the wait is 600 s), nothing booted, loop remembered.
+    waiting.child.kill('SIGTERM');
+    expect(await waiting.exited).toEqual({ code: 0, signal: null });
+    expect(waiting.output()).toContain('shutdown requested while the crash-loop breaker waits');
+    expect(waiting.output()).not.toContain('clawdie-agent starting');
+    expect(readRecord(root)).toMatchObject({ trips: 1 });
+    expect(readRecord(root)?.current).toBeUndefined();
+
+    // With a .env and a short wait: the breaker opens again (trip 2), then a trial run reaches
+    // `running`, stays healthy and closes the breaker.
+    writeEnv(root, envText({ url: hive.url, token, tenant: 'crashy' }));
+    const trial = start(root, { CLAWDIE_CRASH_LOOP_DELAY_SECONDS: '0.2' });
+    expect(await trial.waitLog(breakerLine, 'breaker line')).toMatchObject({ trips: 2, delaySeconds: 0.4 });
+    await trial.waitLog((l) => l.msg === 'crash-loop wait over: booting (trial run)', 'trial');
+    await trial.waitLog((l) => l.msg === 'crash-loop breaker closed: the agent has run healthy', 'closed');
+    await waitUntil(
+      () => (readStatus(root) as { breaker?: { state: string } } | undefined)?.breaker?.state === 'closed',
+      'status shows the breaker closed',
+    );
+    expect(readStatus(root)?.state).toBe('running');
+    await waitUntil(() => readRecord(root)?.trips === 0, 'record closed');
+    expect(readRecord(root)).toMatchObject({ uncleanEnds: [], current: { pid: trial.child.pid } });
+
+    // A clean exit leaves no run open, and the next start boots without waiting.
+    trial.child.kill('SIGTERM');
+    expect(await trial.exited).toEqual({ code: 0, signal: null });
+    expect(readRecord(root)).toEqual({ version: 1, uncleanEnds: [], trips: 0 });
+    const next = start(root);
+    await next.waitState('running');
+    expect(next.output()).not.toContain('crash loop');
+    expect(next.output()).not.toContain('did not end cleanly');
+    expect((readStatus(root) as { breaker?: unknown }).breaker).toEqual({
+      state: 'closed',
+      uncleanEnds: 0,
+      trips: 0,
+    });
+    next.child.kill('SIGTERM');
+    expect(await next.exited).toEqual({ code: 0, signal: null });
+  }, 60_000);
+
+  it('counts an exit 1 (unrecoverable config) as unclean', async () => {
+    const root = makeRoot();
+    roots.push(root);
+    // A tenant soul layer that is a file, not a directory: the agent fails at identity, exit 1.
+    mkdirSync(path.join(root, 'usr/local/etc/clawdie'), { recursive: true });
+    writeFileSync(path.join(root, 'usr/local/etc/clawdie/soul'), 'not a dir');
+    for (let i = 0; i < 3; i++) {
+      const a = start(root);
+      expect((await a.exited).code).toBe(1);
+    }
+    expect(readRecord(root)?.uncleanEnds).toHaveLength(2);
+    const fourth = start(root);
+    await fourth.waitLog(breakerLine, 'breaker line');
+    fourth.child.kill('SIGTERM');
+    expect((await fourth.exited).code).toBe(0);
+  }, 60_000);
+});

@@ -4,7 +4,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import lockfile from 'proper-lockfile';
 import { TenantName } from '../../src/protocol/names.ts';
 import type { CommandIO } from '../command.ts';
 import { type HostConfig, loadConfig } from '../config/host-config.ts';
@@ -14,6 +13,7 @@ import { type HiveAdmin, hiveAdmin } from '../hive-admin/client.ts';
 import type { JailBackend } from '../jails/backend.ts';
 import { createBackend } from '../jails/index.ts';
 import { loadStoreModule } from '../store/load.ts';
+import { acquireProcessLock, type ProcessLock } from '../store/process-lock.ts';
 import type { TenantsStore } from '../store/tenants-store.ts';
 import { openVault, type Vault } from '../vault/index.ts';
 
@@ -62,6 +62,9 @@ export function tenantArg(value: string | undefined): string {
   if (!parsed.success) throw usageError('tenant name must match ^[a-z0-9][a-z0-9-]{0,62}$');
   return parsed.data;
 }
+
+/** How long a command waits for another live command on the same tenant (as before: ~5 min). */
+export const TENANT_LOCK_WAIT_MS = 300_000;
 
 export const nowIso = (): string => new Date().toISOString();
 
@@ -116,25 +119,28 @@ export class HostContext {
     });
   }
 
-  /** Serializes work on one tenant across processes (two provisions must not mint twice). */
-  async withTenantLock<T>(tenant: string, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Serializes work on one tenant across processes and within one (two provisions must not mint
+   * twice). The lock dies with its holder (store/process-lock.ts): a provision killed with -9 leaves
+   * nothing that blocks the tenant; a live holder makes the next one wait up to `waitMs`, then fail.
+   */
+  async withTenantLock<T>(
+    tenant: string,
+    fn: () => Promise<T>,
+    waitMs: number = TENANT_LOCK_WAIT_MS,
+  ): Promise<T> {
     const file = path.join(path.dirname(this.config.store), 'locks', `${tenant}.lock`);
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    let release: () => Promise<void>;
+    let lock: ProcessLock;
     try {
-      release = await lockfile.lock(file, {
-        realpath: false,
-        stale: 120_000,
-        update: 10_000,
-        retries: { retries: 600, minTimeout: 50, maxTimeout: 500 },
-      });
+      lock = await acquireProcessLock(file, { waitMs, pollMs: 500 });
     } catch (err) {
       throw new HostError(`tenant ${tenant} is busy (lock not acquired)`, EXIT.failure, { cause: err });
     }
     try {
       return await fn();
     } finally {
-      await release().catch(() => undefined);
+      lock.release();
     }
   }
 

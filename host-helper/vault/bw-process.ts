@@ -1,8 +1,10 @@
 // Runs one bw process: a minimal environment built here (never a copy of process.env, so no
 // unrelated secret is inherited), secrets only as named env entries, BW_NOINTERACTION always, its
-// own process group killed on timeout, and stdout/stderr collected in memory. Also starts the long
+// own process group killed on timeout (its pid recorded in the appdata dir while it runs, for the
+// reaping after a crash), and stdout/stderr collected in memory. Also starts the long
 // `bw serve` process of a session (same environment rules). Reports each process to a trace hook.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { recordChild } from './appdata.ts';
 import { VaultError } from './errors.ts';
 
 export interface BwProcessEvent {
@@ -53,11 +55,14 @@ export function spawnBw(
   extraEnv: Record<string, string>,
 ): ChildProcess {
   const [file, argv] = commandLine(runner.bin, [...args, '--nointeraction']);
-  return spawn(file, argv, {
+  const child = spawn(file, argv, {
     env: bwEnv(runner, extraEnv),
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // its own process group, so a timeout kills bw and anything it started
   });
+  // Outlives us if we are killed: recorded so the next lock holder reaps it (appdata.ts).
+  if (child.pid !== undefined) child.once('close', recordChild(runner.appdataDir, child.pid));
+  return child;
 }
 
 export function killGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): void {

@@ -6,9 +6,9 @@
 
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import lockfile from 'proper-lockfile';
 import { z } from 'zod';
 import type { Logger } from '../../src/log.ts';
+import { acquireProcessLock, type ProcessLock } from '../store/process-lock.ts';
 import { makeSocketDir, prepareAppdata, reapLeftovers, servePidFile } from './appdata.ts';
 import { type BwProcessEvent, type BwRunner, runBw } from './bw-process.ts';
 import {
@@ -33,8 +33,6 @@ export interface VaultOptions {
   logger?: Logger;
   /** Called after every bw process ends (tests record start/end times from it). */
   onBwProcess?: (event: BwProcessEvent) => void;
-  /** After how long a lock whose holder stopped refreshing it is taken over (default 15 s). */
-  lockStaleMs?: number;
 }
 
 const ReplySchema = z.object({
@@ -51,6 +49,8 @@ const StatusSchema = z.object({
 type BwStatus = z.infer<typeof StatusSchema>['template'];
 
 const LOCK_POLL_MS = 250;
+/** The appdata lock (store/process-lock.ts): released by the kernel when its holder dies. */
+export const BW_LOCK_FILE = 'clawdie-bw-lock.db';
 const trimUrl = (u: string | null | undefined): string => (u ?? '').replace(/\/+$/, '');
 
 export function openVault(input: VaultConfig, options: VaultOptions = {}): Vault {
@@ -63,7 +63,6 @@ export function openVault(input: VaultConfig, options: VaultOptions = {}): Vault
     onProcess: options.onBwProcess,
   };
   const log = options.logger;
-  const staleMs = Math.max(2000, options.lockStaleMs ?? 15_000);
 
   /** Runs a bw command with --response and returns its parsed reply (success or not). */
   const bw = async (args: string[], env: Record<string, string> = {}, scrub = (s: string) => s) => {
@@ -108,26 +107,18 @@ export function openVault(input: VaultConfig, options: VaultOptions = {}): Vault
     return st;
   };
 
+  /**
+   * One holder per appdata dir at a time, across processes and within one. A holder killed with -9
+   * frees the lock at once; what it left running (bw children, an unlocked serve) is reaped here,
+   * under the lock, before anything else touches the dir.
+   */
   const withLock = async <T>(fn: () => Promise<T>): Promise<T> => {
     prepareAppdata(config.appdataDir);
-    let compromised: unknown;
-    let release: () => Promise<void>;
+    let lock: ProcessLock;
     try {
-      release = await lockfile.lock(config.appdataDir, {
-        lockfilePath: join(config.appdataDir, 'clawdie-bw.lock'),
-        realpath: false,
-        // a holder that died stops refreshing the lock; after `stale` the next session takes it over
-        stale: staleMs,
-        update: Math.max(1000, Math.floor(staleMs / 5)),
-        retries: {
-          retries: Math.ceil(config.lockWaitMs / LOCK_POLL_MS),
-          factor: 1,
-          minTimeout: LOCK_POLL_MS,
-          maxTimeout: LOCK_POLL_MS,
-        },
-        onCompromised: (err) => {
-          compromised = err;
-        },
+      lock = await acquireProcessLock(join(config.appdataDir, BW_LOCK_FILE), {
+        waitMs: config.lockWaitMs,
+        pollMs: LOCK_POLL_MS,
       });
     } catch (err) {
       throw new VaultError(
@@ -137,20 +128,15 @@ export function openVault(input: VaultConfig, options: VaultOptions = {}): Vault
       );
     }
     try {
-      const result = await fn();
-      if (compromised)
-        throw new VaultError('bw_failed', `the bw lock in ${config.appdataDir} was lost during the session`, {
-          cause: compromised,
-        });
-      return result;
+      reapLeftovers(config.appdataDir);
+      return await fn();
     } finally {
-      await release().catch(() => undefined);
+      lock.release();
     }
   };
 
   const session = async <T>(fn: (s: VaultSession) => Promise<T>): Promise<T> => {
     const creds: Credentials = readCredentials(config.credentialsFile);
-    reapLeftovers(config.appdataDir);
     const scrub = scrubber([creds.BW_CLIENTSECRET, creds.BW_PASSWORD]);
     const started = Date.now();
     const st = await ensureServer();

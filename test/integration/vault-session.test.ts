@@ -157,11 +157,11 @@ describe('vault wrapper with the real bw', () => {
     const orphan = await killedSession();
     expect(existsSync(`/proc/${orphan}`)).toBe(true);
     events.length = 0;
-    const recovering = openVault(tv.config, {
-      logger,
-      onBwProcess: (e) => events.push(e),
-      lockStaleMs: 4000,
-    });
+    // the killed holder's lock died with it: a 2 s wait bound (below the old 15 s stale time) is enough
+    const recovering = openVault(
+      { ...tv.config, lockWaitMs: 2000 },
+      { logger, onBwProcess: (e) => events.push(e) },
+    );
     const second = await recovering.withSession(async (s) => {
       expect((await vaultError(s.collectionEnv(globex))).code).toBe('collection_missing');
       return s.collectionEnv(acme);

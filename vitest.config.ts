@@ -1,6 +1,9 @@
 // Test runner configuration: every suite in one run; integration tests start real processes, so
-// they get generous timeouts and run in forked workers (one per core on CI).
+// they get generous timeouts and run in forked workers (one per core on CI). Every run is leak-scanned
+// as a whole (test/support/leak-run: TMPDIR, spawns, output and files of all suites; DESIGN §9).
 import { defineConfig } from 'vitest/config';
+
+const CONSOLE_HOOK = Symbol.for('clawdie.leak-run.console');
 
 export default defineConfig({
   test: {
@@ -10,5 +13,11 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     teardownTimeout: 10_000,
+    globalSetup: ['test/support/leak-run/global.ts'],
+    setupFiles: ['test/support/leak-run/worker.ts'],
+    onConsoleLog(log, type) {
+      const capture = (globalThis as Record<symbol, unknown>)[CONSOLE_HOOK];
+      if (typeof capture === 'function') capture(`${type}: ${log}`);
+    },
   },
 });

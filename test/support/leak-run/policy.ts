@@ -1,0 +1,104 @@
+// The run-wide leak scan's knowledge of secrets: which environment variable names carry which kind
+// of secret (harvested from every process a test spawns), which files hold secrets legitimately
+// (harvested at the end, and allowed to hold them), and what each other place may hold — the
+// policy table of test/RELIABILITY.md, by path, since a run-wide scan does not know which suite
+// made a file. Pure functions: names and paths in, kinds and allowances out.
+import path from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import type { Allowance, SecretKind } from '../leak-scan.ts';
+
+/** Environment names whose values are secrets of a kind (DESIGN §4, §5, §6). */
+export function kindOfEnvName(name: string): SecretKind | undefined {
+  if (name === 'CLAWDIE_HIVE_ADMIN_TOKEN') return 'hive-admin';
+  if (name === 'CLAWDIE_HIVE_TOKEN') return 'tenant-token';
+  if (name === 'BW_CLIENTSECRET' || name === 'BW_PASSWORD' || name === 'BW_SESSION') return 'bw-credential';
+  if (/^[A-Z0-9_]+_API_KEY$/.test(name)) return 'api-key';
+  return undefined;
+}
+
+/** `.env` keys that are configuration, not secrets (their values show in logs by design). */
+const PLAIN_ENV_KEYS = new Set([
+  'CLAWDIE_TENANT',
+  'CLAWDIE_HIVE_URL',
+  'CLAWDIE_MODEL',
+  'CLAWDIE_USER',
+  'BW_CLIENTID',
+]);
+
+export interface Harvested {
+  kind: SecretKind;
+  value: string;
+}
+
+/** Secrets of an environment (a spawned process's env, /proc/<pid>/environ). */
+export function secretsOfEnv(env: Readonly<Record<string, string | undefined>>): Harvested[] {
+  const out: Harvested[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    const kind = kindOfEnvName(name);
+    if (kind && value) out.push({ kind, value });
+  }
+  return out;
+}
+
+/** Secrets of a dotenv file: a jail's `.env` (every non-plain value is a vault item) or `bw.env`. */
+export function secretsOfDotenv(text: string, file: string): Harvested[] {
+  let parsed: Record<string, string>;
+  try {
+    parsed = parseDotenv(text);
+  } catch {
+    return [];
+  }
+  const bw = path.basename(file) === 'bw.env';
+  const out: Harvested[] = [];
+  for (const [name, value] of Object.entries(parsed)) {
+    if (!value || PLAIN_ENV_KEYS.has(name)) continue;
+    const kind = kindOfEnvName(name) ?? (bw ? undefined : 'vault-item');
+    if (kind) out.push({ kind, value });
+  }
+  return out;
+}
+
+/** A jail's env file (the safe writer's temp names start with `.env` too). */
+export const isJailEnvFile = (file: string): boolean =>
+  /^\.env($|[.-])/.test(path.basename(file)) && path.basename(file) !== '.env.example';
+
+/** The host store (root-only, DESIGN §6) and its journal files. */
+export const isHostStore = (file: string): boolean =>
+  /^tenants\.db(-wal|-shm|-journal)?$/.test(path.basename(file));
+
+/** bw's own state: an appdata dir (`bw`, `bw-appdata`, `bw-<lane>`, `clawdie-bw-*`) or `bw.env`. */
+export const isBwPlace = (file: string): boolean =>
+  path.basename(file) === 'bw.env' ||
+  file.split(path.sep).some((c) => /^(bw|bw-[\w-]+|clawdie-bw-[\w-]+)$/.test(c));
+
+/** A 0600 token file handed to `hive serve --admin-token-file` / the host config. */
+export const isTokenFile = (file: string): boolean => /(^|[.-])token$/.test(path.basename(file));
+
+/**
+ * What a file under the temp tree or the graveyard may hold (RELIABILITY.md, "What the leak scan
+ * covers"). Kinds only: which tenant owns a value is checked by the chaos suites, which know.
+ */
+export function allowanceOf(file: string): Allowance[] {
+  const allow: Allowance[] = [];
+  if (isJailEnvFile(file)) allow.push({ kind: 'tenant-token' }, { kind: 'api-key' }, { kind: 'vault-item' });
+  if (isHostStore(file)) allow.push({ kind: 'tenant-token' });
+  if (isBwPlace(file)) allow.push({ kind: 'bw-credential' });
+  if (isTokenFile(file)) allow.push({ kind: 'hive-admin' }, { kind: 'tenant-token' });
+  return allow;
+}
+
+/**
+ * Hive tokens are 256-bit random base64url (43 characters, DESIGN §5): in captured output, any
+ * such word is reported even when no test registered it (a token minted in-process and logged).
+ * Mixed case and a digit keep words like a 43-letter identifier out.
+ */
+const TOKEN_SHAPE = /(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/g;
+
+export function countTokenShaped(text: string): number {
+  let n = 0;
+  for (const m of text.matchAll(TOKEN_SHAPE)) {
+    const w = m[0];
+    if (/[a-z]/.test(w) && /[A-Z]/.test(w) && /[0-9]/.test(w)) n += 1;
+  }
+  return n;
+}

@@ -1,0 +1,177 @@
+// The run-wide leak scan itself (DESIGN §9): given a run directory (layout.ts) and the argv the
+// global setup sampled from /proc, learn the run's secrets — the registry the workers filled from
+// spawned processes' environments, the values of every `.env`/`bw.env`, the tokens of every host
+// store, fixed canaries — then scan every capture, every file left in the temp tree or moved to the
+// graveyard (SQLite files and their -wal/-shm included, as bytes), every link target and every
+// argv. Returns the hits by place and kind, never a value, plus the figures for the summary line.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { type Hit, LeakScanner, NOTHING } from '../leak-scan.ts';
+import type { RunLayout } from './layout.ts';
+import { allowanceOf, countTokenShaped, type Harvested, isHostStore, secretsOfDotenv } from './policy.ts';
+
+export interface RunScanInput {
+  layout: RunLayout;
+  /** Secrets known up front (fixture canaries) and harvested by the global setup (/proc environ). */
+  secrets: readonly Harvested[];
+  /** Distinct argv strings sampled from /proc (NUL-joined), scanned beside the recorded ones. */
+  argvSamples: readonly string[];
+}
+
+export interface RunScanReport {
+  hits: Hit[];
+  /** Captured texts holding a word shaped like a hive token (43 random base64url characters). */
+  tokenShaped: { where: string; count: number }[];
+  places: number;
+  bytes: number;
+  secrets: number;
+  argvSamples: number;
+  files: number;
+}
+
+/** Regular files under dir, depth first, never following a link nor leaving dir's filesystem. */
+function* walk(dir: string, dev: number): Generator<{ file: string; link: boolean }> {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isSymbolicLink()) yield { file: p, link: true };
+    else if (e.isDirectory()) {
+      try {
+        if (fs.lstatSync(p).dev !== dev) continue; // a mount point: not ours to read
+      } catch {
+        continue;
+      }
+      yield* walk(p, dev);
+    } else if (e.isFile()) yield { file: p, link: false };
+  }
+}
+
+function walkTree(root: string): Generator<{ file: string; link: boolean }> {
+  let dev: number;
+  try {
+    dev = fs.lstatSync(root).dev;
+  } catch {
+    return (function* () {})();
+  }
+  return walk(root, dev);
+}
+
+/** Tokens of a host store copy (the file, its -wal and -shm, opened in a scratch dir). */
+function tokensOfStore(dbFile: string): Harvested[] {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'leak-store-'));
+  try {
+    for (const suffix of ['', '-wal', '-shm']) {
+      try {
+        fs.copyFileSync(dbFile + suffix, path.join(scratch, `s.db${suffix}`));
+      } catch {}
+    }
+    const db = new DatabaseSync(path.join(scratch, 's.db'));
+    try {
+      const rows = db.prepare('SELECT token FROM hive_tokens').all() as { token: unknown }[];
+      return rows
+        .filter((r) => typeof r.token === 'string')
+        .map((r) => ({ kind: 'tenant-token', value: r.token as string }));
+    } finally {
+      db.close();
+    }
+  } catch {
+    return []; // not a store (an unrelated tenants.db), or unreadable: nothing to learn
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Every secret the run's files and registry reveal. */
+export function harvest(layout: RunLayout): Harvested[] {
+  const out: Harvested[] = [];
+  for (const name of fs.existsSync(layout.registry) ? fs.readdirSync(layout.registry) : []) {
+    for (const line of fs.readFileSync(path.join(layout.registry, name), 'utf8').split('\n')) {
+      if (!line) continue;
+      try {
+        const h = JSON.parse(line) as Harvested;
+        if (typeof h.value === 'string' && typeof h.kind === 'string') out.push(h);
+      } catch {} // a line cut by a killed worker
+    }
+  }
+  for (const root of [layout.tmp, layout.grave]) {
+    for (const { file, link } of walkTree(root)) {
+      if (link) continue;
+      const base = path.basename(file);
+      if (base === '.env' || base === 'bw.env') {
+        try {
+          out.push(...secretsOfDotenv(fs.readFileSync(file, 'utf8'), file));
+        } catch {}
+      } else if (base === 'tenants.db' && isHostStore(file)) out.push(...tokensOfStore(file));
+    }
+  }
+  return out;
+}
+
+export function scanRun(input: RunScanInput): RunScanReport {
+  const { layout } = input;
+  const scan = new LeakScanner();
+  for (const s of [...input.secrets, ...harvest(layout)]) scan.secret(s.kind, s.value);
+  const tokenShaped: RunScanReport['tokenShaped'] = [];
+  let files = 0;
+  for (const { file, link } of walkTree(layout.capture)) {
+    if (link) continue;
+    const data = fs.readFileSync(file);
+    files += 1;
+    scan.buffer(path.relative(layout.root, file), data, NOTHING);
+    const count = countTokenShaped(data.toString('latin1'));
+    if (count > 0) tokenShaped.push({ where: path.relative(layout.root, file), count });
+  }
+  for (const root of [layout.tmp, layout.grave]) {
+    for (const { file, link } of walkTree(root)) {
+      const rel = path.relative(root, file);
+      const where = path.relative(layout.root, file);
+      if (link) {
+        try {
+          scan.text(`link ${where}`, fs.readlinkSync(file));
+        } catch {}
+        continue;
+      }
+      let data: Buffer;
+      try {
+        data = fs.readFileSync(file);
+      } catch {
+        continue;
+      }
+      files += 1;
+      scan.buffer(where, data, allowanceOf(rel));
+    }
+  }
+  for (const [i, argv] of input.argvSamples.entries()) scan.text(`argv sampled from /proc (#${i})`, argv);
+  const stats = scan.stats;
+  return {
+    hits: [...scan.hits()],
+    tokenShaped,
+    places: stats.places,
+    bytes: stats.bytes,
+    secrets: stats.secrets,
+    argvSamples: input.argvSamples.length,
+    files,
+  };
+}
+
+/** The one summary line, and the failure text naming each place and kind (never a value). */
+export function summaryLine(r: RunScanReport, ms: number): string {
+  const mb = (r.bytes / 1e6).toFixed(1);
+  return `leak scan (whole run): ${r.places} places, ${mb} MB, ${r.argvSamples} argv samples, ${r.secrets} secrets, ${r.hits.length} hits, ${r.tokenShaped.length} token-shaped, ${ms} ms`;
+}
+
+export function failureText(r: RunScanReport): string | undefined {
+  if (r.hits.length === 0 && r.tokenShaped.length === 0) return undefined;
+  const lines = [
+    ...r.hits.slice(0, 40).map((h) => `  ${h.kind} found in ${h.where}`),
+    ...r.tokenShaped.slice(0, 20).map((t) => `  ${t.count} hive-token-shaped word(s) in ${t.where}`),
+  ];
+  return `leak scan (whole run): secrets where none may be (DESIGN §1, §9):\n${lines.join('\n')}`;
+}

@@ -130,6 +130,24 @@ describe('process lock inside one process', () => {
     expect(await isLockHeld(file)).toBe(false);
   });
 
+  it('probing or a second holder in this process leaves the kernel lock in place for other processes', async () => {
+    // POSIX record locks drop when the process closes ANY descriptor of the file; SQLite keeps the
+    // descriptors of a closed connection open while another connection of the process holds a lock.
+    const file = path.join(dir, 'probe.lock');
+    const a = await acquireProcessLock(file, { waitMs: 0 });
+    expect(await isLockHeld(file)).toBe(true);
+    await busy(acquireProcessLock(file, { waitMs: 50 }));
+    const child = spawn(process.execPath, [HOLDER, file, '300'], { stdio: ['pipe', 'pipe', 'ignore'] });
+    children.push(child);
+    let out = '';
+    child.stdout?.on('data', (b: Buffer) => {
+      out += b.toString('utf8');
+    });
+    const code = await new Promise((r) => child.once('close', r));
+    expect([code, out]).toEqual([3, 'busy\n']);
+    a.release();
+  });
+
   it('withProcessLock releases when its body throws', async () => {
     const file = path.join(dir, 'throws.lock');
     await expect(

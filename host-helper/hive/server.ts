@@ -20,7 +20,7 @@ import {
 import { installClientErrorHandler } from './client-error.ts';
 import type { Coordinator, Principal } from './coordinator.ts';
 import { parseWith, readJson, sendEmpty, sendError, sendJson } from './http.ts';
-import { forbidden, HttpError } from './http-error.ts';
+import { badRequest, forbidden, HttpError } from './http-error.ts';
 import { bearerToken } from './tokens.ts';
 
 interface Ctx {
@@ -217,7 +217,10 @@ function splitPath(path: string): string[] | null {
 
 export function createHiveServer(hive: Coordinator, log: Logger, extras: HiveServerExtras = {}): Server {
   const table = routes(hive, extras);
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 120_000 }, (req, res) => {
+  // requireHostHeader is off so that Node does not answer a missing Host with its bare 400 (no
+  // error body): handle() refuses it itself, in the §5 shape.
+  const opts = { keepAliveTimeout: 65_000, requestTimeout: 120_000, requireHostHeader: false };
+  const server = createServer(opts, (req, res) => {
     void handle(req, res).catch((err: unknown) => {
       if (err instanceof HttpError) return sendError(req, res, err);
       log.error({ err, method: req.method, path: req.url?.split('?')[0] }, 'request failed');
@@ -226,6 +229,9 @@ export function createHiveServer(hive: Coordinator, log: Logger, extras: HiveSer
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // HTTP/1.1 requires Host (RFC 9112 §3.2); the hive does not route by it.
+    if (req.headers.host === undefined && req.httpVersion === '1.1')
+      throw badRequest('missing Host header', 'host');
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const segments = splitPath(q === -1 ? url : url.slice(0, q));

@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { parse } from 'dotenv';
@@ -221,25 +222,110 @@ describe('hive HTTP endpoints with random requests', () => {
     figures.http = { requests: SCALE.httpFuzzRequests, overCap: bigSent, statuses };
   }, 300_000);
 
-  it('a malformed HTTP stream is refused with 400 and the connection closed', async () => {
-    // Below the JSON layer Node's parser answers on its own (a bare 400, no error body): recorded.
+  /** Sends raw bytes on one loopback connection and reads until the hive closes it. */
+  function sendRaw(bytes: Buffer, keepOpen: boolean): Promise<string> {
     const u = new URL(hive.url);
-    const net = await import('node:net');
-    const answer = await new Promise<string>((resolve) => {
-      const sock = net.connect(Number(u.port), u.hostname, () =>
-        sock.end(`DELETE / HTTP/1.1\r\nHost: x\r\n\r\n${MARK}{{{\r\n\r\n`),
-      );
+    return new Promise((resolve) => {
       let got = '';
+      const sock = net.connect(Number(u.port), u.hostname, () => {
+        if (keepOpen) sock.write(bytes);
+        else sock.end(bytes);
+      });
       sock.setEncoding('latin1').on('data', (d: string) => (got += d));
+      // A stream the hive is still waiting on (an unfinished request) is ended by us, not by it.
+      sock.setTimeout(5_000, () => sock.end());
       sock.on('close', () => resolve(got));
-      sock.on('error', () => resolve(got));
+      sock.on('error', () => undefined);
     });
-    expect(answer).toMatch(/HTTP\/1\.1 400/);
-    expect(answer).not.toContain(MARK);
-    const body = answer.split('\r\n\r\n').slice(1).join('');
-    figures.malformedHttp = { status: 400, errorShape: body.includes('"error"') };
+  }
+
+  /** The complete responses in what the hive sent on one connection, and any bytes left over. */
+  function splitAnswers(raw: string): { answers: { status: number; body: string }[]; rest: string } {
+    const answers: { status: number; body: string }[] = [];
+    let rest = raw;
+    for (;;) {
+      const end = rest.indexOf('\r\n\r\n');
+      const m = /^HTTP\/1\.1 (\d{3}) [^\r]*\r\n/.exec(rest);
+      if (end === -1 || !m) break;
+      const length = Number(/\r\ncontent-length: *(\d+)/i.exec(rest.slice(0, end + 2))?.[1] ?? '0');
+      if (rest.length < end + 4 + length) break;
+      answers.push({ status: Number(m[1]), body: rest.slice(end + 4, end + 4 + length) });
+      rest = rest.slice(end + 4 + length);
+    }
+    return { answers, rest };
+  }
+
+  // Malformed HTTP streams, each carrying the mark so an echo would show; some behind a
+  // well-framed request on the same connection.
+  const junk = fc.uint8Array({ minLength: 1, maxLength: 300 }).map((a) => Buffer.from(a).toString('latin1'));
+  const malformed = fc.oneof(
+    junk.map((j) => `${MARK}${j}\r\n\r\n`),
+    fc
+      .tuple(fc.constantFrom('G ET', 'GET\x00', '', 'POST /v1/tasks', '\x16\x03\x01'), junk)
+      .map(([m, j]) => `${m} /${MARK} HTTP/1.1${j}\r\n\r\n`),
+    fc
+      .constantFrom(`Bad Name${MARK}: x`, `${MARK}`, `X: a\x00${MARK}`, `X\t${MARK}: y`, ` folded${MARK}`)
+      .map((h) => `GET /v1/admin/agents HTTP/1.1\r\nHost: x\r\n${h}\r\n\r\n`),
+    fc.constantFrom('HTTP/9.9', 'HTTP/1.1x', `HTTP/${MARK}`).map((v) => `GET / ${v}\r\nHost: x\r\n\r\n`),
+    fc
+      .constantFrom(
+        'Content-Length: 5\r\nContent-Length: 6',
+        'Content-Length: -1',
+        `Content-Length: ${MARK}`,
+        'Transfer-Encoding: chunked\r\nContent-Length: 3',
+        'Transfer-Encoding: gzip, chunked, identity',
+      )
+      .map((h) => `POST /v1/tasks HTTP/1.1\r\nHost: x\r\n${h}\r\n\r\n{"${MARK}":1}`),
+    junk.map(
+      (j) =>
+        `POST /v1/tasks HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nZ${j}${MARK}\r\n{}\r\n0\r\n\r\n`,
+    ),
+    fc
+      .integer({ min: 17_000, max: 70_000 })
+      .map((n) => `GET / HTTP/1.1\r\nX-Big: ${'a'.repeat(n)}${MARK}\r\n\r\n`),
+  );
+
+  it('malformed HTTP streams: every answer that arrives is the one-line error shape, never an echo', async () => {
+    const statuses: Record<string, number> = {};
+    let noAnswer = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        // Well-framed requests before the bad bytes, with the status each must get: 404, 401, and
+        // 400 for an HTTP/1.1 request without Host (refused in the error shape, not Node's bare 400).
+        fc.constantFrom(
+          ['', 0],
+          ['GET /nope HTTP/1.1\r\nHost: x\r\n\r\n', 404],
+          ['GET /v1/admin/agents HTTP/1.1\r\nHost: x\r\n\r\n', 401],
+          ['GET /v1/admin/agents HTTP/1.1\r\n\r\n', 400],
+        ),
+        malformed,
+        fc.boolean(),
+        async ([prefix, first], bad, keepOpen) => {
+          const raw = await sendRaw(Buffer.from(prefix + bad, 'latin1'), keepOpen);
+          expect(raw).not.toContain(MARK);
+          const { answers, rest } = splitAnswers(raw);
+          expect(rest, raw.slice(0, 300)).toBe('');
+          if (answers.length === 0) noAnswer += 1;
+          for (const a of answers) {
+            statuses[a.status] = (statuses[a.status] ?? 0) + 1;
+            expect(a.status).toBeGreaterThanOrEqual(400);
+            expect(a.status).toBeLessThan(500);
+            expect(protocol.ErrorBody.safeParse(JSON.parse(a.body)).success, a.body.slice(0, 200)).toBe(true);
+            expect(oneLine(a.body)).toBe(true);
+          }
+          // A well-framed request before the bad bytes is answered first, in order.
+          if (prefix !== '' && answers.length > 0) {
+            expect(answers[0]?.status).toBe(first);
+          }
+        },
+      ),
+      { numRuns: Math.round(SCALE.httpFuzzRequests / 3) },
+    );
     expect(hive.child.exitCode).toBeNull();
-  });
+    expect(hive.output()).not.toContain(MARK);
+    expect(hive.output()).not.toMatch(/\n\s+at .+:\d+:\d+/);
+    figures.malformedHttp = { streams: Math.round(SCALE.httpFuzzRequests / 3), statuses, noAnswer };
+  }, 300_000);
 });
 
 describe('.env rendering', () => {

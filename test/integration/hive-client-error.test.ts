@@ -120,6 +120,17 @@ describe('hive serve: malformed HTTP streams get the §5 error shape', () => {
     for (const a of answers) expect(ErrorBody.safeParse(JSON.parse(a.body)).success).toBe(true);
   });
 
+  it("an HTTP/1.1 request without Host gets 400 in the error shape (not Node's bare 400)", async () => {
+    const raw = await sendRaw(hive.url, 'GET /v1/admin/agents HTTP/1.1\r\nConnection: close\r\n\r\n');
+    const { answers, rest } = splitAnswers(raw);
+    expect(rest).toBe('');
+    expect(answers.map((a) => a.status)).toEqual([400]);
+    expect(ErrorBody.parse(JSON.parse(answers[0]?.body ?? '')).error).toMatchObject({
+      code: 'bad_request',
+      field: 'host',
+    });
+  });
+
   it('logs one line per refusal without request content, and keeps serving', async () => {
     const before = hive.output().split('malformed request refused').length;
     await sendRaw(hive.url, `${MARK}\r\n\r\n`);

@@ -23,7 +23,7 @@ export async function checkCommand(
 
   let identity: Awaited<ReturnType<typeof resolveIdentity>> | undefined;
   try {
-    identity = await resolveIdentity({ layers: paths.layers, principal });
+    identity = await resolveIdentity({ layers: paths.layers, principal, root: paths.root });
     const files = identity.files.map((f) => `${f.name}<-${f.layer}`).join(' ') || 'empty soul';
     say(true, 'soul', `${files}; hash ${identity.hash}`);
     for (const w of identity.warnings) out.write(`warn soul: ${w}\n`);

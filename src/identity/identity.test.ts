@@ -1,6 +1,15 @@
 // Layered soul: precedence agent > tenant > image, a hash that depends only on (layer, path,
 // content), refusal of writable read-only layers for a non-root agent, and size caps.
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -8,7 +17,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolvePaths } from '../config/paths.ts';
 import { identityHash } from './hash.ts';
 import { resolveIdentity } from './resolve.ts';
-import { writableBy } from './writable.ts';
+import { type ChainEntry, replaceableBy, swappableVia, writableBy } from './writable.ts';
 
 const ROOT_USER = { uid: 0, gids: [0] };
 const dirs: string[] = [];
@@ -109,6 +118,142 @@ describe('resolveIdentity', () => {
     await expect(
       resolveIdentity({ layers, principal: ROOT_USER, limits: { perFileBytes: 10, totalBytes: 15 } }),
     ).rejects.toThrow('the soul files total more than 15 bytes');
+  });
+});
+
+describe('resolveIdentity: the parents of read-only layers', () => {
+  const AGENT = { uid: 4242, gids: [4242] };
+  const layersOf = (r: string) => resolvePaths({ root: r }).layers;
+  const tenantDir = (r: string) => layersOf(r).find((l) => l.name === 'tenant')!.dir;
+  const resolveAs = (who: { uid: number; gids: number[] }) =>
+    resolveIdentity({ layers: layersOf(root), principal: who, root });
+
+  beforeEach(() => {
+    chmodSync(root, 0o755);
+    layerFile(root, 'tenant', 'SOUL.md', 'tenant soul');
+  });
+
+  it('accepts a chain of root-owned parents that only root can write', async () => {
+    await expect(resolveAs(AGENT)).resolves.toMatchObject({ warnings: [] });
+  });
+
+  it('refuses a parent the agent owns, or may write through its group or as other; names it; warns as root', async () => {
+    const parent = path.dirname(tenantDir(root)); // usr/local/etc/clawdie
+    const etc = path.dirname(parent);
+    const cases: Array<[string, () => void, string]> = [
+      ['owned', () => chownSync(parent, 4242, 4242), parent],
+      [
+        'owned though 0555',
+        () => {
+          chownSync(parent, 4242, 4242);
+          chmodSync(parent, 0o555);
+        },
+        parent,
+      ],
+      [
+        'group-writable',
+        () => {
+          chownSync(etc, 0, 4242);
+          chmodSync(etc, 0o775);
+        },
+        etc,
+      ],
+      ['other-writable', () => chmodSync(etc, 0o757), etc],
+      ['the root itself', () => chownSync(root, 4242, 4242), root],
+    ];
+    for (const [what, plant, named] of cases) {
+      for (const d of [root, etc, parent]) {
+        chownSync(d, 0, 0);
+        chmodSync(d, 0o755);
+      }
+      plant();
+      // The root belongs to every layer's chain: the missing image layer is found first there.
+      const message =
+        named === root
+          ? `soul layer image (${path.join(root, 'usr/local/share/clawdie/soul')}) is missing and the agent's user could create it (${root} (parent directory)); its parents must be read-only to the agent`
+          : `soul layer tenant is writable by the agent's user (${named} (parent directory)); it must be read-only to the agent`;
+      await expect(resolveAs(AGENT), what).rejects.toThrow(message);
+      const asRoot = await resolveAs(ROOT_USER);
+      expect(asRoot.warnings.join('\n'), what).toMatch(
+        /soul layer tenant is writable .* more\); allowed only because the agent runs as root/,
+      );
+    }
+  });
+
+  it('lets a sticky world-writable parent pass when neither it nor the layer belongs to the agent', async () => {
+    const parent = path.dirname(tenantDir(root));
+    chmodSync(parent, 0o1777);
+    await expect(resolveAs(AGENT)).resolves.toMatchObject({ warnings: [] });
+    chownSync(parent, 4242, 4242);
+    await expect(resolveAs(AGENT)).rejects.toThrow(`${parent} (parent directory)`);
+  });
+
+  it('refuses a missing layer the agent could create, and a link among the parents', async () => {
+    const tenant = tenantDir(root);
+    const parent = path.dirname(tenant);
+    rmSync(tenant, { recursive: true });
+    await expect(resolveAs(AGENT)).resolves.toMatchObject({ files: [] });
+    chownSync(parent, 4242, 4242);
+    await expect(resolveAs(AGENT)).rejects.toThrow(
+      `soul layer tenant (${tenant}) is missing and the agent's user could create it (${parent} (parent directory))`,
+    );
+    // As root a missing layer stays silent.
+    await expect(resolveAs(ROOT_USER)).resolves.toMatchObject({ warnings: [] });
+    chownSync(parent, 0, 0);
+    layerFile(root, 'tenant', 'SOUL.md', 'tenant soul');
+    // usr/local/etc/clawdie -> a real directory elsewhere in the root.
+    renameSync(parent, path.join(root, 'elsewhere'));
+    symlinkSync(path.join(root, 'elsewhere'), parent);
+    await expect(resolveAs(AGENT)).rejects.toThrow(`${parent} (symbolic link)`);
+  });
+});
+
+describe('swappableVia', () => {
+  const entry = (p: string, uid: number, mode: number, link = false): ChainEntry => ({
+    path: p,
+    st: { uid, gid: uid, mode, link },
+  });
+  const modeArb = fc.integer({ min: 0, max: 0o1777 });
+
+  it('never flags a chain of root-owned directories without group/other write bits for a non-root user; root sees every parent', () => {
+    fc.assert(
+      fc.property(
+        fc.array(modeArb, { minLength: 1, maxLength: 6 }),
+        fc.integer({ min: 1, max: 60_000 }),
+        (modes, uid) => {
+          const chain = modes.map((m, i) => entry(`/d${i}`, 0, (m & ~0o022) | 0o40000));
+          expect(swappableVia(chain, { uid, gids: [uid] })).toEqual([]);
+          expect(swappableVia(chain, ROOT_USER)).toHaveLength(chain.length - 1);
+        },
+      ),
+    );
+  });
+
+  it('flags exactly the parents that may replace (or create) the entry below them', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ uid: fc.constantFrom(0, 7, 8), mode: modeArb, missing: fc.boolean() }), {
+          minLength: 2,
+          maxLength: 6,
+        }),
+        (dirs) => {
+          const who = { uid: 7, gids: [9] };
+          const chain = dirs.map((d, i) =>
+            d.missing ? { path: `/d${i}`, st: null } : entry(`/d${i}`, d.uid, d.mode),
+          );
+          const flagged = swappableVia(chain, who);
+          for (let i = 1; i < chain.length; i++) {
+            const dir = chain[i]!.st;
+            const expected = dir !== null && replaceableBy(dir, chain[i - 1]!.st, who);
+            expect(flagged.includes(`/d${i} (parent directory)`)).toBe(expected);
+          }
+          // A directory the user owns can always be chmod-ed open: owning is controlling.
+          for (let i = 1; i < chain.length; i++) {
+            if (chain[i]!.st?.uid === 7) expect(flagged).toContain(`/d${i} (parent directory)`);
+          }
+        },
+      ),
+    );
   });
 });
 

@@ -1,14 +1,16 @@
 // Resolves the layered soul (DESIGN §7): SOUL.md, IDENTITY.md, AGENTS.md, USER.md from the image,
 // tenant and agent layers, the higher layer winning per file. I/O: lstat/read of the layer files.
-// Refuses links, oversized files and read-only layers the agent's user could write (a warning
-// instead when running as root, as in development and CI). Returns the files and their hash.
+// Refuses links, oversized files and read-only layers the agent's user could change: the layer
+// directory, its soul files, and every parent up to the root (a writable parent would let it rename
+// the layer away, or create a missing one, and plant its own soul). A warning instead when running
+// as root, as in development and CI. Returns the files and their hash.
 import type { Stats } from 'node:fs';
-import { lstat, readFile } from 'node:fs/promises';
+import { lstat, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { LayerName, SoulLayer } from '../config/paths.ts';
 import { ClawdieError } from '../errors.ts';
 import { identityHash } from './hash.ts';
-import { type Principal, writableBy } from './writable.ts';
+import { type ChainEntry, controlledBy, type Principal, swappableVia } from './writable.ts';
 
 export const SOUL_FILES = ['SOUL.md', 'IDENTITY.md', 'AGENTS.md', 'USER.md'] as const;
 export const DEFAULT_LIMITS = { perFileBytes: 64 * 1024, totalBytes: 256 * 1024 };
@@ -32,12 +34,14 @@ export interface Identity {
 export interface ResolveOptions {
   layers: readonly SoulLayer[];
   principal: Principal;
+  /** Where the parents checked stop (the jail root, `--root`); default `/`. */
+  root?: string;
   limits?: { perFileBytes: number; totalBytes: number };
 }
 
-async function lstatOrNull(p: string): Promise<Stats | null> {
+async function lstatOrNull(p: string, follow = false): Promise<Stats | null> {
   try {
-    return await lstat(p);
+    return await (follow ? stat(p) : lstat(p));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return null;
@@ -45,13 +49,56 @@ async function lstatOrNull(p: string): Promise<Stats | null> {
   }
 }
 
+/** A layer's directory and its parents up to `root` (inclusive), each lstat'ed once per resolve. */
+async function layerChain(
+  dir: string,
+  root: string,
+  cache: Map<string, Promise<Stats | null>>,
+): Promise<ChainEntry[]> {
+  const paths = [dir];
+  for (let d = dir; d !== root && path.dirname(d) !== d; ) {
+    d = path.dirname(d);
+    paths.push(d);
+  }
+  return Promise.all(
+    paths.map(async (p) => {
+      // The root itself is followed: a link there is the operator's choice, not the agent's.
+      const st = cache.get(p) ?? lstatOrNull(p, p === root);
+      cache.set(p, st);
+      const s = await st;
+      return { path: p, st: s && { uid: s.uid, gid: s.gid, mode: s.mode, link: s.isSymbolicLink() } };
+    }),
+  );
+}
+
+/** One line: the first few paths, then how many more. */
+function listPaths(paths: string[]): string {
+  const shown = paths.slice(0, 4).join(', ');
+  return paths.length > 4 ? `${shown} and ${paths.length - 4} more` : shown;
+}
+
 export async function resolveIdentity(options: ResolveOptions): Promise<Identity> {
   const limits = options.limits ?? DEFAULT_LIMITS;
+  const root = path.resolve(options.root ?? '/');
+  const who = options.principal;
+  const asRoot = who.uid === 0;
+  const statCache = new Map<string, Promise<Stats | null>>();
   const warnings: string[] = [];
   const winners = new Map<string, { layer: SoulLayer; file: string; st: Stats }>();
   for (const layer of options.layers) {
     const dirSt = await lstatOrNull(layer.dir);
-    if (!dirSt) continue;
+    if (!dirSt) {
+      // A missing layer is fine unless the agent could create it: checked only when that can be
+      // refused (root can create anything; warning about every absent layer would be noise).
+      if (!layer.readOnly || asRoot) continue;
+      const via = swappableVia(await layerChain(layer.dir, root, statCache), who);
+      if (via.length > 0) {
+        throw new IdentityError(
+          `soul layer ${layer.name} (${layer.dir}) is missing and the agent's user could create it (${listPaths(via)}); its parents must be read-only to the agent`,
+        );
+      }
+      continue;
+    }
     if (!dirSt.isDirectory())
       throw new IdentityError(`soul layer ${layer.name} (${layer.dir}) is not a directory`);
     const checks: Array<[string, Stats]> = [[layer.dir, dirSt]];
@@ -70,10 +117,12 @@ export async function resolveIdentity(options: ResolveOptions): Promise<Identity
       winners.set(name, { layer, file, st });
     }
     if (!layer.readOnly) continue;
-    const writable = checks.filter(([, st]) => writableBy(st, options.principal)).map(([p]) => p);
+    statCache.set(layer.dir, Promise.resolve(dirSt));
+    const writable = checks.filter(([, st]) => controlledBy(st, who)).map(([p]) => p);
+    writable.push(...swappableVia(await layerChain(layer.dir, root, statCache), who));
     if (writable.length === 0) continue;
-    const what = `soul layer ${layer.name} is writable by the agent's user (${writable.join(', ')})`;
-    if (options.principal.uid !== 0) throw new IdentityError(`${what}; it must be read-only to the agent`);
+    const what = `soul layer ${layer.name} is writable by the agent's user (${listPaths(writable)})`;
+    if (!asRoot) throw new IdentityError(`${what}; it must be read-only to the agent`);
     warnings.push(`${what}; allowed only because the agent runs as root (development)`);
   }
 

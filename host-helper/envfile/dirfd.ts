@@ -17,7 +17,9 @@
 // with a write is the remaining window.
 import fs from 'node:fs';
 import path from 'node:path';
-import { EXIT, HostError } from '../exit-codes.ts';
+import { fsError, fsStep, isJailCaused, UnsafePathError } from './fs-errors.ts';
+
+export { UnsafePathError };
 
 const C = fs.constants;
 const COMPONENT_RE = /^[A-Za-z0-9._-]{1,255}$/;
@@ -47,12 +49,6 @@ export interface DirHandle {
   readonly name?: string;
 }
 
-export class UnsafePathError extends HostError {
-  constructor(message: string, cause?: unknown) {
-    super(message, EXIT.policy, { cause });
-  }
-}
-
 /** A single path component we are willing to look up: no separators, no "." or "..". */
 export function assertComponent(name: string): void {
   if (!COMPONENT_RE.test(name) || name === '.' || name === '..') {
@@ -77,12 +73,23 @@ export const dirPath = (dir: DirHandle): string => (PROC_FD_MODE ? `/proc/self/f
 
 const describe = (p: string): string => p.replace(/[^\x20-\x7e]/g, '?');
 
+/** The printable host path of `name` inside `dir`, for messages. */
+export const hostName = (dir: DirHandle, name: string): string => describe(path.join(dir.hostPath, name));
+
 /** Opens the trusted starting directory (the host-owned jails dir), canonicalized first. */
 export function openStart(dir: string): DirHandle {
-  const real = fs.realpathSync(dir);
-  const fd = fs.openSync(real, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW);
-  const st = fs.fstatSync(fd);
-  return { fd, dev: st.dev, ino: st.ino, hostPath: real };
+  // The jails dir is the host's own: whatever goes wrong here is a failure, not a jail's plant.
+  return fsStep(describe(dir), 'opening the jails directory', 'host', () => {
+    const real = fs.realpathSync(dir);
+    const fd = fs.openSync(real, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW);
+    try {
+      const st = fs.fstatSync(fd);
+      return { fd, dev: st.dev, ino: st.ino, hostPath: real };
+    } catch (err) {
+      closeQuietly(fd);
+      throw err;
+    }
+  });
 }
 
 /** lstat, open no-follow, fstat: the three must agree or the component changed under us. */
@@ -93,6 +100,7 @@ export function openChild(dir: DirHandle, name: string): DirHandle {
   try {
     before = fs.lstatSync(p);
   } catch (err) {
+    if (!isJailCaused(err)) throw fsError(err, where, 'looking up a directory', 'host');
     throw new UnsafePathError(`refused: ${where} is missing`, err);
   }
   if (before.isSymbolicLink()) throw new UnsafePathError(`refused: ${where} is a symbolic link`);
@@ -101,11 +109,18 @@ export function openChild(dir: DirHandle, name: string): DirHandle {
   try {
     fd = fs.openSync(p, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW | C.O_NONBLOCK);
   } catch (err) {
+    if (!isJailCaused(err)) throw fsError(err, where, 'opening a directory', 'host');
     throw new UnsafePathError(`refused: ${where} changed while opening it`, err);
   }
-  const st = fs.fstatSync(fd);
+  let st: fs.Stats;
+  try {
+    st = fs.fstatSync(fd);
+  } catch (err) {
+    closeQuietly(fd);
+    throw fsError(err, where, 'checking an opened directory', 'host');
+  }
   if (st.dev !== before.dev || st.ino !== before.ino || !st.isDirectory()) {
-    fs.closeSync(fd);
+    closeQuietly(fd);
     throw new UnsafePathError(`refused: ${where} was swapped while opening it`);
   }
   return { fd, dev: st.dev, ino: st.ino, hostPath: path.join(dir.hostPath, name), parent: dir, name };
@@ -131,11 +146,21 @@ export function verifyChain(chain: readonly DirHandle[]): void {
     try {
       st = fs.lstatSync(at(dir.parent, dir.name));
     } catch (err) {
+      if (!isJailCaused(err)) throw fsError(err, describe(dir.hostPath), 're-checking a directory', 'host');
       throw new UnsafePathError(`refused: ${describe(dir.hostPath)} disappeared during the write`, err);
     }
     if (st.isSymbolicLink() || st.dev !== dir.dev || st.ino !== dir.ino) {
       throw new UnsafePathError(`refused: ${describe(dir.hostPath)} was swapped during the write`);
     }
+  }
+}
+
+/** Closes a descriptor we only read through (or already fsync'd): a failing close changes nothing. */
+export function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // EIO/EINTR on close: the data was already read or synced
   }
 }
 
@@ -156,15 +181,16 @@ export function readRegularAt(dir: DirHandle, name: string, maxBytes: number): B
   try {
     fd = fs.openSync(at(dir, name), C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK | C.O_NOCTTY);
   } catch (err) {
+    if (!isJailCaused(err)) throw fsError(err, where, 'opening a file', 'host');
     throw new UnsafePathError(`refused: ${where} cannot be opened without following a link`, err);
   }
   try {
-    const st = fs.fstatSync(fd);
+    const st = fsStep(where, 'checking an opened file', 'host', () => fs.fstatSync(fd));
     if (!st.isFile()) throw new UnsafePathError(`refused: ${where} is not a regular file`);
     if (st.size > maxBytes) throw new UnsafePathError(`refused: ${where} is too large`);
-    return fs.readFileSync(fd);
+    return fsStep(where, 'reading', 'host', () => fs.readFileSync(fd));
   } finally {
-    fs.closeSync(fd);
+    closeQuietly(fd);
   }
 }
 

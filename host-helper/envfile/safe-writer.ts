@@ -5,10 +5,22 @@
 // fsync'd, renamed over .env within that same directory, the directory fsync'd, and then both the
 // chain and the new file are re-checked by dev/ino. We only ever chmod/chown our own descriptor, so
 // no planted name can redirect a chmod or chown. A kill at any point leaves the old or the new .env
-// (rename is atomic) plus at most a stale temp, which the next write removes.
+// (rename is atomic) plus at most a stale temp, which the next write removes. Every fs call goes
+// through fsStep: a race or plant by the jail is an UnsafePathError ("refused: <path> …"), any other
+// fs failure an EnvFileError naming the step; no raw errno leaves this module.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import { at, type DirHandle, dirPath, UnsafePathError, verifyChain, withDir } from './dirfd.ts';
+import {
+  at,
+  closeQuietly,
+  type DirHandle,
+  dirPath,
+  hostName,
+  UnsafePathError,
+  verifyChain,
+  withDir,
+} from './dirfd.ts';
+import { fsError, fsStep, isJailCaused } from './fs-errors.ts';
 import { sha256 } from './render.ts';
 
 const C = fs.constants;
@@ -52,7 +64,10 @@ function withEnvDir<T>(loc: EnvLocation, fn: (dir: DirHandle, chain: DirHandle[]
 /** Reads a regular file by descriptor (never a FIFO or device: O_NONBLOCK + fstat first). */
 export function inspectAt(dir: DirHandle, name: string): EnvState {
   // lstat first so a planted device or FIFO is normally not even opened; fstat re-checks after.
-  const pre = fs.lstatSync(at(dir, name), { throwIfNoEntry: false });
+  const where = hostName(dir, name);
+  const pre = fsStep(where, 'inspecting', 'jail', () =>
+    fs.lstatSync(at(dir, name), { throwIfNoEntry: false }),
+  );
   if (pre === undefined) return { kind: 'missing' };
   if (pre.isSymbolicLink()) return { kind: 'not-regular', what: 'symlink' };
   if (!pre.isFile()) return { kind: 'not-regular', what: 'other' };
@@ -63,13 +78,14 @@ export function inspectAt(dir: DirHandle, name: string): EnvState {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { kind: 'missing' };
     if (code === 'ELOOP' || code === 'EMLINK') return { kind: 'not-regular', what: 'symlink' };
+    if (!isJailCaused(err)) throw fsError(err, where, 'opening for inspection', 'host');
     return { kind: 'not-regular', what: 'other' };
   }
   try {
-    const st = fs.fstatSync(fd);
+    const st = fsStep(where, 'inspecting the opened file', 'host', () => fs.fstatSync(fd));
     if (!st.isFile()) return { kind: 'not-regular', what: 'other' };
     if (st.size > MAX_ENV_BYTES) return { kind: 'not-regular', what: 'other' };
-    const data = fs.readFileSync(fd);
+    const data = fsStep(where, 'reading', 'host', () => fs.readFileSync(fd));
     return {
       kind: 'file',
       mode: st.mode & 0o7777,
@@ -81,7 +97,7 @@ export function inspectAt(dir: DirHandle, name: string): EnvState {
       sha256: sha256(data),
     };
   } finally {
-    fs.closeSync(fd);
+    closeQuietly(fd);
   }
 }
 
@@ -130,11 +146,13 @@ function createTemp(dir: DirHandle): { fd: number; name: string } {
       return { fd, name };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new UnsafePathError('refused: cannot create the temp file in the jail', err);
+        throw fsError(err, hostName(dir, name), 'creating the temp file', 'jail');
       }
     }
   }
-  throw new UnsafePathError('refused: temp names keep colliding (planted files?)');
+  throw new UnsafePathError(
+    `refused: ${hostName(dir, TEMP_PREFIX)}… temp names keep colliding (planted files?)`,
+  );
 }
 
 /** Writes .env atomically; returns the new file's identity. Throws UnsafePathError on any doubt. */
@@ -142,26 +160,38 @@ export function safeWriteEnv(loc: EnvLocation, owner: Owner, content: string): {
   return withEnvDir(loc, (dir, chain) => {
     removeStaleTemps(dir);
     const { fd, name } = createTemp(dir);
+    const temp = hostName(dir, name);
+    const env = hostName(dir, '.env');
     let renamed = false;
     try {
-      // Owner and mode go on the descriptor we created: nothing else can be chown'd or chmod'd.
-      fs.fchownSync(fd, owner.uid, owner.gid);
-      fs.fchmodSync(fd, 0o600);
-      fs.writeFileSync(fd, content);
-      fs.fsyncSync(fd);
-      const mine = fs.fstatSync(fd);
+      // Owner and mode go on the descriptor we created: nothing else can be chown'd or chmod'd. These
+      // calls touch only our descriptor, so a failure is the host's (EIO, ENOSPC), not a jail's plant.
+      const mine = fsStep(temp, 'writing the temp file', 'host', () => {
+        fs.fchownSync(fd, owner.uid, owner.gid);
+        fs.fchmodSync(fd, 0o600);
+        fs.writeFileSync(fd, content);
+        fs.fsyncSync(fd);
+        return fs.fstatSync(fd);
+      });
       verifyChain(chain);
-      fs.renameSync(at(dir, name), at(dir, '.env'));
+      // A directory planted at .env (EISDIR), the temp name removed (ENOENT), …: refused.
+      fsStep(env, 'renaming the new file into place', 'jail', () =>
+        fs.renameSync(at(dir, name), at(dir, '.env')),
+      );
       renamed = true;
-      fs.fsyncSync(dir.fd);
-      const placed = fs.lstatSync(at(dir, '.env'));
+      fsStep(hostName(dir, '.'), 'syncing the directory', 'host', () => fs.fsyncSync(dir.fd));
+      const placed = fs.lstatSync(at(dir, '.env'), { throwIfNoEntry: false });
+      if (placed === undefined)
+        throw new UnsafePathError(`refused: ${env} was removed right after the write`);
       if (placed.isSymbolicLink() || placed.dev !== mine.dev || placed.ino !== mine.ino) {
-        throw new UnsafePathError('refused: .env was replaced right after the write');
+        throw new UnsafePathError(`refused: ${env} was replaced right after the write`);
       }
       verifyChain(chain);
       return { dev: mine.dev, ino: mine.ino };
+    } catch (err) {
+      throw fsError(err, env, 'checking the new file in place', 'jail');
     } finally {
-      fs.closeSync(fd);
+      closeQuietly(fd); // fsync'd already (or abandoned): a failing close changes nothing
       if (!renamed) {
         try {
           fs.unlinkSync(at(dir, name));
@@ -177,15 +207,19 @@ export function safeWriteEnv(loc: EnvLocation, owner: Owner, content: string): {
 export function safeRemoveEnv(loc: EnvLocation): boolean {
   return withEnvDir(loc, (dir) => {
     removeStaleTemps(dir);
+    const env = hostName(dir, '.env');
+    const st = fsStep(env, 'removing', 'jail', () =>
+      fs.lstatSync(at(dir, '.env'), { throwIfNoEntry: false }),
+    );
+    if (st === undefined) return false;
+    if (st.isDirectory()) throw new UnsafePathError(`refused: ${env} is a directory (removing)`);
     try {
-      const st = fs.lstatSync(at(dir, '.env'));
-      if (st.isDirectory()) throw new UnsafePathError('refused: .env is a directory');
-      fs.unlinkSync(at(dir, '.env'));
-      fs.fsyncSync(dir.fd);
-      return true;
+      fs.unlinkSync(at(dir, '.env')); // a directory swapped in meanwhile: EISDIR, refused below
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-      throw err;
+      throw fsError(err, env, 'removing', 'jail');
     }
+    fsStep(hostName(dir, '.'), 'syncing the directory', 'host', () => fs.fsyncSync(dir.fd));
+    return true;
   });
 }

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { UnsafePathError } from '../../host-helper/envfile/fs-errors.ts';
 import { type EnvLocation, safeRemoveEnv, safeWriteEnv } from '../../host-helper/envfile/safe-writer.ts';
 import { nodeBinary } from '../support/hive-process.ts';
 import { reportFigures, SCALE } from './scale.ts';
@@ -146,9 +147,11 @@ function attempt(tally: Tally, i: number): void {
   } catch (err) {
     const message = String((err as Error).message);
     const code = (err as NodeJS.ErrnoException).code;
-    if (/refused/.test(message)) tally.refused += 1;
-    // A raw errno from a component swapped under the writer (a directory at .env, .env renamed
-    // away right after the rename) is still a fail-closed refusal, only less well worded.
+    // A typed refusal: "refused: <path> …" on one line (a directory at .env, .env renamed away
+    // right after the rename, … included: the writer maps those errnos to refusals).
+    if (err instanceof UnsafePathError && /^refused: /.test(message) && !message.includes('\n'))
+      tally.refused += 1;
+    // A raw errno escaping the writer still fails closed, but is a regression of its wording.
     else if (code !== undefined && FAIL_CLOSED.has(code) && !message.includes('\n')) {
       tally.rawErrno[code] = (tally.rawErrno[code] ?? 0) + 1;
     } else {
@@ -239,6 +242,7 @@ describe(`jail races for ${SCALE.jailSeconds} s`, () => {
       reportFigures('jail-races', { seconds: SCALE.jailSeconds, isRoot: IS_ROOT, ...tally });
       expect(tally.writesOutside, tally.outsideSamples.join(', ')).toBe(0);
       expect(tally.unexpected, tally.unexpectedSamples.join(' | ')).toBe(0);
+      expect(tally.rawErrno).toEqual({});
       expect(tally.foreignEnv).toBe(0);
       expect(tally.refused).toBeGreaterThan(0);
       expect(tally.written).toBeGreaterThan(0);

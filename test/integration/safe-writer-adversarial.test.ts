@@ -3,13 +3,14 @@
 // <jail root>/home/clawdie/.env and races swaps during writes. Whatever happens, nothing outside the
 // jail root may be written, chmod'ed or chown'ed: a sentinel tree outside is snapshotted (content,
 // mode, owner, mtime, link targets) before and compared after. Runs as root (CI) with real owners.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { PROC_FD_MODE } from '../../host-helper/envfile/dirfd.ts';
+import { EnvFileError, UnsafePathError } from '../../host-helper/envfile/fs-errors.ts';
 import {
   type EnvLocation,
   inspectEnv,
@@ -81,6 +82,28 @@ const rel = (from: string, to: string): string => path.relative(path.dirname(fro
 
 function expectRefused(fn: () => unknown): void {
   expect(fn).toThrow(/refused/);
+}
+
+/** Runs fn, which must throw; returns what it threw. */
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a throw');
+}
+
+/** A typed refusal: one line naming the path in the jail and what was wrong, the errno as cause. */
+function expectTypedRefusal(err: unknown, path_: string, what: RegExp, errno?: string): void {
+  expect(err).toBeInstanceOf(UnsafePathError);
+  const e = err as UnsafePathError;
+  expect(e.exitCode).toBe(4);
+  expect(e.message).toMatch(/^refused: /);
+  expect(e.message).not.toContain('\n');
+  expect(e.message).toContain(path_);
+  expect(e.message).toMatch(what);
+  if (errno !== undefined) expect((e.cause as NodeJS.ErrnoException).code).toBe(errno);
 }
 
 describe('safe writer against a hostile jail root', () => {
@@ -178,9 +201,92 @@ describe('safe writer against a hostile jail root', () => {
     expectRefused(() => safeWriteEnv(loc, OWNER, 'A=1\n'));
     fs.rmSync(userDir);
     fs.mkdirSync(path.join(userDir, '.env'), { recursive: true });
-    expect(() => safeWriteEnv(loc, OWNER, 'A=1\n')).toThrow();
+    expectTypedRefusal(
+      thrown(() => safeWriteEnv(loc, OWNER, 'A=1\n')),
+      envFile,
+      /\.env is a directory \(renaming the new file into place\)$/,
+      'EISDIR',
+    );
     expect(fs.readdirSync(userDir)).toEqual(['.env']); // the temp file was cleaned up
     expectOutsideUntouched();
+  });
+
+  it('a directory at .env, empty or not: write and remove are typed refusals, the directory stays', () => {
+    fs.mkdirSync(envFile);
+    expectTypedRefusal(
+      thrown(() => safeWriteEnv(loc, OWNER, 'A=1\n')),
+      envFile,
+      /is a directory/,
+      'EISDIR',
+    );
+    fs.writeFileSync(path.join(envFile, 'inside'), 'x');
+    expectTypedRefusal(
+      thrown(() => safeWriteEnv(loc, OWNER, 'A=1\n')),
+      envFile,
+      /is a directory/,
+      'EISDIR',
+    );
+    expectTypedRefusal(
+      thrown(() => safeRemoveEnv(loc)),
+      envFile,
+      /is a directory \(removing\)$/,
+    );
+    expect(inspectEnv(loc)).toEqual({ kind: 'not-regular', what: 'other' });
+    expect(fs.readFileSync(path.join(envFile, 'inside'), 'utf8')).toBe('x');
+    expect(fs.readdirSync(userDir)).toEqual(['.env']);
+    expectOutsideUntouched();
+  });
+
+  it('a FIFO at .env: inspected without opening it, removed on revoke, replaced by a write', () => {
+    spawnSyncOk('mkfifo', [envFile]);
+    expect(inspectEnv(loc)).toEqual({ kind: 'not-regular', what: 'other' });
+    expect(safeRemoveEnv(loc)).toBe(true);
+    expect(fs.existsSync(envFile)).toBe(false);
+    spawnSyncOk('mkfifo', [envFile]);
+    safeWriteEnv(loc, OWNER, 'A=6\n');
+    expect(fs.lstatSync(envFile).isFile()).toBe(true);
+    expect(fs.readFileSync(envFile, 'utf8')).toBe('A=6\n');
+    expectOutsideUntouched();
+  });
+
+  it('a FIFO where home/clawdie belongs is a typed refusal naming it', () => {
+    fs.rmSync(userDir, { recursive: true });
+    spawnSyncOk('mkfifo', [userDir]);
+    expectTypedRefusal(
+      thrown(() => safeWriteEnv(loc, OWNER, 'A=1\n')),
+      userDir,
+      /is not a directory$/,
+    );
+    expectOutsideUntouched();
+  });
+
+  it('a full file system is a typed failure naming the step, the old .env intact', (ctx) => {
+    // A 64 KiB tmpfs as the jails dir (root only; skipped where mounting is not allowed).
+    const small = fs.mkdtempSync(path.join(os.tmpdir(), 'clawdie-enospc-'));
+    const mounted =
+      IS_ROOT && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', small]).status === 0;
+    try {
+      if (!mounted) return ctx.skip();
+      const dir = path.join(small, 'alpha', 'root', 'home', 'clawdie');
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const smallLoc: EnvLocation = { jailsRoot: small, jail: 'alpha', user: 'clawdie' };
+      safeWriteEnv(smallLoc, OWNER, 'OLD=1\n');
+      const err = thrown(() => safeWriteEnv(smallLoc, OWNER, `BIG=${'x'.repeat(256 * 1024)}\n`));
+      expect(err).toBeInstanceOf(EnvFileError);
+      const e = err as EnvFileError;
+      expect(e.exitCode).toBe(1);
+      expect(e.kind).toBe('retryable');
+      expect(e.message).toMatch(
+        /^failed: writing the temp file .*\/home\/clawdie\/\.env\.clawdie-[0-9a-f]{16}: ENOSPC/,
+      );
+      expect(e.message).not.toContain('\n');
+      expect((e.cause as NodeJS.ErrnoException).code).toBe('ENOSPC');
+      expect(fs.readFileSync(path.join(dir, '.env'), 'utf8')).toBe('OLD=1\n');
+      expect(fs.readdirSync(dir)).toEqual(['.env']);
+    } finally {
+      if (mounted) spawnSync('umount', [small]);
+      fs.rmSync(small, { recursive: true, force: true });
+    }
   });
 
   it('removes planted temp-name links instead of following them', () => {

@@ -148,6 +148,8 @@ export default function setup(project: TestProject): () => void {
     });
     process.stdout.write(`${summaryLine(report, Math.round(performance.now() - started))}\n`);
     const failure = failureText(report);
+    // Set here too: vitest's close timer (teardownTimeout) may exit before it records the throw.
+    if (failure) process.exitCode = 1;
     if (failure) throw new Error(`${failure}\nrun directory kept for inspection: ${layout.root}`);
     const figures = path.join(layout.tmp, 'clawdie-chaos-figures');
     if (fs.existsSync(figures))

@@ -4,7 +4,7 @@
 import { createActor } from 'xstate';
 import type { AgentPaths } from '../config/paths.ts';
 import { tuningFromEnv } from '../config/tuning.ts';
-import { tuneV8ForIdleAgent } from '../config/v8.ts';
+import { settleHeap, tuneV8ForIdleAgent } from '../config/v8.ts';
 import { HiveClient } from '../hive/client.ts';
 import { currentPrincipal } from '../identity/resolve.ts';
 import type { Logger } from '../log.ts';
@@ -13,6 +13,9 @@ import { trackStatus } from '../status/track.ts';
 import { agentMachine } from './agent-machine.ts';
 import { crashLoopGate } from './crash-loop-guard.ts';
 import { type AgentDeps, type RunnerFactory, realSleep } from './deps.ts';
+
+/** How long the agent stays in `running` before boot's heap is given back (config/v8.ts). */
+const HEAP_SETTLE_MS = 10_000;
 
 export interface RunOptions {
   paths: AgentPaths;
@@ -64,6 +67,17 @@ export async function runAgent(options: RunOptions): Promise<number> {
     breaker: breaker.status,
   });
   const unwatch = breaker.watch(actor, untrack.refresh);
+  // Once, when boot is well behind: its garbage and its grown young generation go back to the OS.
+  let settleTimer: NodeJS.Timeout | undefined;
+  const settleWatch = actor.subscribe((snap) => {
+    if (settleTimer !== undefined || !snap.matches('running')) return;
+    settleTimer = setTimeout(() => {
+      const rssBefore = process.memoryUsage.rss();
+      if (settleHeap())
+        log.debug({ rssBefore, rssAfter: process.memoryUsage.rss() }, 'heap settled after boot');
+    }, HEAP_SETTLE_MS);
+    settleTimer.unref();
+  });
 
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -89,6 +103,8 @@ export async function runAgent(options: RunOptions): Promise<number> {
   process.off('SIGINT', onSignal);
   untrack();
   unwatch();
+  clearTimeout(settleTimer);
+  settleWatch.unsubscribe();
   await hive.close();
   const snap = actor.getSnapshot();
   if (snap.status === 'error') {

@@ -125,8 +125,9 @@ describe('clawdie-agent with its env file', () => {
       [
         'symlink',
         () => {
-          writeFileSync(path.join(r, 'target'), good, { mode: 0o600 });
-          symlinkSync(path.join(r, 'target'), envPath(r));
+          // Named as an env file: it holds this tenant's values, like the .env (leak-scan policy).
+          writeFileSync(path.join(r, '.env.target'), good, { mode: 0o600 });
+          symlinkSync(path.join(r, '.env.target'), envPath(r));
         },
         'is a symbolic link',
       ],

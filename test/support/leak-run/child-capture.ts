@@ -31,10 +31,7 @@ export class ChildCapture {
   /** Records one spawn (argv, environment secrets); returns its capture file stem. */
   record(argv: readonly string[], env: unknown): string {
     this.#seq += 1;
-    const cmd = path
-      .basename(argv[0] ?? 'x')
-      .replace(/[^\w.-]/g, '_')
-      .slice(0, 24);
+    const cmd = commandLabel(argv);
     const stem = path.join(this.#layout.children, `${process.pid}-${this.#seq}-${cmd}`);
     fs.appendFileSync(
       path.join(this.#layout.capture, `argv-${process.pid}.jsonl`),
@@ -76,6 +73,15 @@ export class ChildCapture {
       }
     }
   }
+}
+
+/** A short name for the capture file: the program, or the script node runs (`bw` for bw.js). */
+export function commandLabel(argv: readonly string[]): string {
+  const base = (p: string | undefined) => path.basename(p ?? 'x');
+  let name = base(argv[0]);
+  if (/^node(js)?$/.test(name) && argv[1] && !argv[1].startsWith('-')) name = base(argv[1]);
+  if (name === 'bw.js') name = 'bw';
+  return name.replace(/[^\w.-]/g, '_').slice(0, 24);
 }
 
 function teeStream(stream: NodeJS.ReadableStream | null | undefined, file: string): void {

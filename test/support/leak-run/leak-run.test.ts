@@ -11,8 +11,9 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { commandLabel } from './child-capture.ts';
 import { RUN_KEY, runLayout } from './layout.ts';
-import { countTokenShaped } from './policy.ts';
+import { allowanceOf, countTokenShaped } from './policy.ts';
 import { failureText, scanRun } from './run-scan.ts';
 
 const planted: string[] = [];
@@ -110,6 +111,33 @@ describe('run-wide scan over a planted run directory', () => {
     expect(report.hits).toEqual([]);
     expect(failureText(report)).toBeUndefined();
     expect(report.secrets).toBe(1);
+  });
+});
+
+describe('policy', () => {
+  it('names captures by program or script, bw by name', () => {
+    expect(commandLabel(['/x/node', '/r/node_modules/@bitwarden/cli/build/bw.js', 'unlock'])).toBe('bw');
+    expect(commandLabel(['/x/node', '/r/host-helper/cli.ts', 'provision'])).toBe('cli.ts');
+    expect(commandLabel(['/x/node', '-e', 'x'])).toBe('node');
+    expect(commandLabel(['unshare', '--mount'])).toBe('unshare');
+  });
+
+  it("lets bw's answers and the vault fixture hold vault values, and nothing else hold any", () => {
+    const kinds = (f: string) => allowanceOf(f).map((a) => a.kind);
+    expect(kinds('c/p/1-2-bw.out')).toContain('vault-item');
+    expect(kinds('c/p/1-2-bw.err')).toEqual([]);
+    expect(kinds('clawdie-vault-x/fixture.json')).toContain('bw-credential');
+    expect(kinds('clawdie-vault-x/bw-wrong.env')).toEqual(['bw-credential']);
+    expect(kinds('a/home/clawdie/.env')).toEqual(['tenant-token', 'api-key', 'vault-item']);
+    expect(kinds('a/var/db/clawdie/status.json')).toEqual([]);
+  });
+
+  it('takes a lone 43-character base64url word for a token, not a slice of longer base64', () => {
+    const t = token();
+    expect(countTokenShaped(`CLAWDIE_HIVE_TOKEN=${t}\n`)).toBe(1);
+    expect(countTokenShaped(`Bearer ${t}"`)).toBe(1);
+    expect(countTokenShaped(`session ab+${t}/cd==`)).toBe(0);
+    expect(countTokenShaped(`x${t}`)).toBe(0);
   });
 });
 

@@ -66,10 +66,20 @@ export const isJailEnvFile = (file: string): boolean =>
 export const isHostStore = (file: string): boolean =>
   /^tenants\.db(-wal|-shm|-journal)?$/.test(path.basename(file));
 
-/** bw's own state: an appdata dir (`bw`, `bw-appdata`, `bw-<lane>`, `clawdie-bw-*`) or `bw.env`. */
+/** bw's own state: an appdata dir (`bw`, `bw-appdata`, `bw-<lane>`, `clawdie-bw-*`) or a `bw*.env`. */
 export const isBwPlace = (file: string): boolean =>
-  path.basename(file) === 'bw.env' ||
+  /^bw[\w-]*\.env$/.test(path.basename(file)) ||
   file.split(path.sep).some((c) => /^(bw|bw-[\w-]+|clawdie-bw-[\w-]+)$/.test(c));
+
+/** The vault test server's fixture file (test/support/vault.ts): the vault itself, holding every value. */
+export const isVaultFixture = (file: string): boolean =>
+  path.basename(file) === 'fixture.json' && file.split(path.sep).some((c) => c.startsWith('clawdie-vault-'));
+
+/**
+ * A capture of bw's stdout (`<pid>-<n>-bw.out`): its answer channel to the wrapper, which reads
+ * it into memory — `bw unlock --raw` prints the session, `bw list items` the vault's values.
+ */
+export const isBwAnswer = (file: string): boolean => /-bw\.out$/.test(path.basename(file));
 
 /** A 0600 token file handed to `hive serve --admin-token-file` / the host config. */
 export const isTokenFile = (file: string): boolean => /(^|[.-])token$/.test(path.basename(file));
@@ -83,6 +93,9 @@ export function allowanceOf(file: string): Allowance[] {
   if (isJailEnvFile(file)) allow.push({ kind: 'tenant-token' }, { kind: 'api-key' }, { kind: 'vault-item' });
   if (isHostStore(file)) allow.push({ kind: 'tenant-token' });
   if (isBwPlace(file)) allow.push({ kind: 'bw-credential' });
+  if (isVaultFixture(file) || isBwAnswer(file)) {
+    allow.push({ kind: 'bw-credential' }, { kind: 'vault-item' }, { kind: 'api-key' });
+  }
   if (isTokenFile(file)) allow.push({ kind: 'hive-admin' }, { kind: 'tenant-token' });
   return allow;
 }
@@ -90,9 +103,10 @@ export function allowanceOf(file: string): Allowance[] {
 /**
  * Hive tokens are 256-bit random base64url (43 characters, DESIGN §5): in captured output, any
  * such word is reported even when no test registered it (a token minted in-process and logged).
- * Mixed case and a digit keep words like a 43-letter identifier out.
+ * Mixed case and a digit keep words like a 43-letter identifier out; `+`, `/` and a following `=`
+ * extend the word, so a slice of a longer base64 text (a bw session) is not taken for a token.
  */
-const TOKEN_SHAPE = /(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/g;
+const TOKEN_SHAPE = /(?<![A-Za-z0-9_+/-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_+/=-])/g;
 
 export function countTokenShaped(text: string): number {
   let n = 0;

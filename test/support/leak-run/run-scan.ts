@@ -10,7 +10,14 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { type Hit, LeakScanner, NOTHING } from '../leak-scan.ts';
 import type { RunLayout } from './layout.ts';
-import { allowanceOf, countTokenShaped, type Harvested, isHostStore, secretsOfDotenv } from './policy.ts';
+import {
+  allowanceOf,
+  countTokenShaped,
+  type Harvested,
+  isBwAnswer,
+  isHostStore,
+  secretsOfDotenv,
+} from './policy.ts';
 
 export interface RunScanInput {
   layout: RunLayout;
@@ -124,8 +131,9 @@ export function scanRun(input: RunScanInput): RunScanReport {
     if (link) continue;
     const data = fs.readFileSync(file);
     files += 1;
-    scan.buffer(path.relative(layout.root, file), data, NOTHING);
-    const count = countTokenShaped(data.toString('latin1'));
+    const bwAnswer = isBwAnswer(file);
+    scan.buffer(path.relative(layout.root, file), data, bwAnswer ? allowanceOf(file) : NOTHING);
+    const count = bwAnswer ? 0 : countTokenShaped(data.toString('latin1'));
     if (count > 0) tokenShaped.push({ where: path.relative(layout.root, file), count });
   }
   for (const root of [layout.tmp, layout.grave]) {

@@ -75,6 +75,10 @@ describe('run-wide scan over a planted run directory', () => {
     fs.symlinkSync(`/x/${bwPass}`, path.join(L.tmp, 'link'));
     write(path.join(L.capture, 'argv-9.jsonl'), `${JSON.stringify(['node', 'x', fixed])}\n`);
     write(path.join(L.capture, 'vitest.out'), `minted ${token()}\n`);
+    write(
+      path.join(L.tmp, 'jail/usr/local/bin/node'),
+      Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46]), Buffer.from(admin)]),
+    );
 
     const report = scanRun({
       layout: L,
@@ -100,6 +104,7 @@ describe('run-wide scan over a planted run directory', () => {
     expect(text).toContain('tenant-token found in c/p/9-3-node.err');
     for (const v of [admin, tenantTok, storeTok, apiKey, bwPass, fixed]) expect(text).not.toContain(v);
     expect(report.argvSamples).toBe(1);
+    expect(report.binaries).toBe(1); // an ELF executable is not read
     expect(report.bytes).toBeGreaterThan(0);
   });
 

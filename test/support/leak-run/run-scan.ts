@@ -36,7 +36,24 @@ export interface RunScanReport {
   secrets: number;
   argvSamples: number;
   files: number;
+  /** ELF executables skipped (the node binary copied into jail roots: 124 MiB each). */
+  binaries: number;
 }
+
+/** An ELF executable: copied programs, which no code of ours writes a secret into. */
+function isExecutable(file: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const head = Buffer.alloc(4);
+    return fs.readSync(fd, head, 0, 4, 0) === 4 && head.equals(ELF);
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+const ELF = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
 
 /** Regular files under dir, depth first, never following a link nor leaving dir's filesystem. */
 function* walk(dir: string, dev: number): Generator<{ file: string; link: boolean }> {
@@ -127,6 +144,7 @@ export function scanRun(input: RunScanInput): RunScanReport {
   for (const s of [...input.secrets, ...harvest(layout)]) scan.secret(s.kind, s.value);
   const tokenShaped: RunScanReport['tokenShaped'] = [];
   let files = 0;
+  let binaries = 0;
   for (const { file, link } of walkTree(layout.capture)) {
     if (link) continue;
     const data = fs.readFileSync(file);
@@ -144,6 +162,10 @@ export function scanRun(input: RunScanInput): RunScanReport {
         try {
           scan.text(`link ${where}`, fs.readlinkSync(file));
         } catch {}
+        continue;
+      }
+      if (isExecutable(file)) {
+        binaries += 1;
         continue;
       }
       let data: Buffer;
@@ -166,13 +188,14 @@ export function scanRun(input: RunScanInput): RunScanReport {
     secrets: stats.secrets,
     argvSamples: input.argvSamples.length,
     files,
+    binaries,
   };
 }
 
 /** The one summary line, and the failure text naming each place and kind (never a value). */
 export function summaryLine(r: RunScanReport, ms: number): string {
   const mb = (r.bytes / 1e6).toFixed(1);
-  return `leak scan (whole run): ${r.places} places, ${mb} MB, ${r.argvSamples} argv samples, ${r.secrets} secrets, ${r.hits.length} hits, ${r.tokenShaped.length} token-shaped, ${ms} ms`;
+  return `leak scan (whole run): ${r.places} places, ${mb} MB, ${r.argvSamples} argv samples, ${r.secrets} secrets, ${r.hits.length} hits, ${r.tokenShaped.length} token-shaped, ${r.binaries} executables skipped, ${ms} ms`;
 }
 
 export function failureText(r: RunScanReport): string | undefined {

@@ -1,6 +1,7 @@
 // clawdie-agent entry point (DESIGN §3): `run | status | check | skills`. The process IS the agent
 // (no wrapper). Commands load lazily so `status` stays cheap and `run` loads only what boot needs.
 // Bundle-friendly: every import is a static string esbuild can follow.
+import './config/zod-jitless.ts';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import pkg from '../package.json' with { type: 'json' };

@@ -25,6 +25,30 @@ import type { AgentDeps } from './deps.ts';
 
 const TASK = 'task';
 
+/**
+ * A failed heartbeat or poll: the same rules for both calls — 401 and an unknown agent are raised
+ * to `running`, a retryable error retries this call alone after its own backoff, anything else
+ * sends the whole agent to `backoff`.
+ */
+function hiveCallFailed(what: 'heartbeat' | 'poll') {
+  const retry =
+    what === 'heartbeat'
+      ? ({ plan: 'planHeartbeatRetry', delay: 'hbDelay' } as const)
+      : ({ plan: 'planPollRetry', delay: 'pollDelay' } as const);
+  return [
+    { guard: 'unauthorized', actions: ['noteError', 'raiseUnauthorized'] },
+    { guard: 'unknownAgent', actions: ['noteError', 'raiseUnknownAgent'] },
+    {
+      guard: 'retryable',
+      target: 'retrying',
+      actions: ['noteError', retry.plan, { type: 'logRetry', params: { what, delay: retry.delay } }],
+    },
+    {
+      actions: ['noteError', { type: 'logError', params: { msg: `${what} refused` } }, 'raiseFatal'],
+    },
+  ] as const;
+}
+
 export const agentMachine = setup({
   types: {
     context: {} as AgentContext,
@@ -53,6 +77,9 @@ export const agentMachine = setup({
     returnToAwait: ({ context }) => context.afterDrain === 'await',
   },
   actions: {
+    raiseUnauthorized: raise({ type: 'hive.unauthorized' }),
+    raiseUnknownAgent: raise({ type: 'hive.unknownAgent' }),
+    raiseFatal: raise({ type: 'hive.fatal' }),
     storeEnv: assign({ env: ({ context, event }) => (event.type === 'env.valid' ? event.env : context.env) }),
     forgetEnv: assign({ env: undefined }),
     /** The hive client reads credentials from the box: from here on, requests use this env. */
@@ -260,26 +287,7 @@ export const agentMachine = setup({
                   { guard: 'drainRequested', actions: raise({ type: 'hive.drain' }) },
                   { target: 'waiting', actions: 'heartbeatOk' },
                 ],
-                onError: [
-                  { guard: 'unauthorized', actions: ['noteError', raise({ type: 'hive.unauthorized' })] },
-                  { guard: 'unknownAgent', actions: ['noteError', raise({ type: 'hive.unknownAgent' })] },
-                  {
-                    guard: 'retryable',
-                    target: 'retrying',
-                    actions: [
-                      'noteError',
-                      'planHeartbeatRetry',
-                      { type: 'logRetry', params: { what: 'heartbeat', delay: 'hbDelay' } },
-                    ],
-                  },
-                  {
-                    actions: [
-                      'noteError',
-                      { type: 'logError', params: { msg: 'heartbeat refused' } },
-                      raise({ type: 'hive.fatal' }),
-                    ],
-                  },
-                ],
+                onError: hiveCallFailed('heartbeat'),
               },
             },
             retrying: { after: { heartbeatRetry: 'beating' } },
@@ -301,26 +309,7 @@ export const agentMachine = setup({
                   { guard: 'gotTask', target: 'held', actions: ['pollOk', 'announceTask'] },
                   { target: 'polling', reenter: true, actions: 'pollOk' },
                 ],
-                onError: [
-                  { guard: 'unauthorized', actions: ['noteError', raise({ type: 'hive.unauthorized' })] },
-                  { guard: 'unknownAgent', actions: ['noteError', raise({ type: 'hive.unknownAgent' })] },
-                  {
-                    guard: 'retryable',
-                    target: 'retrying',
-                    actions: [
-                      'noteError',
-                      'planPollRetry',
-                      { type: 'logRetry', params: { what: 'poll', delay: 'pollDelay' } },
-                    ],
-                  },
-                  {
-                    actions: [
-                      'noteError',
-                      { type: 'logError', params: { msg: 'poll refused' } },
-                      raise({ type: 'hive.fatal' }),
-                    ],
-                  },
-                ],
+                onError: hiveCallFailed('poll'),
               },
             },
             held: {

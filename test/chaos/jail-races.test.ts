@@ -4,7 +4,7 @@
 // that keep swapping home or home/clawdie for symlinks, planting .env as a symlink, a hardlink to
 // an outside file or a FIFO, and planting symlinked temp names. Everything outside the jail root
 // (a sentinel tree and the jails dir around it) is snapshotted and compared after every phase.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -69,8 +69,17 @@ function makeOutside(): void {
     fs.utimesSync(path.join(outside, p), 1_000_000, 1_000_000);
 }
 
+/**
+ * Removes the jail's tree for real, with rm(1): the run-wide leak scan (test/support/leak-run)
+ * keeps what a test's own fs.rmSync removes by renaming it into its graveyard, so a .env the jail
+ * hardlinked to an outside file would stay linked there and raise that file's link count.
+ */
+function removeJailTree(): void {
+  execFileSync('rm', ['-rf', '--', jailRoot]);
+}
+
 function makeJail(): void {
-  fs.rmSync(jailRoot, { recursive: true, force: true });
+  removeJailTree();
   fs.mkdirSync(userDir, { recursive: true, mode: 0o755 });
   fs.mkdirSync(stash, { recursive: true });
   fs.chmodSync(userDir, 0o700);
@@ -230,12 +239,23 @@ describe(`jail races for ${SCALE.jailSeconds} s`, () => {
           tally.foreignEnv += 1;
         // Compared with the jail removed: a hardlink the jail still holds to an outside file
         // raises that file's link count, which is the jail's doing, not a write by the host.
-        fs.rmSync(jailRoot, { recursive: true, force: true });
+        removeJailTree();
         const now = snapshot();
         const changed = Object.keys({ ...before, ...now }).filter((k) => before[k] !== now[k]);
         if (changed.length > 0) {
           tally.writesOutside += 1;
-          if (tally.outsideSamples.length < 3) tally.outsideSamples.push(...changed.slice(0, 3));
+          if (tally.outsideSamples.length < 3) {
+            tally.outsideSamples.push(...changed.slice(0, 3).map((k) => `${k}: ${before[k]} -> ${now[k]}`));
+            // Where the extra links of an outside file are (a link count that changed with no new name).
+            for (const k of changed.filter((c) => fs.existsSync(path.join(base, c))))
+              tally.outsideSamples.push(
+                `links of ${k}: ${spawnSync('find', [os.tmpdir(), '-xdev', '-samefile', path.join(base, k)], {
+                  encoding: 'utf8',
+                })
+                  .stdout.trim()
+                  .replace(/\n/g, ' ')}`,
+              );
+          }
           makeOutside();
         }
       }

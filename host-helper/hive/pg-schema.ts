@@ -1,7 +1,7 @@
 // The PostgreSQL schema of the hive store and its versioned migrations. Versions are rows of
 // hive_schema_migrations, applied in order inside one transaction that holds an advisory lock, so
 // replicas starting together migrate once and none serves a half-migrated schema. SQL text and the
-// migration runner only; row mapping is shared with the SQLite store (sqlite-schema.ts).
+// migration runner only; row mapping is shared with the SQLite store (rows.ts).
 import type { ClientBase } from 'pg';
 import { ClawdieError } from '../../src/errors.ts';
 

@@ -7,13 +7,24 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from '../../src/log.ts';
-import type { AgentState, ResultStatus } from '../../src/protocol/index.ts';
+import type { AgentState } from '../../src/protocol/index.ts';
 import { NotifyListener, sqlNotify, taskPayload } from './pg-notify.ts';
 import { AGENT_SELECT, CHANNEL, END_LEASE, migrate, TASK_COLUMNS } from './pg-schema.ts';
-import { numOrNull, type Row, str, toAgent, toRequeued, toTask } from './sqlite-schema.ts';
+import {
+  type Row,
+  str,
+  taskValues,
+  toAgent,
+  toDeadlines,
+  toLeased,
+  toRequeued,
+  toTask,
+  toTenant,
+} from './rows.ts';
 import type {
   AgentRecord,
   AgentRegistration,
+  CompleteArgs,
   Deadlines,
   HiveStore,
   LeasedTask,
@@ -22,7 +33,7 @@ import type {
   Requeued,
   StoreEvent,
   TaskRecord,
-  TenantRecord,
+  TenantByHash,
 } from './store.ts';
 
 export interface PgStoreOptions {
@@ -102,14 +113,13 @@ export class PgHiveStore implements HiveStore {
     return (await this.#q('revokeToken', this.#sql.revokeToken, [tenant, now])).length === 1;
   }
 
-  async tenantByTokenHash(tokenHash: Buffer): Promise<(TenantRecord & { tokenHash: Buffer }) | null> {
+  async tenantByTokenHash(tokenHash: Buffer): Promise<TenantByHash | null> {
     const [r] = await this.#q(
       'tokenLookup',
       'SELECT tenant, shared, token_hash FROM hive_tenants WHERE token_hash = $1',
       [tokenHash],
     );
-    if (!r) return null;
-    return { tenant: str(r.tenant), shared: r.shared === true, tokenHash: r.token_hash as Buffer };
+    return r ? toTenant(r) : null;
   }
 
   async getAgent(agentId: string): Promise<AgentRecord | null> {
@@ -167,20 +177,7 @@ export class PgHiveStore implements HiveStore {
   async insertTask(task: NewTask, now: number): Promise<{ taskId: string; created: boolean }> {
     const deadline = task.lease ? Math.min(task.lease.expires, task.expiresAt) : task.expiresAt;
     const payload = taskPayload(this.#origin, { ...task, queued: !task.lease, deadline });
-    const [r] = await this.#q('insertTask', this.#sql.insertTask, [
-      task.taskId,
-      task.tenant,
-      task.capability,
-      task.inputJson,
-      task.lease ? 'leased' : 'queued',
-      now,
-      task.expiresAt,
-      task.idempotencyKey ?? null,
-      task.lease?.agentId ?? null,
-      task.lease?.tenant ?? null,
-      task.lease?.expires ?? null,
-      payload,
-    ]);
+    const [r] = await this.#q('insertTask', this.#sql.insertTask, [...taskValues(task, now), payload]);
     if (r) return { taskId: str(r.task_id), created: true };
     // The tenant used this idempotency key before (ON CONFLICT waited for that insert to commit).
     const [prior] = await this.#q(
@@ -209,23 +206,10 @@ export class PgHiveStore implements HiveStore {
       agent.capabilities,
       agent.shared,
     ]);
-    if (!r) return null;
-    return {
-      taskId: str(r.task_id),
-      tenant: str(r.tenant),
-      capability: str(r.capability),
-      inputJson: str(r.input),
-      leaseExpires: Number(r.lease_expires),
-    };
+    return r ? toLeased(r) : null;
   }
 
-  async complete(
-    taskId: string,
-    agentId: string,
-    status: ResultStatus,
-    outputJson: string,
-    now: number,
-  ): Promise<boolean> {
+  async complete(...[taskId, agentId, status, outputJson, now]: CompleteArgs): Promise<boolean> {
     const rows = await this.#q(
       'complete',
       `UPDATE hive_tasks SET state = $1, result_status = $2, result_output = $3, completed_by = lease_agent,
@@ -266,7 +250,7 @@ export class PgHiveStore implements HiveStore {
               (SELECT MIN(last_heartbeat) FROM hive_agents WHERE state IN ('live', 'draining')) AS heartbeat`,
       [],
     );
-    return { lease: numOrNull(r!.lease), ttl: numOrNull(r!.ttl), heartbeat: numOrNull(r!.heartbeat) };
+    return toDeadlines(r!);
   }
 
   async close(): Promise<void> {

@@ -4,12 +4,10 @@
 // database's only writer: each write that may change such a row drops or replaces the copy inside
 // its own group transaction, and a group that fails as a whole drops everything (sqlite-store.ts).
 // The PostgreSQL store, shared by replicas, must not cache so. Records handed out are frozen.
-import type { AgentRecord, TaskRecord, TenantRecord } from './store.ts';
+import type { AgentRecord, TaskRecord, TenantByHash } from './store.ts';
 
 /** Beyond this many live leases, further ones are simply read from the database. */
 const MAX_LEASES = 20_000;
-
-export type TenantByHash = TenantRecord & { tokenHash: Buffer };
 
 export class StoreCaches {
   /** Token hash (hex) → tenant. Unknown hashes are never stored: guessing must not grow the map. */

@@ -1,7 +1,6 @@
 // The SQLite schema of the hive store (versioned migrations, applied in order through PRAGMA
-// user_version) and the mapping of its rows to the store's records. SQL text only, no I/O.
-import type { AgentState, ResultStatus, TaskState } from '../../src/protocol/index.ts';
-import type { AgentRecord, Requeued, TaskRecord } from './store.ts';
+// user_version) and the column lists its statements share. SQL text only, no I/O; rows become
+// records in rows.ts.
 
 export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE tenants (
@@ -52,49 +51,8 @@ export const MIGRATIONS: readonly string[] = [
   'DROP INDEX tasks_lease_agent;',
 ];
 
-export type Row = Record<string, unknown>;
-
-export const str = (v: unknown): string => String(v);
-export const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
-export const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-
-export function toAgent(r: Row): AgentRecord {
-  return {
-    agentId: str(r.agent_id),
-    tenant: str(r.tenant),
-    capabilities: JSON.parse(str(r.capabilities)) as string[],
-    identityHash: str(r.identity_hash),
-    version: str(r.version),
-    os: str(r.os),
-    state: str(r.state) as AgentState,
-    lastHeartbeat: Number(r.last_heartbeat),
-    shared: Number(r.shared ?? 0) === 1,
-  };
-}
-
-export function toTask(r: Row): TaskRecord {
-  return {
-    taskId: str(r.task_id),
-    tenant: str(r.tenant),
-    capability: str(r.capability),
-    state: str(r.state) as TaskState,
-    createdAt: Number(r.created_at),
-    expiresAt: Number(r.expires_at),
-    leaseAgent: strOrNull(r.lease_agent),
-    leaseTenant: strOrNull(r.lease_tenant),
-    leaseExpires: numOrNull(r.lease_expires),
-    resultStatus: strOrNull(r.result_status) as ResultStatus | null,
-    resultOutputJson: strOrNull(r.result_output),
-    completedBy: strOrNull(r.completed_by),
-  };
-}
-
-export const toRequeued = (r: Row): Requeued => ({
-  taskId: str(r.task_id),
-  tenant: str(r.tenant),
-  capability: str(r.capability),
-  state: str(r.state) as TaskState,
-});
+// The row mapping moved to rows.ts (shared with the PostgreSQL store); kept here for importers.
+export { type Row, toAgent, toTask } from './rows.ts';
 
 export const TASK_COLUMNS = `task_id, tenant, capability, state, created_at, expires_at, lease_agent, lease_tenant,
   lease_expires, result_status, result_output, completed_by`;

@@ -5,15 +5,28 @@
 // through a group commit (sqlite-group-commit.ts): those of one event-loop round share a transaction.
 // Checkpoints run on a worker thread (sqlite-checkpointer.ts), off the event loop.
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import type { AgentState, ResultStatus } from '../../src/protocol/index.ts';
-import { StoreCaches, type TenantByHash } from './sqlite-caches.ts';
+import type { AgentState } from '../../src/protocol/index.ts';
+import {
+  leasedRecord,
+  type Row,
+  str,
+  taskValues,
+  toAgent,
+  toDeadlines,
+  toLeased,
+  toRequeued,
+  toTask,
+  toTenant,
+} from './rows.ts';
+import { StoreCaches } from './sqlite-caches.ts';
 import { Checkpointer } from './sqlite-checkpointer.ts';
 import { GroupCommit } from './sqlite-group-commit.ts';
-import { MIGRATIONS, numOrNull, type Row, str, toAgent, toRequeued, toTask } from './sqlite-schema.ts';
+import { MIGRATIONS } from './sqlite-schema.ts';
 import { SQL } from './sqlite-statements.ts';
 import type {
   AgentRecord,
   AgentRegistration,
+  CompleteArgs,
   Deadlines,
   HiveStore,
   LeasedTask,
@@ -21,6 +34,7 @@ import type {
   NewTask,
   Requeued,
   TaskRecord,
+  TenantByHash,
 } from './store.ts';
 
 export interface SqliteStoreOptions {
@@ -143,12 +157,7 @@ export class SqliteHiveStore implements HiveStore {
 
   #lookupToken(tokenHash: Buffer): TenantByHash | null {
     const r = this.#q(SQL.tenantByTokenHash).get(tokenHash) as Row | undefined;
-    if (!r) return null;
-    return {
-      tenant: str(r.tenant),
-      shared: Number(r.shared) === 1,
-      tokenHash: Buffer.from(r.token_hash as Uint8Array),
-    };
+    return r ? toTenant(r) : null;
   }
 
   async getAgent(agentId: string): Promise<AgentRecord | null> {
@@ -248,37 +257,9 @@ export class SqliteHiveStore implements HiveStore {
   }
 
   #insertTask(task: NewTask, now: number): { taskId: string; created: boolean } {
-    this.#q(SQL.insertTask).run(
-      task.taskId,
-      task.tenant,
-      task.capability,
-      task.inputJson,
-      task.lease ? 'leased' : 'queued',
-      now,
-      task.expiresAt,
-      task.idempotencyKey ?? null,
-      task.lease?.agentId ?? null,
-      task.lease?.tenant ?? null,
-      task.lease?.expires ?? null,
-      now,
-    );
+    this.#q(SQL.insertTask).run(...taskValues(task, now), now);
     if (!task.lease) this.#queued++;
-    else {
-      this.#cache.keepLease({
-        taskId: task.taskId,
-        tenant: task.tenant,
-        capability: task.capability,
-        state: 'leased',
-        createdAt: now,
-        expiresAt: task.expiresAt,
-        leaseAgent: task.lease.agentId,
-        leaseTenant: task.lease.tenant,
-        leaseExpires: task.lease.expires,
-        resultStatus: null,
-        resultOutputJson: null,
-        completedBy: null,
-      });
-    }
+    else this.#cache.keepLease(leasedRecord(task, now, task.expiresAt, task.lease));
     return { taskId: task.taskId, created: true };
   }
 
@@ -309,37 +290,13 @@ export class SqliteHiveStore implements HiveStore {
     }) as Row | undefined;
     if (!r) return null;
     this.#queued--;
-    const t: LeasedTask = {
-      taskId: str(r.task_id),
-      tenant: str(r.tenant),
-      capability: str(r.capability),
-      inputJson: str(r.input),
-      leaseExpires: Number(r.lease_expires),
-    };
-    this.#cache.keepLease({
-      taskId: t.taskId,
-      tenant: t.tenant,
-      capability: t.capability,
-      state: 'leased',
-      createdAt: Number(r.created_at),
-      expiresAt: Number(r.expires_at),
-      leaseAgent: agent.agentId,
-      leaseTenant: agent.tenant,
-      leaseExpires: t.leaseExpires,
-      resultStatus: null,
-      resultOutputJson: null,
-      completedBy: null,
-    });
+    const t = toLeased(r);
+    const lease = { agentId: agent.agentId, tenant: agent.tenant, expires: t.leaseExpires };
+    this.#cache.keepLease(leasedRecord(t, Number(r.created_at), Number(r.expires_at), lease));
     return t;
   }
 
-  complete(
-    taskId: string,
-    agentId: string,
-    status: ResultStatus,
-    outputJson: string,
-    now: number,
-  ): Promise<boolean> {
+  complete(...[taskId, agentId, status, outputJson, now]: CompleteArgs): Promise<boolean> {
     return this.#write(() => {
       const r = this.#q(SQL.complete).run(
         status === 'ok' ? 'succeeded' : 'failed',
@@ -378,8 +335,7 @@ export class SqliteHiveStore implements HiveStore {
   }
 
   async nextDeadlines(): Promise<Deadlines> {
-    const r = this.#q(SQL.nextDeadlines).get() as Row;
-    return { lease: numOrNull(r.lease), ttl: numOrNull(r.ttl), heartbeat: numOrNull(r.heartbeat) };
+    return toDeadlines(this.#q(SQL.nextDeadlines).get() as Row);
   }
 
   async close(): Promise<void> {

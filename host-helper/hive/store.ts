@@ -9,6 +9,9 @@ export interface TenantRecord {
   shared: boolean;
 }
 
+/** A tenant found by its token hash (the hash comes along for a constant-time comparison). */
+export type TenantByHash = TenantRecord & { tokenHash: Buffer };
+
 export interface AgentRecord {
   agentId: string;
   tenant: string;
@@ -87,12 +90,21 @@ export interface Deadlines {
   heartbeat: number | null;
 }
 
+/** complete's arguments: the task, the agent that must still hold its lease, the result, the time. */
+export type CompleteArgs = [
+  taskId: string,
+  agentId: string,
+  status: ResultStatus,
+  outputJson: string,
+  now: number,
+];
+
 export interface HiveStore {
   /** Replaces the tenant's token hash (the old token stops working) and its shared flag. */
   setTenantToken(tenant: string, tokenHash: Buffer, shared: boolean, now: number): Promise<void>;
   /** Removes the tenant's token; false if it had none. */
   revokeTenantToken(tenant: string, now: number): Promise<boolean>;
-  tenantByTokenHash(tokenHash: Buffer): Promise<(TenantRecord & { tokenHash: Buffer }) | null>;
+  tenantByTokenHash(tokenHash: Buffer): Promise<TenantByHash | null>;
 
   getAgent(agentId: string): Promise<AgentRecord | null>;
   /** Creates or updates (same tenant, checked by the caller) an agent; it becomes live. */
@@ -112,13 +124,7 @@ export interface HiveStore {
   /** Atomically leases the oldest queued, unexpired task the agent may serve (routing of §5). */
   leaseNext(agent: Lessee, now: number, leaseExpires: number): Promise<LeasedTask | null>;
   /** Records a result if the agent still holds a live lease; false otherwise. */
-  complete(
-    taskId: string,
-    agentId: string,
-    status: ResultStatus,
-    outputJson: string,
-    now: number,
-  ): Promise<boolean>;
+  complete(...args: CompleteArgs): Promise<boolean>;
   /** Hands a live lease back (queued, or expired past TTL); null if the agent did not hold it. */
   release(taskId: string, agentId: string, now: number): Promise<Requeued | null>;
   /** Ends every lease that expired at `now`. */

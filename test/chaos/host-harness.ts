@@ -48,6 +48,12 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/**
+ * Tenant t's API key in the vault. Ends with a fixed suffix so no tenant's key is a prefix of
+ * another's (`…-kc-1-1` inside `…-kc-1-10`), which the leak scan would count as a cross-tenant value.
+ */
+export const apiKeyFor = (t: string): string => `sk-or-chaos-${t}-key`;
+
 export const sha256 = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
 
 export interface EnvCheck {
@@ -83,7 +89,7 @@ export function checkEnv(h: Harness, t: string, tenants: readonly string[]): Env
     Object.keys(env).sort().join() !== KEYS.join() ||
     !text.endsWith('\n') ||
     env.CLAWDIE_TENANT !== t ||
-    env.OPENROUTER_API_KEY !== `sk-or-chaos-${t}`
+    env.OPENROUTER_API_KEY !== apiKeyFor(t)
   )
     return { state: 'partial', crossTenant };
   const m = /^chaos-value-([a-z0-9-]+)-v(\d+)-[0-9a-f]{12}$/.exec(env.TENANT_SECRET ?? '');
@@ -103,7 +109,7 @@ export async function startHarness(tenants: readonly string[]): Promise<Harness>
       name: t,
       items: [
         { name: 'TENANT_SECRET', type: 'login', password: valueFor(t, 0) },
-        { name: 'OPENROUTER_API_KEY', type: 'login', password: `sk-or-chaos-${t}` },
+        { name: 'OPENROUTER_API_KEY', type: 'login', password: apiKeyFor(t) },
       ],
     });
   }
@@ -121,11 +127,11 @@ export async function startHarness(tenants: readonly string[]): Promise<Harness>
   scan.secret('hive-admin', hive.adminToken);
   scan.secret('bw-credential', tv.secrets[0]!);
   scan.secret('bw-credential', tv.secrets[1]!);
-  const ours = new Set(tenants.flatMap((t) => [valueFor(t, 0), `sk-or-chaos-${t}`]));
+  const ours = new Set(tenants.flatMap((t) => [valueFor(t, 0), apiKeyFor(t)]));
   for (const s of tv.secrets.slice(2)) if (!ours.has(s)) scan.secret('vault-item', s, 'default-fixture');
   for (const t of tenants) {
     scan.secret('vault-item', valueFor(t, 0), t);
-    scan.secret('vault-item', `sk-or-chaos-${t}`, t);
+    scan.secret('vault-item', apiKeyFor(t), t);
   }
 
   const versions = new Map<string, number>();

@@ -98,13 +98,17 @@ const figures: Record<string, unknown> = {};
 beforeAll(async () => {
   h = await startHarness(ALL);
   stopArgv = sampleArgv(h.scan, 100);
-  // The CLI takes at most 100 tenants per call: register in chunks, one appdata dir each.
-  const chunks = Array.from({ length: Math.ceil(ALL.length / 100) }, (_, i) =>
-    ALL.slice(i * 100, i * 100 + 100),
-  );
-  const regs = await Promise.all(chunks.map((c, i) => h.run(APPDATA[i]!, ['register-tenant', ...c])));
-  for (const reg of regs) expect(reg.code, reg.stderr).toBe(0);
+  await batch('register-tenant', ALL);
 }, 180_000);
+
+/** Runs `clawdie-host CMD tenants…` in chunks of 100 (the CLI's limit per call), one appdata dir each, in parallel; all must exit 0. */
+async function batch(cmd: string, tenants: readonly string[]): Promise<void> {
+  const chunks = Array.from({ length: Math.ceil(tenants.length / 100) }, (_, i) =>
+    tenants.slice(i * 100, i * 100 + 100),
+  );
+  const runs = await Promise.all(chunks.map((c, i) => h.run(APPDATA[i]!, [cmd, ...c])));
+  for (const r of runs) expect(r.code, r.stderr).toBe(0);
+}
 
 afterAll(async () => {
   const argvSampled = stopArgv();
@@ -267,12 +271,6 @@ describe('crash safety: kill -9 of provision at random points', () => {
           inUse.add(free);
           return free;
         };
-        // Baseline: every tenant of the lane gets a complete file.
-        for (const t of pool) await h.setVersion(t, h.version(t) + 1);
-        let config = pick();
-        const first = await h.run(config, ['provision', ...pool]);
-        inUse.delete(config);
-        expect(first.code, first.stderr).toBe(0);
         for (let k = 0; k < kills; k += 1) {
           // A tenant whose lock a killed run left behind stays blocked until the lock is stale
           // (120 s); move on to another one, as an operator would (round robin over the pool), and
@@ -287,7 +285,7 @@ describe('crash safety: kill -9 of provision at random points', () => {
               await sleep(1_000);
             }
           }
-          config = pick();
+          const config = pick();
           const before = fs.readFileSync(h.envPath(t));
           await h.setVersion(t, h.version(t) + 1);
           const phase = phaseOf(k, l);
@@ -323,23 +321,22 @@ describe('crash safety: kill -9 of provision at random points', () => {
           // A kill inside the write may leave a temp name (never at .env); the next write removes it.
           tally.staleTempsSeen += fs.readdirSync(h.homeDir(t)).filter((n) => n !== '.env').length;
         }
-        // Every tenant not blocked by a stale lock converges on a clean run, temps gone.
-        const free = pool.filter((t) => !tenantLocked(t));
-        tally.tenantsLeftLocked += pool.length - free.length;
-        if (free.length === 0) return;
-        config = pick();
-        const last = await h.run(config, ['provision', ...free]);
-        inUse.delete(config);
-        expect(last.code, last.stderr).toBe(0);
-        for (const t of free) {
-          expect(h.row(t)?.status).toBe('active');
-          expect(fs.readdirSync(h.homeDir(t))).toEqual(['.env']);
-          const e = checkEnv(h, t, ALL);
-          expect([e.state, e.version, e.sha]).toEqual(['ok', h.version(t), h.row(t)?.env_sha256]);
-        }
       };
+      // Baseline: every crash tenant gets a complete file (one session for all lanes: bw is slow).
+      for (const t of CRASH) await h.setVersion(t, h.version(t) + 1);
+      await batch('provision', CRASH);
       const per = Math.ceil(SCALE.crashKills / SCALE.crashLanes);
       await Promise.all(Array.from({ length: SCALE.crashLanes }, (_, l) => lane(l + 1, per)));
+      // Every tenant not blocked by a stale lock converges on a clean run, temps gone.
+      const free = CRASH.filter((t) => !tenantLocked(t));
+      tally.tenantsLeftLocked = CRASH.length - free.length;
+      if (free.length > 0) await batch('provision', free);
+      for (const t of free) {
+        expect(h.row(t)?.status).toBe('active');
+        expect(fs.readdirSync(h.homeDir(t))).toEqual(['.env']);
+        const e = checkEnv(h, t, ALL);
+        expect([e.state, e.version, e.sha]).toEqual(['ok', h.version(t), h.row(t)?.env_sha256]);
+      }
       runMs.sort((a, b) => a - b);
       figures.crash = {
         lanes: SCALE.crashLanes,

@@ -84,6 +84,7 @@ export function installClientErrorHandler(server: Server, log: Logger): void {
     const answer = clientErrorAnswer(code);
     log.warn({ code: code ?? 'unknown', status: answer.status }, 'malformed request refused');
     const cap = setTimeout(() => socket.destroy(), QUEUE_WAIT_MS).unref();
+    socket.once('close', () => clearTimeout(cap));
     // Requests parsed in full before the bad bytes are answered first, in order; the error answer
     // goes last. A request whose own body was cut by the bad bytes gets the error as its answer.
     const answerWhenFree = (): void => {

@@ -1,6 +1,6 @@
 // Routing on PostgreSQL (issue 10) beside SQLite, in one run with one client: 50 agents long-poll
-// over loopback with undici keep-alive (in worker threads), every request of agents and submitter
-// going to the next replica in turn. Scenarios: the SQLite coordinator (the baseline of this run),
+// over loopback through the routing bench's client (routing-client.ts: undici keep-alive pools, in
+// worker threads), every request of agents and submitter going to the next replica in turn. Scenarios: the SQLite coordinator (the baseline of this run),
 // one PostgreSQL replica, three PostgreSQL replicas over one database (a poll parked on one replica
 // is woken through LISTEN/NOTIFY when the submit lands on another). Reported per scenario: tasks/s
 // submitted→leased→completed (closed loop, ≤ WINDOW outstanding), dispatch latency (submit sent →
@@ -10,10 +10,19 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { Agent, request } from 'undici';
 import { type HiveProcess, startHive } from '../support/hive-process.ts';
 import { startPostgres } from '../support/postgres.ts';
+import {
+  client,
+  DONE,
+  merge,
+  now,
+  pct,
+  registerAgents,
+  STOP,
+  startAgentThreads,
+  submitter,
+} from './routing-client.ts';
 
 const AGENTS = 50;
 const THREADS = 2;
@@ -23,70 +32,6 @@ const WINDOW = 100;
 const CAP_SECONDS = 60;
 const PACED_SECONDS = 3;
 const PACED_MAX = 3000;
-const DONE = 0;
-const STOP = 1;
-
-type Phase = 'warm' | 'max' | 'paced';
-const now = (): number => performance.timeOrigin + performance.now();
-
-/** The routing bench's client: keep-alive undici, JSON in and out; here spread over replica URLs. */
-function client(urls: string[], connections: number) {
-  const dispatcher = new Agent({ connections, keepAliveTimeout: 30_000 });
-  let turn = 0;
-  const send = async (method: 'GET' | 'POST', path: string, token: string, body?: unknown) => {
-    const res = await request(`${urls[turn++ % urls.length]}${path}`, {
-      method,
-      dispatcher,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.body.text();
-    return { status: res.statusCode, json: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
-  };
-  return { send, close: () => dispatcher.close() };
-}
-
-interface WorkerInput {
-  urls: string[];
-  token: string;
-  agentIds: string[];
-  shared: SharedArrayBuffer;
-}
-
-/** Worker thread: a share of the agents, each polling, answering, polling again. */
-async function agentsThread(w: WorkerInput): Promise<void> {
-  const counters = new Int32Array(w.shared);
-  const { send, close } = client(w.urls, w.agentIds.length + 4);
-  const latencies: Record<Exclude<Phase, 'warm'>, number[]> = { max: [], paced: [] };
-  const seen: string[] = [];
-  const loop = async (agentId: string): Promise<void> => {
-    while (Atomics.load(counters, STOP) === 0) {
-      const r = await send('GET', `/v1/agents/${agentId}/tasks?wait=1`, w.token);
-      if (r.status === 204) continue;
-      if (r.status !== 200 || !r.json) throw new Error(`poll: ${r.status}`);
-      const received = now();
-      const input = r.json.input as { t0: number; phase: Phase };
-      const taskId = String(r.json.taskId);
-      const res = await send('POST', `/v1/tasks/${taskId}/result`, w.token, {
-        status: 'ok',
-        output: null,
-        agentId,
-      });
-      if (res.status !== 200) throw new Error(`result: ${res.status} ${JSON.stringify(res.json)}`);
-      seen.push(taskId);
-      if (input.phase !== 'warm') latencies[input.phase].push(received - input.t0);
-      Atomics.add(counters, DONE, 1);
-      Atomics.notify(counters, DONE);
-    }
-  };
-  const beat = setInterval(() => {
-    for (const id of w.agentIds) void send('POST', `/v1/agents/${id}/heartbeat`, w.token, {});
-  }, 5000);
-  await Promise.all(w.agentIds.map(loop));
-  clearInterval(beat);
-  await close();
-  parentPort!.postMessage({ latencies, seen });
-}
 
 /** [own, children that exited] CPU seconds of a process, from /proc (Linux); NaN elsewhere. */
 function cpuOf(pid: number): [number, number] {
@@ -110,9 +55,6 @@ function serverCpu(postmaster: number): number {
   }
   return total;
 }
-
-const pct = (sorted: number[], p: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
 
 interface Figures {
   scenario: string;
@@ -143,61 +85,11 @@ async function measure(
     const m = await send('POST', '/v1/admin/tenants/bench/token', adminToken, {});
     const token = String(m.json?.token);
     const agentIds = Array.from({ length: AGENTS }, (_, i) => `bench-${i}`);
-    for (const agentId of agentIds) {
-      const r = await send('POST', '/v1/agents', token, {
-        agentId,
-        tenant: 'bench',
-        capabilities: ['bench'],
-        identityHash: 'b'.repeat(64),
-        version: '0',
-        os: 'bench',
-      });
-      if (r.status !== 200) throw new Error(`register ${agentId}: ${r.status}`);
-    }
+    await registerAgents(send, token, agentIds);
     const shared = new SharedArrayBuffer(8);
     const counters = new Int32Array(shared);
-    const results: Promise<{ latencies: Record<'max' | 'paced', number[]>; seen: string[] }>[] = [];
-    for (let i = 0; i < THREADS; i++) {
-      const input: WorkerInput = {
-        urls,
-        token,
-        agentIds: agentIds.filter((_, j) => j % THREADS === i),
-        shared,
-      };
-      const w = new Worker(new URL(import.meta.url), { workerData: input });
-      results.push(
-        new Promise((resolve, reject) => {
-          w.once('message', resolve);
-          w.once('error', reject);
-        }),
-      );
-    }
-    let submitted = 0;
-    const submit = async (count: number, phase: Phase): Promise<void> => {
-      let left = count;
-      const one = async (): Promise<void> => {
-        while (left > 0) {
-          const done = Atomics.load(counters, DONE);
-          if (submitted - done >= WINDOW) {
-            await Atomics.waitAsync(counters, DONE, done, 1000).value;
-            continue;
-          }
-          left--;
-          submitted++;
-          const r = await send('POST', '/v1/tasks', token, {
-            capability: 'bench',
-            input: { t0: now(), phase },
-          });
-          if (r.status !== 201) throw new Error(`submit: ${r.status}`);
-        }
-      };
-      await Promise.all(Array.from({ length: WINDOW }, one));
-    };
-    const settle = async (target: number, deadline: number): Promise<void> => {
-      while (Atomics.load(counters, DONE) < target && now() < deadline) {
-        await Atomics.waitAsync(counters, DONE, Atomics.load(counters, DONE), 200).value;
-      }
-    };
+    const results = startAgentThreads(THREADS, urls, token, agentIds, shared);
+    const { submit, settle, paced: submitPaced } = submitter(send, token, counters, WINDOW);
 
     await submit(WARMUP, 'warm');
     await settle(WARMUP, now() + 20_000);
@@ -212,26 +104,12 @@ async function measure(
 
     const pacedRate = Math.max(50, Math.round(rate / 2));
     const pacedCount = Math.min(PACED_MAX, Math.round(pacedRate * PACED_SECONDS));
-    const pending: Promise<unknown>[] = [];
-    const p0 = now();
-    for (let sent = 0; sent < pacedCount; ) {
-      const due = Math.min(pacedCount, Math.floor(((now() - p0) / 1000) * pacedRate));
-      for (; sent < due; sent++) {
-        pending.push(
-          send('POST', '/v1/tasks', token, { capability: 'bench', input: { t0: now(), phase: 'paced' } }),
-        );
-      }
-      await new Promise((r) => setTimeout(r, 2));
-    }
-    await Promise.all(pending);
+    await submitPaced(pacedRate, pacedCount);
     await settle(WARMUP + completed + pacedCount, now() + 20_000);
     const pacedDone = Atomics.load(counters, DONE) - WARMUP - completed;
     Atomics.store(counters, STOP, 1);
     const parts = await Promise.all(results);
-    const seen = parts.flatMap((p) => p.seen);
-    const duplicates = seen.length - new Set(seen).size;
-    const full = parts.flatMap((p) => p.latencies.max).sort((a, b) => a - b);
-    const paced = parts.flatMap((p) => p.latencies.paced).sort((a, b) => a - b);
+    const { duplicates, full, paced } = merge(parts);
     return {
       scenario,
       tasksPerSecond: Math.round(rate),
@@ -307,5 +185,4 @@ async function main(): Promise<number> {
   return figures.every((f) => f.ok) ? 0 : 1;
 }
 
-if (isMainThread) process.exitCode = await main();
-else await agentsThread(workerData as WorkerInput);
+process.exitCode = await main();

@@ -1,7 +1,7 @@
 // Routing benchmark (issue 3): the reference coordinator as a real process; 50 agents long-poll it
 // over loopback through raw undici pools (keep-alive, pipelining 1, a bare dispatch handler instead
 // of request()'s body stream: the client shares the 2 cores, so it must cost little) in worker
-// threads;
+// threads (the client and threads live in routing-client.ts, shared with routing-pg.bench.ts);
 // the main thread submits. Reports tasks/s submitted→leased→completed and the dispatch latency
 // (submit sent → assignment received) p50/p99, beside a baseline from the same run: a bare node:http
 // echo server (own process) driven by the same client, so the figures read as ratios.
@@ -12,9 +12,18 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { Pool } from 'undici';
 import { nodeBinary, startHive } from '../support/hive-process.ts';
+import {
+  client,
+  DONE,
+  merge,
+  now,
+  pct,
+  registerAgents,
+  STOP,
+  startAgentThreads,
+  submitter,
+} from './routing-client.ts';
 
 const AGENTS = 50;
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
@@ -26,102 +35,6 @@ const WINDOW = 100;
 const CAP_SECONDS = 60;
 const PACED_SECONDS = 4;
 const PACED_MAX = 4000;
-
-/** Shared counters: [completed tasks, stop flag]. */
-const DONE = 0;
-const STOP = 1;
-
-/** Warm-up, full speed (throughput), or paced at half that rate (latency without a queue). */
-type Phase = 'warm' | 'max' | 'paced';
-
-const now = (): number => performance.timeOrigin + performance.now();
-
-interface Reply {
-  status: number;
-  json: Record<string, unknown> | undefined;
-}
-
-/**
- * A lean HTTP client for one origin: an undici Pool driven through dispatch() with a handler that
- * only collects the status and the body bytes. A reply counts once its body has fully arrived.
- */
-function client(origin: string, connections: number) {
-  const pool = new Pool(origin, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
-  const send = (method: 'GET' | 'POST', path: string, token: string, body?: unknown): Promise<Reply> =>
-    new Promise((resolve, reject) => {
-      let status = 0;
-      const chunks: Buffer[] = [];
-      pool.dispatch(
-        {
-          origin,
-          method,
-          path,
-          headers: ['authorization', `Bearer ${token}`, 'content-type', 'application/json'],
-          body: body === undefined ? null : JSON.stringify(body),
-        },
-        {
-          onRequestStart() {},
-          onResponseStart(_c, statusCode) {
-            status = statusCode;
-          },
-          onResponseData(_c, chunk) {
-            chunks.push(chunk);
-          },
-          onResponseEnd() {
-            const text = chunks.length === 0 ? '' : Buffer.concat(chunks).toString('utf8');
-            resolve({ status, json: text ? (JSON.parse(text) as Record<string, unknown>) : undefined });
-          },
-          onResponseError(_c, err) {
-            reject(err);
-          },
-        },
-      );
-    });
-  return { send, close: () => pool.close() };
-}
-
-interface WorkerInput {
-  url: string;
-  token: string;
-  agentIds: string[];
-  shared: SharedArrayBuffer;
-}
-
-/** Worker thread: a share of the agents, each polling, answering, polling again. */
-async function agentsThread(w: WorkerInput): Promise<void> {
-  const counters = new Int32Array(w.shared);
-  const { send, close } = client(w.url, w.agentIds.length + 4);
-  const latencies: Record<Exclude<Phase, 'warm'>, number[]> = { max: [], paced: [] };
-  const seen: string[] = [];
-  const loop = async (agentId: string): Promise<void> => {
-    while (Atomics.load(counters, STOP) === 0) {
-      const r = await send('GET', `/v1/agents/${agentId}/tasks?wait=1`, w.token);
-      if (r.status === 204) continue;
-      if (r.status !== 200 || !r.json) throw new Error(`poll: ${r.status}`);
-      const received = now();
-      const input = r.json.input as { t0: number; phase: Phase };
-      const taskId = String(r.json.taskId);
-      const res = await send('POST', `/v1/tasks/${taskId}/result`, w.token, {
-        status: 'ok',
-        output: null,
-        agentId,
-      });
-      if (res.status !== 200) throw new Error(`result: ${res.status} ${JSON.stringify(res.json)}`);
-      seen.push(taskId);
-      if (input.phase !== 'warm') latencies[input.phase].push(received - input.t0);
-      Atomics.add(counters, DONE, 1);
-      Atomics.notify(counters, DONE);
-    }
-  };
-  // Real agents heartbeat beside polling; without it they would be lost after 3 intervals.
-  const beat = setInterval(() => {
-    for (const id of w.agentIds) void send('POST', `/v1/agents/${id}/heartbeat`, w.token, {});
-  }, 5000);
-  await Promise.all(w.agentIds.map(loop));
-  clearInterval(beat);
-  await close();
-  parentPort!.postMessage({ latencies, seen });
-}
 
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux), or NaN. */
 function cpuSeconds(pid: number): number {
@@ -144,9 +57,6 @@ function cpuTimes(pid: number, file = `/proc/${pid}/stat`): { user: number; syst
   }
 }
 
-const pct = (sorted: number[], p: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
-
 /** Baseline: round trips per second against a bare node:http echo server, same client and concurrency. */
 async function baseline(requests: number): Promise<{ rate: number; cpuMsPerRequest: number }> {
   const script = `const s=require('node:http').createServer((q,r)=>{const c=[];q.on('data',d=>c.push(d));q.on('end',()=>{const b=Buffer.concat(c);r.writeHead(200,{'content-type':'application/json','content-length':b.length});r.end(b)})});s.keepAliveTimeout=30000;s.listen(0,'127.0.0.1',()=>console.log(s.address().port))`;
@@ -154,7 +64,7 @@ async function baseline(requests: number): Promise<{ rate: number; cpuMsPerReque
   const port = await new Promise<string>((resolve) =>
     createInterface({ input: child.stdout! }).once('line', resolve),
   );
-  const { send, close } = client(`http://127.0.0.1:${port}`, WINDOW + 4);
+  const { send, close } = client([`http://127.0.0.1:${port}`], WINDOW + 4);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next++ < requests) await send('POST', '/', 'x', { capability: 'bench', input: { t0: 0 } });
@@ -180,78 +90,15 @@ async function main(): Promise<number> {
     leaseSeconds: 60,
     ...(hiveOptions ? { env: { NODE_OPTIONS: hiveOptions } } : {}),
   });
-  const { send, close } = client(hive.url, WINDOW + 8);
+  const { send, close } = client([hive.url], WINDOW + 8);
   try {
     const token = await hive.mintToken('bench');
     const agentIds = Array.from({ length: AGENTS }, (_, i) => `bench-${i}`);
-    for (const agentId of agentIds) {
-      const r = await send('POST', '/v1/agents', token, {
-        agentId,
-        tenant: 'bench',
-        capabilities: ['bench'],
-        identityHash: 'b'.repeat(64),
-        version: '0',
-        os: 'bench',
-      });
-      if (r.status !== 200) throw new Error(`register ${agentId}: ${r.status}`);
-    }
+    await registerAgents(send, token, agentIds);
     const shared = new SharedArrayBuffer(8);
     const counters = new Int32Array(shared);
-    const results: Promise<{ latencies: Record<'max' | 'paced', number[]>; seen: string[] }>[] = [];
-    for (let i = 0; i < THREADS; i++) {
-      const input: WorkerInput = {
-        url: hive.url,
-        token,
-        agentIds: agentIds.filter((_, j) => j % THREADS === i),
-        shared,
-      };
-      const w = new Worker(new URL(import.meta.url), { workerData: input });
-      results.push(
-        new Promise((resolve, reject) => {
-          w.once('message', resolve);
-          w.once('error', reject);
-        }),
-      );
-    }
-
-    let submitted = 0;
-    // One shared wait for "a task completed" while the window is full: a waitAsync per submitting
-    // loop would wake all of them on every completion and cost more CPU than the submits.
-    let gate: Promise<unknown> | null = null;
-    const completion = (done: number): Promise<unknown> => {
-      if (!gate) {
-        const w = Atomics.waitAsync(counters, DONE, done, 1000);
-        gate = (w.async ? w.value : Promise.resolve()).then(() => {
-          gate = null;
-        });
-      }
-      return gate;
-    };
-    const submit = async (count: number, phase: Phase): Promise<void> => {
-      let left = count;
-      const one = async (): Promise<void> => {
-        while (left > 0) {
-          const done = Atomics.load(counters, DONE);
-          if (submitted - done >= WINDOW) {
-            await completion(done);
-            continue;
-          }
-          left--;
-          submitted++;
-          const r = await send('POST', '/v1/tasks', token, {
-            capability: 'bench',
-            input: { t0: now(), phase },
-          });
-          if (r.status !== 201) throw new Error(`submit: ${r.status}`);
-        }
-      };
-      await Promise.all(Array.from({ length: WINDOW }, one));
-    };
-    const settle = async (target: number, deadline: number): Promise<void> => {
-      while (Atomics.load(counters, DONE) < target && now() < deadline) {
-        await Atomics.waitAsync(counters, DONE, Atomics.load(counters, DONE), 200).value;
-      }
-    };
+    const results = startAgentThreads(THREADS, [hive.url], token, agentIds, shared);
+    const { submit, settle, paced: submitPaced } = submitter(send, token, counters, WINDOW);
 
     await submit(WARMUP, 'warm');
     await settle(WARMUP, now() + 20_000);
@@ -274,29 +121,12 @@ async function main(): Promise<number> {
     // Paced phase: half the measured rate, open loop, so latency is dispatch and not queueing.
     const pacedRate = Math.max(50, Math.round(rate / 2));
     const pacedCount = Math.min(PACED_MAX, Math.round(pacedRate * PACED_SECONDS));
-    const pending: Promise<unknown>[] = [];
-    const p0 = now();
-    for (let sent = 0; sent < pacedCount; ) {
-      const due = Math.min(pacedCount, Math.floor(((now() - p0) / 1000) * pacedRate));
-      for (; sent < due; sent++) {
-        pending.push(
-          send('POST', '/v1/tasks', token, {
-            capability: 'bench',
-            input: { t0: now(), phase: 'paced' },
-          }),
-        );
-      }
-      await new Promise((r) => setTimeout(r, 2));
-    }
-    await Promise.all(pending);
+    await submitPaced(pacedRate, pacedCount);
     await settle(WARMUP + completed + pacedCount, now() + 20_000);
     const pacedDone = Atomics.load(counters, DONE) - WARMUP - completed;
     Atomics.store(counters, STOP, 1);
     const parts = await Promise.all(results);
-    const seen = parts.flatMap((p) => p.seen);
-    const duplicates = seen.length - new Set(seen).size;
-    const sorted = parts.flatMap((p) => p.latencies.max).sort((a, b) => a - b);
-    const paced = parts.flatMap((p) => p.latencies.paced).sort((a, b) => a - b);
+    const { duplicates, full: sorted, paced } = merge(parts);
     const ms = (xs: number[]): string =>
       `p50 ${pct(xs, 0.5).toFixed(2)} ms, p99 ${pct(xs, 0.99).toFixed(2)} ms, max ${(xs.at(-1) ?? Number.NaN).toFixed(2)} ms`;
     const base = await baseline(Math.min(TASKS * 3, 30_000));
@@ -322,5 +152,4 @@ async function main(): Promise<number> {
   }
 }
 
-if (isMainThread) process.exitCode = await main();
-else await agentsThread(workerData as WorkerInput);
+process.exitCode = await main();

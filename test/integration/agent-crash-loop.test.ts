@@ -5,20 +5,9 @@
 // Assertions are on log lines and files, not on timing.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type HiveProcess, startHive } from '../support/hive-process.ts';
-import {
-  type AgentProcess,
-  API_KEY,
-  envText,
-  makeRoot,
-  readStatus,
-  removeRoot,
-  runCli,
-  startAgent,
-  waitUntil,
-  writeEnv,
-} from './agent-process.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type AgentProcess, envText, readStatus, runCli, waitUntil, writeEnv } from './agent-process.ts';
+import { agentSuite } from './agent-suite.ts';
 
 interface BreakerRecord {
   uncleanEnds: number[];
@@ -26,10 +15,8 @@ interface BreakerRecord {
   current?: { pid: number };
 }
 
-let hive: HiveProcess;
+const suite = agentSuite({ heartbeatSeconds: 1, pollSeconds: 2 }, { killAgents: 'afterAll' });
 let token: string;
-const agents: AgentProcess[] = [];
-const roots: string[] = [];
 
 const readRecord = (root: string): BreakerRecord | undefined => {
   try {
@@ -50,36 +37,19 @@ const KNOBS = {
 };
 
 function start(root: string, env: { [k: string]: string } = {}): AgentProcess {
-  const a = startAgent(root, { env: { ...KNOBS, ...env } });
-  agents.push(a);
-  return a;
+  return suite.launch(root, { env: { ...KNOBS, ...env } });
 }
 
 const breakerLine = (l: Record<string, unknown>): boolean =>
   l.level === 40 && String(l.msg).startsWith('crash loop:');
 
 beforeAll(async () => {
-  hive = await startHive({ heartbeatSeconds: 1, pollSeconds: 2 });
-  token = await hive.mintToken('crashy');
-});
-
-afterAll(async () => {
-  const out: string[] = [];
-  for (const a of agents) {
-    await a.kill();
-    out.push(a.output());
-  }
-  await hive?.stop();
-  for (const r of roots) removeRoot(r);
-  const all = out.join('\n');
-  expect(all).not.toContain(API_KEY);
-  expect(all).not.toContain(token);
+  token = await suite.mint('crashy');
 });
 
 describe('clawdie-agent crash-loop breaker', () => {
   it('opens after repeated crashes, waits interruptibly, and closes after a healthy run', async () => {
-    const root = makeRoot();
-    roots.push(root);
+    const root = suite.root();
 
     // Two boots killed with SIGKILL, each once its start is on record (no .env: it waits for one).
     for (let i = 0; i < 2; i++) {
@@ -114,7 +84,7 @@ describe('clawdie-agent crash-loop breaker', () => {
 
     // With a .env and a short wait: the breaker opens again (trip 2), then a trial run reaches
     // `running`, stays healthy and closes the breaker.
-    writeEnv(root, envText({ url: hive.url, token, tenant: 'crashy' }));
+    writeEnv(root, envText({ url: suite.hive.url, token, tenant: 'crashy' }));
     const trial = start(root, { CLAWDIE_CRASH_LOOP_DELAY_SECONDS: '0.2' });
     expect(await trial.waitLog(breakerLine, 'breaker line')).toMatchObject({ trips: 2, delaySeconds: 0.4 });
     await trial.waitLog((l) => l.msg === 'crash-loop wait over: booting (trial run)', 'trial');
@@ -145,8 +115,7 @@ describe('clawdie-agent crash-loop breaker', () => {
   }, 60_000);
 
   it('counts an exit 1 (unrecoverable config) as unclean', async () => {
-    const root = makeRoot();
-    roots.push(root);
+    const root = suite.root();
     // A tenant soul layer that is a file, not a directory: the agent fails at identity, exit 1.
     mkdirSync(path.join(root, 'usr/local/etc/clawdie'), { recursive: true });
     writeFileSync(path.join(root, 'usr/local/etc/clawdie/soul'), 'not a dir');

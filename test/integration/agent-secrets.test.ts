@@ -3,82 +3,40 @@
 // restart, a revoked token (401) sending it back to awaiting secrets; status and check commands.
 import { mkdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type HiveProcess, startHive } from '../support/hive-process.ts';
+import { describe, expect, it } from 'vitest';
 import {
-  type AgentProcess,
   API_KEY,
   adminAgents,
   envPath,
   envText,
-  makeRoot,
   readStatus,
-  removeRoot,
   runCli,
-  startAgent,
   submit,
   waitTask,
   waitUntil,
   writeEnv,
 } from './agent-process.ts';
+import { agentSuite } from './agent-suite.ts';
 
-let hive: HiveProcess;
-const agents: AgentProcess[] = [];
-const roots: string[] = [];
-const tokens: string[] = [];
-const outputs: string[] = [];
-
-function launch(root: string, o: Parameters<typeof startAgent>[1] = {}): AgentProcess {
-  const a = startAgent(root, o);
-  agents.push(a);
-  return a;
-}
-
-function root(): string {
-  const r = makeRoot();
-  roots.push(r);
-  return r;
-}
-
-async function mint(tenant = 'acme'): Promise<string> {
-  const t = await hive.mintToken(tenant);
-  tokens.push(t);
-  return t;
-}
-
-beforeAll(async () => {
-  hive = await startHive({ heartbeatSeconds: 1, pollSeconds: 2 });
-});
-
-afterEach(async () => {
-  for (const a of agents.splice(0)) {
-    await a.kill();
-    outputs.push(a.output());
-  }
-});
-
-afterAll(async () => {
-  await hive?.stop();
-  for (const r of roots) removeRoot(r);
-  // No secret in any line the agents wrote (logs, errors, stderr).
-  const all = outputs.join('\n');
-  expect(all).not.toContain(API_KEY);
-  for (const t of tokens) expect(all).not.toContain(t);
-});
+const suite = agentSuite({ heartbeatSeconds: 1, pollSeconds: 2 });
+const { root, launch } = suite;
+const mint = (tenant = 'acme'): Promise<string> => suite.mint(tenant);
 
 describe('clawdie-agent with its env file', () => {
   it('cold start with the env present: registers, serves echo, status and check report it', async () => {
     const token = await mint();
     const r = root();
-    writeEnv(r, envText({ url: hive.url, token }));
+    writeEnv(r, envText({ url: suite.hive.url, token }));
     const a = launch(r);
     const st = await a.waitState('running');
     expect(st.capabilities).toContain('echo');
     expect(st.identityHash).toMatch(/^[a-f0-9]{64}$/);
-    const listed = (await adminAgents(hive.url, hive.adminToken)).find((x) => x.agentId === st.agentId);
+    const listed = (await adminAgents(suite.hive.url, suite.hive.adminToken)).find(
+      (x) => x.agentId === st.agentId,
+    );
     expect(listed?.state).toBe('live');
-    const id = await submit(hive.url, token, 'echo', { hello: 'jail' });
-    const done = await waitTask(hive.url, token, id, 'succeeded');
+    const id = await submit(suite.hive.url, token, 'echo', { hello: 'jail' });
+    const done = await waitTask(suite.hive.url, token, id, 'succeeded');
     expect(done.result).toEqual({ status: 'ok', output: { hello: 'jail' } });
 
     const status = await runCli(['status', '--root', r, '--json']);
@@ -89,7 +47,7 @@ describe('clawdie-agent with its env file', () => {
     const check = await runCli(['check', '--root', r]);
     expect(check.code, check.stdout + check.stderr).toBe(0);
     expect(check.stdout).toContain('ok   env:');
-    outputs.push(status.stdout, human.stdout, check.stdout, check.stderr);
+    suite.checkForSecrets(status.stdout, human.stdout, check.stdout, check.stderr);
   });
 
   it('refuses to start with an unusable soul: exit 1 and one clear line', async () => {
@@ -111,14 +69,14 @@ describe('clawdie-agent with its env file', () => {
     const a = launch(r);
     await a.waitState('awaitingSecrets');
     await a.waitLog((l) => String(l.msg).includes('does not exist yet'), 'missing env logged');
-    writeEnv(r, envText({ url: hive.url, token }));
+    writeEnv(r, envText({ url: suite.hive.url, token }));
     await a.waitState('running');
   });
 
   it('refuses bad env files with one line naming the problem, and accepts the fixed file', async () => {
     const token = await mint();
     const r = root();
-    const good = envText({ url: hive.url, token });
+    const good = envText({ url: suite.hive.url, token });
     const a = launch(r);
     await a.waitState('awaitingSecrets');
     const cases: Array<[string, () => void, string]> = [
@@ -135,7 +93,11 @@ describe('clawdie-agent with its env file', () => {
       ['malformed', () => writeEnv(r, 'this is not dotenv\n'), 'is invalid: holds no KEY=value lines'],
       [
         'missing keys',
-        () => writeEnv(r, `CLAWDIE_TENANT=acme\nCLAWDIE_HIVE_URL=${hive.url}\nCLAWDIE_HIVE_TOKEN=${token}\n`),
+        () =>
+          writeEnv(
+            r,
+            `CLAWDIE_TENANT=acme\nCLAWDIE_HIVE_URL=${suite.hive.url}\nCLAWDIE_HIVE_TOKEN=${token}\n`,
+          ),
         'is invalid: OPENROUTER_API_KEY: one of OPENROUTER_API_KEY or DEEPSEEK_API_KEY is required',
       ],
     ];
@@ -166,7 +128,7 @@ describe('clawdie-agent with its env file', () => {
   it('applies rotated secrets without a restart, and re-awaits secrets after a 401', async () => {
     const first = await mint('rota');
     const r = root();
-    writeEnv(r, envText({ url: hive.url, token: first, tenant: 'rota' }));
+    writeEnv(r, envText({ url: suite.hive.url, token: first, tenant: 'rota' }));
     const a = launch(r);
     const st = await a.waitState('running');
     const registrations = (): number =>
@@ -178,7 +140,7 @@ describe('clawdie-agent with its env file', () => {
     // A rotated API key is applied in place: no re-registration, no restart.
     writeEnv(
       r,
-      envText({ url: hive.url, token: first, tenant: 'rota' }).replace(API_KEY, `${API_KEY}-rotated`),
+      envText({ url: suite.hive.url, token: first, tenant: 'rota' }).replace(API_KEY, `${API_KEY}-rotated`),
     );
     await a.waitLog((l) => l.msg === 'env rotated; applied', 'rotation applied');
     expect(registrations()).toBe(1);
@@ -186,10 +148,10 @@ describe('clawdie-agent with its env file', () => {
     // A rotated token: the host mints (the old token stops working at once, so the waiting
     // long-poll may see 401 first) and rewrites the .env; the same process carries on with it.
     const second = await mint('rota');
-    writeEnv(r, envText({ url: hive.url, token: second, tenant: 'rota' }));
+    writeEnv(r, envText({ url: suite.hive.url, token: second, tenant: 'rota' }));
     await waitUntil(async () => {
-      const id = await submit(hive.url, second, 'echo', 'after rotation');
-      return (await waitTask(hive.url, second, id, 'succeeded')) ? true : undefined;
+      const id = await submit(suite.hive.url, second, 'echo', 'after rotation');
+      return (await waitTask(suite.hive.url, second, id, 'succeeded')) ? true : undefined;
     }, 'served with the rotated token');
     expect(a.child.exitCode).toBeNull();
     expect(readStatus(r)).toMatchObject({ state: 'running', agentId: st.agentId });
@@ -198,10 +160,10 @@ describe('clawdie-agent with its env file', () => {
     const third = await mint('rota');
     await a.waitState('awaitingSecrets');
     await a.waitLog((l) => String(l.msg).includes('hive refused the token'), '401 logged');
-    writeEnv(r, envText({ url: hive.url, token: third, tenant: 'rota' }));
+    writeEnv(r, envText({ url: suite.hive.url, token: third, tenant: 'rota' }));
     const again = await a.waitState('running');
     expect(again.agentId).toBe(st.agentId);
-    const id2 = await submit(hive.url, third, 'echo', 'after 401');
-    await waitTask(hive.url, third, id2, 'succeeded');
+    const id2 = await submit(suite.hive.url, third, 'echo', 'after 401');
+    await waitTask(suite.hive.url, third, id2, 'succeeded');
   });
 });

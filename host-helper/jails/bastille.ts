@@ -2,11 +2,11 @@
 // state via `jls -j NAME jid name path`, commands inside via `jexec -l -U USER NAME …` (clean
 // environment, the jail's own user), lifecycle via `bastille create|template|start|stop`.
 // The command surface is Bastille 1.x's (usr/local/share/bastille/*.sh) and FreeBSD's jls(8)/jexec(8).
-import fs from 'node:fs';
 import path from 'node:path';
 import { EXIT, HostError } from '../exit-codes.ts';
 import type { JailBackend, JailUser } from './backend.ts';
 import { bastilleJailsDir, DEFAULT_BASTILLE_CONF } from './bastille-conf.ts';
+import { isRealDirectory } from './is-dir.ts';
 import { jailUserFromPasswd } from './passwd.ts';
 import { run, runOk } from './run.ts';
 
@@ -44,13 +44,7 @@ export function bastilleBackend(options: BastilleOptions): JailBackend {
   return {
     kind: 'bastille',
     jailsRoot: () => jailsDir,
-    async exists(jail) {
-      try {
-        return fs.lstatSync(jailRoot(jail)).isDirectory();
-      } catch {
-        return false;
-      }
-    },
+    exists: async (jail) => isRealDirectory(jailRoot(jail)),
     async create(jail) {
       if (!options.release || !options.ip) {
         throw new HostError('jails.release and jails.ip are required to create bastille jails', EXIT.usage);

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EXIT, HostError } from '../exit-codes.ts';
 import type { JailBackend, JailUser } from './backend.ts';
+import { isRealDirectory } from './is-dir.ts';
 import { jailUserFromPasswd } from './passwd.ts';
 import { minimalEnv, runOk } from './run.ts';
 
@@ -81,13 +82,7 @@ export function linuxBackend(options: LinuxOptions): JailBackend {
   return {
     kind: 'linux',
     jailsRoot,
-    async exists(jail) {
-      try {
-        return fs.lstatSync(jailRoot(jail)).isDirectory();
-      } catch {
-        return false;
-      }
-    },
+    exists: async (jail) => isRealDirectory(jailRoot(jail)),
     async create(jail) {
       // A fresh tree under the host-owned <jails.root>/T: nothing hostile in it yet, so plain paths
       // are fine. Modes are set explicitly: clawdie-host runs with umask 077.

@@ -69,20 +69,20 @@ export class SpawnLineage {
   }
 
   childrenOfAgent(agentId: string): number {
-    const row = this.#db
-      .prepare(
-        `SELECT COUNT(*) AS n FROM spawn_lineage WHERE parent_agent = ? AND state IN ('pending', 'active')`,
-      )
-      .get(agentId) as { n: number };
-    return Number(row.n);
+    return this.#live('parent_agent', agentId);
   }
 
   totalForRoot(root: string): number {
+    return this.#live('root_tenant', root);
+  }
+
+  /** Spawns still pending or active whose `column` is `value`. */
+  #live(column: 'parent_agent' | 'root_tenant', value: string): number {
     const row = this.#db
       .prepare(
-        `SELECT COUNT(*) AS n FROM spawn_lineage WHERE root_tenant = ? AND state IN ('pending', 'active')`,
+        `SELECT COUNT(*) AS n FROM spawn_lineage WHERE ${column} = ? AND state IN ('pending', 'active')`,
       )
-      .get(root) as { n: number };
+      .get(value) as { n: number };
     return Number(row.n);
   }
 

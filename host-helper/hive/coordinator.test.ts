@@ -35,6 +35,35 @@ function withLatency(store: HiveStore, hops: () => number): HiveStore {
 
 const acme: Principal = { kind: 'tenant', tenant: 'acme', shared: false };
 
+/**
+ * Fakes the clock and builds a coordinator over an in-memory store whose calls each take the next
+ * number of microtask hops from `delays` (cycled); `hops` hands out the same sequence to the test.
+ */
+function latentHive(delays: number[]): { hops: () => number; store: HiveStore; hive: Coordinator } {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+  let d = 0;
+  const hops = (): number => delays[d++ % delays.length]!;
+  const store = withLatency(new SqliteHiveStore(':memory:'), hops);
+  const hive = new Coordinator(
+    store,
+    { heartbeatSeconds: 10, pollSeconds: 5, leaseSeconds: 60 },
+    'a'.repeat(32),
+    log,
+  );
+  return { hops, store, hive };
+}
+
+/** Registers an 'echo' agent of tenant acme. */
+const register = (hive: Coordinator, agentId: string): Promise<unknown> =>
+  hive.register(acme, {
+    agentId,
+    tenant: 'acme',
+    capabilities: ['echo'],
+    identityHash: 'a'.repeat(64),
+    version: '1',
+    os: 'x',
+  });
+
 afterEach(() => {
   vi.useRealTimers();
 });
@@ -48,30 +77,14 @@ describe('Coordinator dispatch with an async store', () => {
         fc.array(fc.integer({ min: 0, max: 8 }), { minLength: 64, maxLength: 64 }),
         async (agents, tasks, delays) => {
           // Only the clock is fake: no poll may time out, so every delivery below comes from a wake.
-          vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-          let d = 0;
-          const hops = (): number => delays[d++ % delays.length]!;
-          const store = withLatency(new SqliteHiveStore(':memory:'), hops);
-          const hive = new Coordinator(
-            store,
-            { heartbeatSeconds: 10, pollSeconds: 5, leaseSeconds: 60 },
-            'a'.repeat(32),
-            log,
-          );
+          const { hops, store, hive } = latentHive(delays);
           const stop = new AbortController();
           try {
             await hive.start();
             const delivered: string[] = [];
             // Each agent polls, completes what it got, and polls again, like the real agent.
             const loops = Array.from({ length: agents }, async (_, i) => {
-              await hive.register(acme, {
-                agentId: `a${i}`,
-                tenant: 'acme',
-                capabilities: ['echo'],
-                identityHash: 'a'.repeat(64),
-                version: '1',
-                os: 'x',
-              });
+              await register(hive, `a${i}`);
               while (!stop.signal.aborted) {
                 const t = await hive.poll(acme, `a${i}`, 5, stop.signal);
                 if (!t) continue;
@@ -108,27 +121,11 @@ describe('Coordinator dispatch with an async store', () => {
         fc.integer({ min: 2, max: 6 }),
         fc.array(fc.integer({ min: 0, max: 8 }), { minLength: 64, maxLength: 64 }),
         async (agents, delays) => {
-          vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-          let d = 0;
-          const hops = (): number => delays[d++ % delays.length]!;
-          const store = withLatency(new SqliteHiveStore(':memory:'), hops);
-          const hive = new Coordinator(
-            store,
-            { heartbeatSeconds: 10, pollSeconds: 5, leaseSeconds: 60 },
-            'a'.repeat(32),
-            log,
-          );
+          const { hops, store, hive } = latentHive(delays);
           try {
             await hive.start();
             for (let i = 0; i < agents; i++) {
-              await hive.register(acme, {
-                agentId: `a${i}`,
-                tenant: 'acme',
-                capabilities: ['echo'],
-                identityHash: 'a'.repeat(64),
-                version: '1',
-                os: 'x',
-              });
+              await register(hive, `a${i}`);
             }
             // One poll per agent, no re-poll: a task whose wake is dropped would stay queued.
             const signal = new AbortController().signal;
@@ -138,14 +135,7 @@ describe('Coordinator dispatch with an async store', () => {
             );
             // One more poll whose client goes away at a random moment: a task handed or leased to
             // it must come back to the queue and reach one of the others.
-            await hive.register(acme, {
-              agentId: 'ghost',
-              tenant: 'acme',
-              capabilities: ['echo'],
-              identityHash: 'a'.repeat(64),
-              version: '1',
-              os: 'x',
-            });
+            await register(hive, 'ghost');
             const leaving = new AbortController();
             const ghost = hive.poll(acme, 'ghost', 5, leaving.signal).then(async (t) => {
               if (t && leaving.signal.aborted) await hive.undelivered('ghost', t.taskId);

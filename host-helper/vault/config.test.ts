@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { thrownBy } from '../../test/support/thrown.ts';
 import { parseVaultConfig, readCredentials } from './config.ts';
 import { VaultError } from './errors.ts';
 
@@ -13,15 +14,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-function refusal(fn: () => unknown): VaultError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof VaultError) return err;
-    throw err;
-  }
-  throw new Error('expected a VaultError');
-}
+const refusal = (fn: () => unknown): VaultError => thrownBy(VaultError, fn);
 
 describe('readCredentials', () => {
   it('reads a 0600 file and refuses group/other access, links and missing keys without echoing values', () => {

@@ -3,6 +3,7 @@
 import { parse as parseDotenv } from 'dotenv';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { thrownBy } from '../../test/support/thrown.ts';
 import { VaultError } from './errors.ts';
 import { collectionEntries, dotenvQuote, ENV_NAME, itemEntries } from './mapping.ts';
 
@@ -15,15 +16,7 @@ const anyValue = fc.oneof(
   }),
 );
 
-function errorOf(fn: () => unknown): VaultError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof VaultError) return err;
-    throw err;
-  }
-  throw new Error('expected a VaultError');
-}
+const errorOf = (fn: () => unknown): VaultError => thrownBy(VaultError, fn);
 
 describe('dotenvQuote', () => {
   it('round-trips every value it accepts through dotenv', () => {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type BwProcessEvent, openVault, VaultError } from '../../host-helper/vault/index.ts';
+import { rejectionOf } from '../support/thrown.ts';
 import { startTestVault, type TestVault } from '../support/vault.ts';
 
 const errors: string[] = [];
@@ -18,15 +19,11 @@ const vault = async (): Promise<TestVault> => {
   return tv;
 };
 
+/** The VaultError p rejects with; its message is kept for the checks at the end. */
 async function vaultError(p: Promise<unknown>): Promise<VaultError> {
-  try {
-    await p;
-  } catch (err) {
-    if (!(err instanceof VaultError)) throw err;
-    errors.push(err.message);
-    return err;
-  }
-  throw new Error('expected a VaultError');
+  const err = await rejectionOf(VaultError, p);
+  errors.push(err.message);
+  return err;
 }
 
 afterAll(async () => {

@@ -10,6 +10,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BwProcessEvent, openVault, VaultError } from '../../host-helper/vault/index.ts';
 import { createLogger } from '../../src/log.ts';
+import { rejectionOf } from '../support/thrown.ts';
 import { startTestVault, type TestVault } from '../support/vault.ts';
 
 const CLIENT = join(import.meta.dirname, '..', 'fixtures', 'vault-server', 'vault-client.ts');
@@ -27,15 +28,11 @@ const logger = createLogger({
 });
 const errors: string[] = [];
 
+/** The VaultError p rejects with; its message is kept for the checks at the end. */
 async function vaultError(p: Promise<unknown>): Promise<VaultError> {
-  try {
-    await p;
-  } catch (err) {
-    if (!(err instanceof VaultError)) throw err;
-    errors.push(err.message);
-    return err;
-  }
-  throw new Error('expected a VaultError');
+  const err = await rejectionOf(VaultError, p);
+  errors.push(err.message);
+  return err;
 }
 
 /** Runs a session in another process, kills it (SIGKILL) once unlocked; returns its serve's pid. */

@@ -1,35 +1,30 @@
-// The hive's behaviour (DESIGN §5) between the HTTP shell and the store: authentication, agent
-// lifecycle, submit / long-poll / result / release, and one timer that ends leases, TTLs and lost
-// agents exactly when the earliest of them is due (no polling loop; idle costs nothing but that timer).
+// The hive's behaviour (DESIGN §5) between the HTTP shell and the store, the one object the server
+// calls: authentication, admin, agent lifecycle and long-polls here; submit / result / release in
+// tasks.ts (delegated); and one timer that ends leases, TTLs and lost agents exactly when the
+// earliest of them is due (no polling loop; idle costs nothing but that timer).
 import type { Logger } from '../../src/log.ts';
-import {
-  type AgentView,
-  DEFAULT_TASK_TTL_SECONDS,
-  type RegisterRequest,
-  type RegisterResponse,
-  type ReleaseRequest,
-  type SubmitTaskRequest,
-  type TaskAck,
-  type TaskAssignment,
-  type TaskResult,
-  type TaskView,
+import type {
+  AgentView,
+  RegisterRequest,
+  RegisterResponse,
+  ReleaseRequest,
+  SubmitTaskRequest,
+  TaskAck,
+  TaskAssignment,
+  TaskResult,
+  TaskView,
 } from '../../src/protocol/index.ts';
 import { DeadlineTimer } from './deadline-timer.ts';
-import { badRequest, conflict, forbidden, HttpError, notFound, unauthorized } from './http-error.ts';
-import { earliest, judgeRelease, judgeResult, lostAfterMs, lostCutoff, type Verdict } from './routing.ts';
-import type { AgentRecord, HiveStore, Requeued, StoreEvent, TaskRecord } from './store.ts';
-import { newTaskId } from './task-id.ts';
+import { forbidden, HttpError, notFound, unauthorized } from './http-error.ts';
+import { type HiveTimings, type Principal, wakeRequeued } from './parts.ts';
+import { earliest, lostAfterMs, lostCutoff } from './routing.ts';
+import type { AgentRecord, HiveStore, Requeued, StoreEvent } from './store.ts';
+import { TaskDesk } from './tasks.ts';
 import { hashToken, mintToken, sameHash } from './tokens.ts';
+import { agentView, assignment } from './views.ts';
 import { Waiter, WaiterRegistry } from './waiters.ts';
 
-export interface HiveTimings {
-  heartbeatSeconds: number;
-  pollSeconds: number;
-  leaseSeconds: number;
-}
-
-/** Who a request speaks for: the host (admin token) or one tenant (its token). */
-export type Principal = { kind: 'admin' } | { kind: 'tenant'; tenant: string; shared: boolean };
+export type { HiveTimings, Principal };
 
 export class Coordinator {
   readonly #store: HiveStore;
@@ -44,12 +39,22 @@ export class Coordinator {
   );
   #stopped = false;
   #unsubscribe: (() => void) | null = null;
+  /** Submit, read, result and release (tasks.ts), over the same store, waiters and timer. */
+  readonly #tasks: TaskDesk;
 
   constructor(store: HiveStore, timings: HiveTimings, adminToken: string, log: Logger) {
     this.#store = store;
     this.#timings = timings;
     this.#adminHash = hashToken(adminToken);
     this.#log = log;
+    this.#tasks = new TaskDesk({
+      store,
+      timings,
+      waiters: this.#waiters,
+      deadlines: this.#deadlines,
+      log,
+      stopped: () => this.#stopped,
+    });
   }
 
   get timings(): HiveTimings {
@@ -213,13 +218,7 @@ export class Coordinator {
         );
         if (t) {
           this.#deadlines.arm(t.leaseExpires);
-          return {
-            taskId: t.taskId,
-            capability: t.capability,
-            input: JSON.parse(t.inputJson) as unknown,
-            leaseSeconds: this.#timings.leaseSeconds,
-            tenant: t.tenant,
-          };
+          return assignment(t, this.#timings.leaseSeconds);
         }
         const reason = await w.wait(deadline - Date.now(), signal);
         if (reason === 'handed' && w.handed) return w.handed;
@@ -232,139 +231,32 @@ export class Coordinator {
   }
 
   /** Hands back a lease whose long-poll answer never reached the agent. */
-  async undelivered(agentId: string, taskId: string): Promise<void> {
-    const r = await this.#store.release(taskId, agentId, Date.now());
-    if (r) this.#requeued([r]);
-    this.#log.warn({ agentId, taskId }, 'long-poll answer not delivered; task requeued');
+  undelivered(agentId: string, taskId: string): Promise<void> {
+    return this.#tasks.undelivered(agentId, taskId);
   }
 
-  // ---- tasks ----
+  // ---- tasks (tasks.ts) ----
 
-  async submit(p: Principal, body: SubmitTaskRequest): Promise<{ taskId: string; created: boolean }> {
-    let tenant: string;
-    if (p.kind === 'admin') {
-      if (body.tenant === undefined)
-        throw badRequest('the admin token must name the tenant to submit as', 'tenant');
-      tenant = body.tenant;
-    } else {
-      if (body.tenant !== undefined && body.tenant !== p.tenant)
-        throw forbidden('tenant does not match the token', 'tenant');
-      tenant = p.tenant;
-    }
-    const now = Date.now();
-    const expiresAt = now + (body.ttlSeconds ?? DEFAULT_TASK_TTL_SECONDS) * 1000;
-    const inputJson = JSON.stringify(body.input ?? null);
-    // A parked poll that may serve it gets the task directly: stored already leased to it.
-    const taker = this.#stopped ? null : this.#waiters.reserve({ tenant, capability: body.capability });
-    const leaseExpires = now + this.#timings.leaseSeconds * 1000;
-    const taskId = newTaskId(now);
-    let out: { taskId: string; created: boolean };
-    try {
-      out = await this.#store.insertTask(
-        {
-          taskId,
-          tenant,
-          capability: body.capability,
-          inputJson,
-          expiresAt,
-          idempotencyKey: body.idempotencyKey,
-          lease: taker ? { agentId: taker.agentId, tenant: taker.tenant, expires: leaseExpires } : undefined,
-        },
-        now,
-      );
-    } catch (err) {
-      if (taker) this.#waiters.unreserve(taker);
-      throw err;
-    }
-    if (!out.created) {
-      if (taker) this.#waiters.unreserve(taker);
-      return out;
-    }
-    this.#deadlines.arm(expiresAt);
-    if (!taker) {
-      this.#waiters.wake({ tenant, capability: body.capability });
-      return out;
-    }
-    this.#deadlines.arm(leaseExpires);
-    const handed = taker.hand({
-      taskId,
-      capability: body.capability,
-      // The body's own value (parsed from JSON, so the same as the stored text): no re-parse of up to 1 MiB.
-      input: body.input ?? null,
-      leaseSeconds: this.#timings.leaseSeconds,
-      tenant,
-    });
-    // The poll stopped waiting while the task was being stored (left, timed out, drained): requeue.
-    if (!handed) await this.undelivered(taker.agentId, taskId);
-    return out;
+  submit(p: Principal, body: SubmitTaskRequest): Promise<{ taskId: string; created: boolean }> {
+    return this.#tasks.submit(p, body);
   }
 
-  async getTask(p: Principal, taskId: string): Promise<TaskView> {
-    const t = await this.#store.getTask(taskId);
-    if (!t) throw notFound('unknown task', 'taskId');
-    if (p.kind === 'tenant' && p.tenant !== t.tenant)
-      throw forbidden('task belongs to another tenant', 'taskId');
-    const view: TaskView = { taskId: t.taskId, capability: t.capability, state: t.state };
-    if (t.resultStatus !== null) {
-      view.result = { status: t.resultStatus, output: JSON.parse(t.resultOutputJson ?? 'null') as unknown };
-    }
-    return view;
+  getTask(p: Principal, taskId: string): Promise<TaskView> {
+    return this.#tasks.getTask(p, taskId);
   }
 
-  async result(p: Principal, taskId: string, body: TaskResult): Promise<TaskAck> {
-    const t = await this.#loadForPoster(taskId);
-    const now = Date.now();
-    const poster = { tenant: p.kind === 'tenant' ? p.tenant : null, agentId: body.agentId };
-    const verdict = judgeResult(t, poster, now);
-    this.#refuse(verdict, now);
-    if (verdict.kind === 'accept') {
-      const ok = await this.#store.complete(
-        taskId,
-        t.leaseAgent!,
-        body.status,
-        JSON.stringify(body.output ?? null),
-        now,
-      );
-      if (!ok) throw conflict('lease is no longer held');
-      return { taskId, state: body.status === 'ok' ? 'succeeded' : 'failed' };
-    }
-    return { taskId, state: t.state };
+  result(p: Principal, taskId: string, body: TaskResult): Promise<TaskAck> {
+    return this.#tasks.result(p, taskId, body);
   }
 
-  async release(p: Principal, taskId: string, body: ReleaseRequest): Promise<TaskAck> {
-    const t = await this.#loadForPoster(taskId);
-    const now = Date.now();
-    const verdict = judgeRelease(
-      t,
-      { tenant: p.kind === 'tenant' ? p.tenant : null, agentId: body.agentId },
-      now,
-    );
-    this.#refuse(verdict, now);
-    const r = await this.#store.release(taskId, t.leaseAgent!, now);
-    if (!r) throw conflict('lease is no longer held');
-    this.#requeued([r]);
-    return { taskId, state: r.state };
-  }
-
-  async #loadForPoster(taskId: string): Promise<TaskRecord> {
-    const t = await this.#store.getTask(taskId);
-    if (!t) throw notFound('unknown task', 'taskId');
-    return t;
-  }
-
-  #refuse(v: Verdict, now: number): void {
-    if (v.kind === 'forbidden') throw forbidden('the lease belongs to another tenant', 'taskId');
-    if (v.kind === 'conflict') {
-      // A lease found expired before the timer fired: end it now rather than at the next tick.
-      this.#deadlines.arm(now);
-      throw conflict(v.reason);
-    }
+  release(p: Principal, taskId: string, body: ReleaseRequest): Promise<TaskAck> {
+    return this.#tasks.release(p, taskId, body);
   }
 
   // ---- deadlines ----
 
   #requeued(tasks: Requeued[]): void {
-    for (const t of tasks) if (t.state === 'queued') this.#waiters.wake(t);
+    wakeRequeued(this.#waiters, tasks);
   }
 
   /** Ends due leases, TTLs and lost agents; returns the next deadline for the timer. */
@@ -390,16 +282,6 @@ export class Coordinator {
         : Math.max(d.heartbeat, this.#startedAt) + lostAfterMs(this.#timings.heartbeatSeconds);
     return earliest(d.lease, d.ttl, lostAt);
   }
-}
-
-function agentView(a: AgentRecord): AgentView {
-  return {
-    agentId: a.agentId,
-    tenant: a.tenant,
-    capabilities: a.capabilities,
-    state: a.state,
-    lastHeartbeat: new Date(a.lastHeartbeat).toISOString(),
-  };
 }
 
 export { HttpError };

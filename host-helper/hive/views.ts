@@ -1,0 +1,34 @@
+// The store's records as the wire shows them (DESIGN §5: AgentView, TaskView, TaskAssignment).
+// Pure: records in, protocol objects out; JSON text from the store is parsed here.
+import type { AgentView, TaskAssignment, TaskView } from '../../src/protocol/index.ts';
+import type { AgentRecord, LeasedTask, TaskRecord } from './store.ts';
+
+export function agentView(a: AgentRecord): AgentView {
+  return {
+    agentId: a.agentId,
+    tenant: a.tenant,
+    capabilities: a.capabilities,
+    state: a.state,
+    lastHeartbeat: new Date(a.lastHeartbeat).toISOString(),
+  };
+}
+
+/** A task with its result once there is one (the input stays in the store). */
+export function taskView(t: TaskRecord): TaskView {
+  const view: TaskView = { taskId: t.taskId, capability: t.capability, state: t.state };
+  if (t.resultStatus !== null) {
+    view.result = { status: t.resultStatus, output: JSON.parse(t.resultOutputJson ?? 'null') as unknown };
+  }
+  return view;
+}
+
+/** A lease as the long-poll answers it. */
+export function assignment(t: LeasedTask, leaseSeconds: number): TaskAssignment {
+  return {
+    taskId: t.taskId,
+    capability: t.capability,
+    input: JSON.parse(t.inputJson) as unknown,
+    leaseSeconds,
+    tenant: t.tenant,
+  };
+}

@@ -87,6 +87,10 @@ export async function startServe(runner: BwRunner, socketDir: string): Promise<S
       const req = httpRequest(
         {
           socketPath,
+          // A fresh connection per call: Node's global agent keeps connections alive, and bw serve
+          // closes an idle one after 5 s; a host process starved of CPU can write its next call on
+          // a connection closed meanwhile (EPIPE, seen once in the full crash suite at load ~20).
+          agent: false,
           method,
           path,
           // bw serve checks Host against localhost:<port> (8087 when --port is not given).

@@ -51,7 +51,8 @@ export const MIGRATIONS: readonly string[] = [
   'DROP INDEX tasks_lease_agent;',
 ];
 
-// The row mapping moved to rows.ts (shared with the PostgreSQL store); kept here for importers.
+// The row mapping lives in rows.ts (shared with the PostgreSQL store); re-exported for the importers
+// that read rows next to the column lists below (sqlite-caches.test.ts).
 export { type Row, toAgent, toTask } from './rows.ts';
 
 export const TASK_COLUMNS = `task_id, tenant, capability, state, created_at, expires_at, lease_agent, lease_tenant,

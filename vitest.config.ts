@@ -12,7 +12,8 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    teardownTimeout: 10_000,
+    // The close includes the run-wide leak scan (~2 s idle, ~12 s on a loaded 2-core machine).
+    teardownTimeout: 60_000,
     globalSetup: ['test/support/leak-run/global.ts'],
     setupFiles: ['test/support/leak-run/worker.ts'],
     onConsoleLog(log, type) {

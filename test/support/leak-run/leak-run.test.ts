@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { commandLabel } from './child-capture.ts';
 import { RUN_KEY, runLayout } from './layout.ts';
-import { allowanceOf, countTokenShaped } from './policy.ts';
+import { allowanceOf, countTokenShaped, isPureDotenv } from './policy.ts';
 import { failureText, scanRun } from './run-scan.ts';
 
 const planted: string[] = [];
@@ -135,6 +135,12 @@ describe('policy', () => {
     expect(kinds('clawdie-vault-x/bw-wrong.env')).toEqual(['bw-credential']);
     expect(kinds('a/home/clawdie/.env')).toEqual(['tenant-token', 'api-key', 'vault-item']);
     expect(kinds('a/var/db/clawdie/status.json')).toEqual([]);
+  });
+
+  it('takes a file of nothing but KEY=value lines for an env file, a log holding one such line not', () => {
+    expect(isPureDotenv(Buffer.from('# creds\nBW_CLIENTID=a\nBW_PASSWORD=b\n'))).toBe(true);
+    expect(isPureDotenv(Buffer.from('starting\nCLAWDIE_HIVE_TOKEN=abc\n'))).toBe(false);
+    expect(isPureDotenv(Buffer.from(''))).toBe(false);
   });
 
   it('takes a lone 43-character base64url word for a token, not a slice of longer base64', () => {

@@ -24,6 +24,7 @@ const PLAIN_ENV_KEYS = new Set([
   'CLAWDIE_USER',
   'BW_CLIENTID',
 ]);
+const isPlainKey = (name: string): boolean => PLAIN_ENV_KEYS.has(name) || /_URL$/.test(name);
 
 export interface Harvested {
   kind: SecretKind;
@@ -51,7 +52,7 @@ export function secretsOfDotenv(text: string, file: string): Harvested[] {
   const bw = path.basename(file) === 'bw.env';
   const out: Harvested[] = [];
   for (const [name, value] of Object.entries(parsed)) {
-    if (!value || PLAIN_ENV_KEYS.has(name)) continue;
+    if (!value || isPlainKey(name)) continue;
     const kind = kindOfEnvName(name) ?? (bw ? undefined : 'vault-item');
     if (kind) out.push({ kind, value });
   }
@@ -61,6 +62,24 @@ export function secretsOfDotenv(text: string, file: string): Harvested[] {
 /** A jail's env file (the safe writer's temp names start with `.env` too). */
 export const isJailEnvFile = (file: string): boolean =>
   /^\.env($|[.-])/.test(path.basename(file)) && path.basename(file) !== '.env.example';
+
+/**
+ * A file that is nothing but KEY=value lines (and comments) is an env file whatever its name — a
+ * test's link target holding a tenant's values, a bw credentials variant — and may hold what env
+ * files hold. A log line in the same form inside any other text does not make a file pure.
+ */
+export function isPureDotenv(data: Buffer): boolean {
+  if (data.length === 0 || data.length > 64 * 1024) return false;
+  const lines = data.toString('utf8').split('\n');
+  return lines.every((l) => /^\s*(#.*)?$/.test(l) || /^\s*(export\s+)?[A-Za-z_][A-Za-z0-9_]*=.*$/.test(l));
+}
+
+export const ENV_FILE: readonly Allowance[] = [
+  { kind: 'tenant-token' },
+  { kind: 'api-key' },
+  { kind: 'vault-item' },
+  { kind: 'bw-credential' },
+];
 
 /** The host store (root-only, DESIGN §6) and its journal files. */
 export const isHostStore = (file: string): boolean =>

@@ -5,6 +5,7 @@
 // at once (no cache); changes are announced to the other replicas, never back to their author.
 // Also `hive serve --db postgres://…` usage checks, as a real process.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -234,6 +235,10 @@ describe.skipIf(skip !== null)('PgHiveStore on a real server', () => {
   });
 });
 
+// A random admin token: a constant like 'x'.repeat(40) also occurs in unrelated test data (the
+// run-wide leak scan would report it found there).
+const ADMIN_TOKEN = randomBytes(24).toString('base64url');
+
 /** Runs `clawdie-host hive serve` with the given flags; resolves to its exit code and stderr. */
 function serve(
   args: string[],
@@ -244,7 +249,7 @@ function serve(
     ['host-helper/cli.ts', 'hive', 'serve', '--listen', '127.0.0.1:0', ...args],
     {
       cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH ?? '', CLAWDIE_HIVE_ADMIN_TOKEN: 'x'.repeat(40), ...env },
+      env: { PATH: process.env.PATH ?? '', CLAWDIE_HIVE_ADMIN_TOKEN: ADMIN_TOKEN, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, newAgent, newTenant, poll } from '../conformance/client.ts';
 import { nodeBinary, REPO_ROOT } from '../support/hive-process.ts';
+import { pathOnlyEnv, type Run, runToEnd } from '../support/run-to-end.ts';
 
 let dir: string;
 const TOKEN = `${'T'.repeat(20)}admin-secret-value-0123456789`;
@@ -19,28 +20,8 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-async function runServe(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const child = spawn(nodeBinary(), ['host-helper/cli.ts', 'hive', ...args], {
-    cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stdout, stderr };
-}
+const runServe = (args: string[], env: Record<string, string> = {}): Promise<Run> =>
+  runToEnd(nodeBinary(), ['host-helper/cli.ts', 'hive', ...args], { cwd: REPO_ROOT, env: pathOnlyEnv(env) });
 
 /** Starts a server and returns its URL, the child and a function that collects all its output. */
 async function serve(args: string[], env: Record<string, string>) {

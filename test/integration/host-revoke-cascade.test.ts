@@ -5,7 +5,6 @@
 // parent --json` must remove all three .env files and mark all three rows revoked, deepest first,
 // leaving the bystander alone. With the hive unreachable, the parent is still revoked as far as it
 // can be (its .env removed) and the command fails, saying the descendants could not be listed.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -16,6 +15,7 @@ import { deliverEnv } from '../../host-helper/envfile/deliver.ts';
 import { dirBackend } from '../../host-helper/jails/dir.ts';
 import { TenantsStore } from '../../host-helper/store/tenants-store.ts';
 import { type HiveProcess, nodeBinary, REPO_ROOT, startHive } from '../support/hive-process.ts';
+import { type Run, runToEnd } from '../support/run-to-end.ts';
 
 const CLI = path.join(REPO_ROOT, 'host-helper/cli.ts');
 const USER = 'clawdie';
@@ -104,21 +104,7 @@ function statuses(storePath: string, tenants: string[]): string[] {
 
 const envPath = (jails: string, t: string): string => path.join(jails, t, 'root', 'home', USER, '.env');
 
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(nodeBinary(), [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const runCli = (args: string[]): Promise<Run> => runToEnd(nodeBinary(), [CLI, ...args]);
 
 /** A loopback port nothing listens on (bound, then closed). */
 async function deadPort(): Promise<number> {

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliverEnv } from '../../host-helper/envfile/deliver.ts';
 import { dirBackend } from '../../host-helper/jails/dir.ts';
 import { TenantsStore } from '../../host-helper/store/tenants-store.ts';
+import { bearerJson } from '../support/bearer-json.ts';
 import { type HiveProcess, nodeBinary, REPO_ROOT, startHive } from '../support/hive-process.ts';
 import { type Run, runToEnd } from '../support/run-to-end.ts';
 
@@ -22,15 +23,8 @@ const USER = 'clawdie';
 let dir: string;
 let hive: HiveProcess;
 
-async function call(method: string, url: string, token: string, body?: unknown) {
-  const res = await fetch(`${hive.url}${url}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, json: (text ? JSON.parse(text) : null) as Record<string, unknown> };
-}
+const call = (method: string, url: string, token: string, body?: unknown) =>
+  bearerJson(hive.url, method, url, token, body);
 
 async function registerAgent(token: string, tenant: string, agentId: string): Promise<void> {
   const r = await call('POST', '/v1/agents', token, {

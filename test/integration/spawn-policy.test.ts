@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSkillRunner } from '../../src/skills/runner.ts';
+import { bearerJson } from '../support/bearer-json.ts';
 import { type HiveProcess, nodeBinary, REPO_ROOT, startHive } from '../support/hive-process.ts';
 
 let dir: string;
@@ -66,15 +67,8 @@ async function policyHive(name: string, policy: Record<string, unknown> | null) 
   return { hive, recorded, failFlag };
 }
 
-async function call(hive: HiveProcess, method: string, url: string, token: string, body?: unknown) {
-  const res = await fetch(`${hive.url}${url}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, json: (text ? JSON.parse(text) : null) as Record<string, unknown> };
-}
+const call = (hive: HiveProcess, method: string, url: string, token: string, body?: unknown) =>
+  bearerJson(hive.url, method, url, token, body);
 
 async function register(
   hive: HiveProcess,

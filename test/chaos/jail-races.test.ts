@@ -5,7 +5,6 @@
 // an outside file or a FIFO, and planting symlinked temp names. Everything outside the jail root
 // (a sentinel tree and the jails dir around it) is snapshotted and compared after every phase.
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { UnsafePathError } from '../../host-helper/envfile/fs-errors.ts';
 import { type EnvLocation, safeRemoveEnv, safeWriteEnv } from '../../host-helper/envfile/safe-writer.ts';
 import { nodeBinary } from '../support/hive-process.ts';
+import { snapshotTree, writeSentinels } from '../support/sentinel-tree.ts';
 import { reportFigures, SCALE } from './scale.ts';
 
 const IS_ROOT = process.getuid?.() === 0;
@@ -40,19 +40,7 @@ afterAll(() => {
  * link-following writer would hit, and a neighbour jail (another tenant's home and .env).
  */
 function snapshot(): Record<string, string> {
-  const out: Record<string, string> = {};
-  const visit = (p: string): void => {
-    const st = fs.lstatSync(p);
-    let extra = '';
-    if (st.isSymbolicLink()) extra = `-> ${fs.readlinkSync(p)}`;
-    else if (st.isFile()) extra = createHash('sha256').update(fs.readFileSync(p)).digest('hex');
-    out[path.relative(base, p) || '.'] =
-      `${st.mode.toString(8)} ${st.uid}:${st.gid} n${st.nlink} ${st.mtimeMs} ${st.size} ${extra}`;
-    if (st.isDirectory()) for (const e of fs.readdirSync(p)) visit(path.join(p, e));
-  };
-  visit(outside);
-  visit(path.join(jails, 'beta'));
-  return out;
+  return snapshotTree(path.join(jails, 'beta'), base, snapshotTree(outside, base));
 }
 
 function makeOutside(): void {
@@ -61,12 +49,7 @@ function makeOutside(): void {
   fs.writeFileSync(path.join(beta, '.env'), 'NEIGHBOUR=1\n', { mode: 0o600 });
   fs.utimesSync(path.join(beta, '.env'), 1_000_000, 1_000_000);
   fs.utimesSync(beta, 1_000_000, 1_000_000);
-  fs.mkdirSync(path.join(outside, 'clawdie'), { recursive: true, mode: 0o755 });
-  fs.writeFileSync(path.join(outside, 'clawdie', '.env'), 'SENTINEL=1\n', { mode: 0o644 });
-  fs.writeFileSync(path.join(outside, '.env'), 'SENTINEL=2\n', { mode: 0o644 });
-  fs.writeFileSync(path.join(outside, 'target'), 'SENTINEL=3\n', { mode: 0o640 });
-  for (const p of ['clawdie/.env', '.env', 'target', 'clawdie', '.'])
-    fs.utimesSync(path.join(outside, p), 1_000_000, 1_000_000);
+  writeSentinels(outside);
 }
 
 /**

@@ -17,6 +17,7 @@ import {
   safeRemoveEnv,
   safeWriteEnv,
 } from '../../host-helper/envfile/safe-writer.ts';
+import { snapshotTree, writeSentinels } from '../support/sentinel-tree.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const NODE = fs.existsSync(path.join(REPO, 'node_modules/.bin/node'))
@@ -44,31 +45,12 @@ afterAll(() => {
 });
 
 /** Everything observable about a tree, without following links. */
-function snapshot(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const visit = (p: string): void => {
-    const st = fs.lstatSync(p);
-    const rel = path.relative(root, p) || '.';
-    let extra = '';
-    if (st.isSymbolicLink()) extra = `-> ${fs.readlinkSync(p)}`;
-    else if (st.isFile()) extra = createHash('sha256').update(fs.readFileSync(p)).digest('hex');
-    out[rel] = `${st.mode.toString(8)} ${st.uid}:${st.gid} n${st.nlink} ${st.mtimeMs} ${st.size} ${extra}`;
-    if (st.isDirectory()) for (const e of fs.readdirSync(p)) visit(path.join(p, e));
-  };
-  visit(root);
-  return out;
-}
+const snapshot = (root: string): Record<string, string> => snapshotTree(root);
 
 /** A tree a link-following writer WOULD succeed in writing to: clawdie/.env, .env, files to chown. */
 function makeOutside(): void {
   fs.rmSync(outside, { recursive: true, force: true });
-  fs.mkdirSync(path.join(outside, 'clawdie'), { recursive: true, mode: 0o755 });
-  fs.writeFileSync(path.join(outside, 'clawdie', '.env'), 'SENTINEL=1\n', { mode: 0o644 });
-  fs.writeFileSync(path.join(outside, '.env'), 'SENTINEL=2\n', { mode: 0o644 });
-  fs.writeFileSync(path.join(outside, 'target'), 'SENTINEL=3\n', { mode: 0o640 });
-  // Old mtimes make any touch visible.
-  for (const p of ['clawdie/.env', '.env', 'target', 'clawdie', '.'])
-    fs.utimesSync(path.join(outside, p), 1_000_000, 1_000_000);
+  writeSentinels(outside);
 }
 
 function makeJail(): void {

@@ -17,6 +17,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assembleLinuxRoot, JAIL_INIT, JAIL_NODE, lddPaths } from '../../image/linux/rootfs.ts';
 import { type HiveProcess, nodeBinary, REPO_ROOT, startHive } from '../support/hive-process.ts';
+import { pathOnlyEnv, type Run, runToEnd } from '../support/run-to-end.ts';
 import { startTestVault, type TestVault } from '../support/vault.ts';
 import { serveUnixToTcp } from './support/hive-link.ts';
 
@@ -42,29 +43,8 @@ let link: Server | undefined;
 let relay: ChildProcess | undefined;
 const outputs: string[] = [];
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(bin: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(bin, args, {
-      cwd: base,
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('close', (code) => {
-      outputs.push(stdout, stderr);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const run = (bin: string, args: string[], env: Record<string, string> = {}): Promise<Run> =>
+  runToEnd(bin, args, { cwd: base, env: pathOnlyEnv(env), outputs });
 
 const host = (args: string[]): Promise<Run> =>
   run(nodeBinary(), [path.join(base, 'dist/clawdie-host.mjs'), ...args, '--config', configFile, '--json']);

@@ -1,7 +1,6 @@
 // clawdie-host provisioning end to end, as real processes: the real bw against the vault test
 // server, the real hive coordinator, the dir backend, real files, modes and owners. One vault and
 // one hive for the whole file (bw is slow: every provision run costs one bw session).
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../host-helper/cli.ts';
 import { DEFAULT_FIXTURE } from '../fixtures/vault-server/fixture.ts';
 import { type HiveProcess, nodeBinary, REPO_ROOT, startHive } from '../support/hive-process.ts';
+import { pathOnlyEnv, type Run, runToEnd } from '../support/run-to-end.ts';
 import { startTestVault, type TestVault } from '../support/vault.ts';
 
 const CLI = path.join(REPO_ROOT, 'host-helper/cli.ts');
@@ -25,33 +25,13 @@ let configFile: string;
 let jailsRoot: string;
 const outputs: string[] = [];
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 function cli(
   args: string[],
   options: { config?: string | null; env?: Record<string, string> } = {},
-): Promise<CliResult> {
+): Promise<Run> {
   const config = options.config === undefined ? configFile : options.config;
   const argv = [CLI, ...args, ...(config ? ['--config', config] : [])];
-  return new Promise((resolve) => {
-    const child = spawn(nodeBinary(), argv, {
-      cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH ?? '', ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('close', (code) => {
-      outputs.push(stdout, stderr);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runToEnd(nodeBinary(), argv, { cwd: REPO_ROOT, env: pathOnlyEnv(options.env), outputs });
 }
 
 /** The real dispatcher in this process (no spawn): for the bad-input matrix. */
@@ -213,7 +193,7 @@ describe('clawdie-host provisioning (dir backend, real bw, real hive)', () => {
       expect(fs.readdirSync(path.dirname(envPath('acme')))).toEqual(['.env']);
     };
 
-    async function expectFailure(args: string[]): Promise<CliResult> {
+    async function expectFailure(args: string[]): Promise<Run> {
       const prov = await cli(['provision', ...args]);
       expect(prov.code).toBe(1);
       expect(prov.stderr.trim().split('\n')).toHaveLength(1);

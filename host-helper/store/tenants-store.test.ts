@@ -21,26 +21,18 @@ describe('TenantsStore', () => {
     expect(fs.existsSync(`${file}-wal`)).toBe(true);
 
     const now = '2026-01-01T00:00:00.000Z';
-    const first = a.register({
+    const acme = {
       tenant: 'acme',
       jail: 'acme',
       collectionName: 'acme',
       collectionId: 'c1',
       shared: false,
       now,
-    });
+    };
+    const first = a.register(acme);
     expect(first.created).toBe(true);
     expect(first.row).toMatchObject({ status: 'pending', collection_id: 'c1', shared: false, reason: null });
-    expect(
-      b.register({
-        tenant: 'acme',
-        jail: 'acme',
-        collectionName: 'acme',
-        collectionId: 'c1',
-        shared: false,
-        now,
-      }).created,
-    ).toBe(false);
+    expect(b.register(acme).created).toBe(false);
 
     a.setStatus('acme', 'failed', now, { reason: 'vault: timeout' });
     expect(b.require('acme')).toMatchObject({ status: 'failed', reason: 'vault: timeout' });

@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../src/log.ts';
+import { echoAgent } from '../../test/support/hive-fixtures.ts';
 import { Coordinator, type Principal } from './coordinator.ts';
 import { SqliteHiveStore } from './sqlite-store.ts';
 import type { HiveStore } from './store.ts';
@@ -55,14 +56,7 @@ function latentHive(delays: number[]): { hops: () => number; store: HiveStore; h
 
 /** Registers an 'echo' agent of tenant acme. */
 const register = (hive: Coordinator, agentId: string): Promise<unknown> =>
-  hive.register(acme, {
-    agentId,
-    tenant: 'acme',
-    capabilities: ['echo'],
-    identityHash: 'a'.repeat(64),
-    version: '1',
-    os: 'x',
-  });
+  hive.register(acme, echoAgent(agentId));
 
 afterEach(() => {
   vi.useRealTimers();

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { echoAgent } from '../../test/support/hive-fixtures.ts';
 import { AGENT_COLUMNS, type Row, TASK_COLUMNS, toAgent, toTask } from './sqlite-schema.ts';
 import { SqliteHiveStore } from './sqlite-store.ts';
 import { hashToken } from './tokens.ts';
@@ -50,17 +51,9 @@ it('answers every agent and task exactly as the database holds them', async () =
       const truth = new DatabaseSync(path, { readOnly: true });
       const tasks: string[] = [];
       let now = 100;
-      const reg = (agentId: string) => ({
-        agentId,
-        tenant: 'acme',
-        capabilities: ['echo'],
-        identityHash: 'a'.repeat(64),
-        version: '1',
-        os: 'x',
-      });
       try {
         await store.setTenantToken('acme', hashToken('acme-token-00000000'), false, now);
-        for (const a of AGENTS) await store.upsertAgent(reg(a), now);
+        for (const a of AGENTS) await store.upsertAgent(echoAgent(a), now);
         const lessee = async (i: number) => {
           const a = (await store.getAgent(AGENTS[i]!))!;
           return { agentId: a.agentId, tenant: a.tenant, shared: a.shared, capabilities: a.capabilities };
@@ -110,7 +103,7 @@ it('answers every agent and task exactly as the database holds them', async () =
               await store.deregister(AGENTS[o.agent]!, now);
               break;
             case 'register':
-              await store.upsertAgent(reg(AGENTS[o.agent]!), now);
+              await store.upsertAgent(echoAgent(AGENTS[o.agent]!), now);
               break;
             case 'drain':
               await store.setAgentState(AGENTS[o.agent]!, 'draining');

@@ -10,24 +10,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UnsafePathError } from '../../host-helper/envfile/fs-errors.ts';
-import { type EnvLocation, safeRemoveEnv, safeWriteEnv } from '../../host-helper/envfile/safe-writer.ts';
+import { safeRemoveEnv, safeWriteEnv } from '../../host-helper/envfile/safe-writer.ts';
 import { nodeBinary } from '../support/hive-process.ts';
-import { snapshotTree, writeSentinels } from '../support/sentinel-tree.ts';
+import { IS_ROOT, jailLayout, OWNER, snapshotTree, writeSentinels } from '../support/sentinel-tree.ts';
 import { reportFigures, SCALE } from './scale.ts';
 
-const IS_ROOT = process.getuid?.() === 0;
-const OWNER = IS_ROOT
-  ? { uid: 4321, gid: 4322 }
-  : { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
-const base = fs.mkdtempSync(path.join(os.tmpdir(), 'clawdie-chaos-jail-'));
-const jails = path.join(base, 'jails');
-const outside = path.join(base, 'outside');
-const jailRoot = path.join(jails, 'alpha', 'root');
-const home = path.join(jailRoot, 'home');
-const userDir = path.join(home, 'clawdie');
-const envFile = path.join(userDir, '.env');
+const { base, jails, outside, jailRoot, home, userDir, envFile, loc } = jailLayout('clawdie-chaos-jail-');
 const stash = path.join(jailRoot, 'tmp');
-const loc: EnvLocation = { jailsRoot: jails, jail: 'alpha', user: 'clawdie' };
 const children = new Set<ChildProcess>();
 
 afterAll(() => {

@@ -17,25 +17,13 @@ import {
   safeRemoveEnv,
   safeWriteEnv,
 } from '../../host-helper/envfile/safe-writer.ts';
-import { snapshotTree, writeSentinels } from '../support/sentinel-tree.ts';
+import { IS_ROOT, jailLayout, OWNER, snapshotTree, writeSentinels } from '../support/sentinel-tree.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const NODE = fs.existsSync(path.join(REPO, 'node_modules/.bin/node'))
   ? path.join(REPO, 'node_modules/.bin/node')
   : process.execPath;
-const IS_ROOT = process.getuid?.() === 0;
-const OWNER = IS_ROOT
-  ? { uid: 4321, gid: 4322 }
-  : { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
-
-const base = fs.mkdtempSync(path.join(os.tmpdir(), 'clawdie-adv-'));
-const jails = path.join(base, 'jails');
-const outside = path.join(base, 'outside');
-const jailRoot = path.join(jails, 'alpha', 'root');
-const home = path.join(jailRoot, 'home');
-const userDir = path.join(home, 'clawdie');
-const envFile = path.join(userDir, '.env');
-const loc: EnvLocation = { jailsRoot: jails, jail: 'alpha', user: 'clawdie' };
+const { base, jails, outside, jailRoot, home, userDir, envFile, loc } = jailLayout('clawdie-adv-');
 const children: ChildProcess[] = [];
 const ITERATIONS = 300;
 

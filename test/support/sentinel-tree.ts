@@ -1,11 +1,39 @@
-// Test support for the safe-writer suites (integration adversarial, chaos jail races): the sentinel
-// tree outside a jail that a link-following writer WOULD succeed in writing to (clawdie/.env, .env,
+// Test support for the safe-writer suites (integration adversarial, chaos jail races): their temp
+// layout (a jail 'alpha' under base/jails, a sentinel tree at base/outside), the sentinel tree outside a jail that a link-following writer WOULD succeed in writing to (clawdie/.env, .env,
 // a file to chown), and a snapshot of everything observable about a tree (content hash, mode,
 // owner, link count, mtime, size, link target) taken without following links, to compare before
 // and after.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import type { EnvLocation } from '../../host-helper/envfile/safe-writer.ts';
+
+export const IS_ROOT = process.getuid?.() === 0;
+/** Who owns the jail user's files: a distinct uid/gid when root (CI), else this process's own. */
+export const OWNER = IS_ROOT
+  ? { uid: 4321, gid: 4322 }
+  : { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+
+/** A fresh temp dir (named `prefix`…) and the paths of jail 'alpha' and the sentinel tree in it. */
+export function jailLayout(prefix: string) {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const jails = path.join(base, 'jails');
+  const jailRoot = path.join(jails, 'alpha', 'root');
+  const home = path.join(jailRoot, 'home');
+  const userDir = path.join(home, 'clawdie');
+  const loc: EnvLocation = { jailsRoot: jails, jail: 'alpha', user: 'clawdie' };
+  return {
+    base,
+    jails,
+    outside: path.join(base, 'outside'),
+    jailRoot,
+    home,
+    userDir,
+    envFile: path.join(userDir, '.env'),
+    loc,
+  };
+}
 
 /** Writes the sentinel files under `outside` (created if missing) with old mtimes, so any touch shows. */
 export function writeSentinels(outside: string): void {

@@ -221,6 +221,31 @@ export function submitter(send: Send, token: string, counters: Int32Array, windo
   return { submit, settle, paced };
 }
 
+/**
+ * Registers `agents` agents ('bench-0'…), starts their worker threads and hands back the submitter,
+ * the count of completed tasks, and stop(): sets the stop flag, waits for the threads, merges them.
+ */
+export async function startRouting(
+  send: Send,
+  urls: string[],
+  token: string,
+  o: { agents: number; threads: number; window: number },
+) {
+  const agentIds = Array.from({ length: o.agents }, (_, i) => `bench-${i}`);
+  await registerAgents(send, token, agentIds);
+  const shared = new SharedArrayBuffer(8);
+  const counters = new Int32Array(shared);
+  const results = startAgentThreads(o.threads, urls, token, agentIds, shared);
+  return {
+    ...submitter(send, token, counters, o.window),
+    completed: (): number => Atomics.load(counters, DONE),
+    stop: async () => {
+      Atomics.store(counters, STOP, 1);
+      return merge(await Promise.all(results));
+    },
+  };
+}
+
 export const pct = (sorted: number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
 

@@ -12,17 +12,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { type HiveProcess, startHive } from '../support/hive-process.ts';
 import { startPostgres } from '../support/postgres.ts';
-import {
-  client,
-  DONE,
-  merge,
-  now,
-  pct,
-  registerAgents,
-  STOP,
-  startAgentThreads,
-  submitter,
-} from './routing-client.ts';
+import { client, now, pct, startRouting } from './routing-client.ts';
 
 const AGENTS = 50;
 const THREADS = 2;
@@ -84,12 +74,17 @@ async function measure(
   try {
     const m = await send('POST', '/v1/admin/tenants/bench/token', adminToken, {});
     const token = String(m.json?.token);
-    const agentIds = Array.from({ length: AGENTS }, (_, i) => `bench-${i}`);
-    await registerAgents(send, token, agentIds);
-    const shared = new SharedArrayBuffer(8);
-    const counters = new Int32Array(shared);
-    const results = startAgentThreads(THREADS, urls, token, agentIds, shared);
-    const { submit, settle, paced: submitPaced } = submitter(send, token, counters, WINDOW);
+    const {
+      submit,
+      settle,
+      paced: submitPaced,
+      completed: done,
+      stop,
+    } = await startRouting(send, urls, token, {
+      agents: AGENTS,
+      threads: THREADS,
+      window: WINDOW,
+    });
 
     await submit(WARMUP, 'warm');
     await settle(WARMUP, now() + 20_000);
@@ -98,7 +93,7 @@ async function measure(
     await submit(TASKS, 'max');
     await settle(WARMUP + TASKS, t0 + CAP_SECONDS * 1000);
     const seconds = (now() - t0) / 1000;
-    const completed = Atomics.load(counters, DONE) - WARMUP;
+    const completed = done() - WARMUP;
     const [hiveMs, dbMs] = [(hiveCpu() - hive0) * 1000, (dbCpu() - db0) * 1000];
     const rate = completed / seconds;
 
@@ -106,10 +101,8 @@ async function measure(
     const pacedCount = Math.min(PACED_MAX, Math.round(pacedRate * PACED_SECONDS));
     await submitPaced(pacedRate, pacedCount);
     await settle(WARMUP + completed + pacedCount, now() + 20_000);
-    const pacedDone = Atomics.load(counters, DONE) - WARMUP - completed;
-    Atomics.store(counters, STOP, 1);
-    const parts = await Promise.all(results);
-    const { duplicates, full, paced } = merge(parts);
+    const pacedDone = done() - WARMUP - completed;
+    const { duplicates, full, paced } = await stop();
     return {
       scenario,
       tasksPerSecond: Math.round(rate),

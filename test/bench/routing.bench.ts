@@ -13,17 +13,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { nodeBinary, startHive } from '../support/hive-process.ts';
-import {
-  client,
-  DONE,
-  merge,
-  now,
-  pct,
-  registerAgents,
-  STOP,
-  startAgentThreads,
-  submitter,
-} from './routing-client.ts';
+import { client, now, pct, startRouting } from './routing-client.ts';
 
 const AGENTS = 50;
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
@@ -93,12 +83,17 @@ async function main(): Promise<number> {
   const { send, close } = client([hive.url], WINDOW + 8);
   try {
     const token = await hive.mintToken('bench');
-    const agentIds = Array.from({ length: AGENTS }, (_, i) => `bench-${i}`);
-    await registerAgents(send, token, agentIds);
-    const shared = new SharedArrayBuffer(8);
-    const counters = new Int32Array(shared);
-    const results = startAgentThreads(THREADS, [hive.url], token, agentIds, shared);
-    const { submit, settle, paced: submitPaced } = submitter(send, token, counters, WINDOW);
+    const {
+      submit,
+      settle,
+      paced: submitPaced,
+      completed: done,
+      stop,
+    } = await startRouting(send, [hive.url], token, {
+      agents: AGENTS,
+      threads: THREADS,
+      window: WINDOW,
+    });
 
     await submit(WARMUP, 'warm');
     await settle(WARMUP, now() + 20_000);
@@ -115,7 +110,7 @@ async function main(): Promise<number> {
     const own = process.cpuUsage(ownCpu0);
     const ownCpu = (own.user + own.system) / 1e6;
     const submitterCpu = threadCpuSeconds(process.pid) - mainCpu0;
-    const completed = Atomics.load(counters, DONE) - WARMUP;
+    const completed = done() - WARMUP;
     const rate = completed / seconds;
 
     // Paced phase: half the measured rate, open loop, so latency is dispatch and not queueing.
@@ -123,10 +118,8 @@ async function main(): Promise<number> {
     const pacedCount = Math.min(PACED_MAX, Math.round(pacedRate * PACED_SECONDS));
     await submitPaced(pacedRate, pacedCount);
     await settle(WARMUP + completed + pacedCount, now() + 20_000);
-    const pacedDone = Atomics.load(counters, DONE) - WARMUP - completed;
-    Atomics.store(counters, STOP, 1);
-    const parts = await Promise.all(results);
-    const { duplicates, full: sorted, paced } = merge(parts);
+    const pacedDone = done() - WARMUP - completed;
+    const { duplicates, full: sorted, paced } = await stop();
     const ms = (xs: number[]): string =>
       `p50 ${pct(xs, 0.5).toFixed(2)} ms, p99 ${pct(xs, 0.99).toFixed(2)} ms, max ${(xs.at(-1) ?? Number.NaN).toFixed(2)} ms`;
     const base = await baseline(Math.min(TASKS * 3, 30_000));

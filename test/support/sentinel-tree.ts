@@ -1,8 +1,8 @@
 // Test support for the safe-writer suites (integration adversarial, chaos jail races): their temp
-// layout (a jail 'alpha' under base/jails, a sentinel tree at base/outside), the sentinel tree outside a jail that a link-following writer WOULD succeed in writing to (clawdie/.env, .env,
-// a file to chown), and a snapshot of everything observable about a tree (content hash, mode,
-// owner, link count, mtime, size, link target) taken without following links, to compare before
-// and after.
+// layout (a jail 'alpha' under base/jails, a sentinel tree at base/outside), the sentinel tree a
+// link-following writer WOULD succeed in writing to (clawdie/.env, .env, a file to chown), and a
+// snapshot of everything observable about a tree (content hash, mode, owner, link count, mtime,
+// size, link target) taken without following links, to compare before and after.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgHiveStore } from '../../host-helper/hive/pg-store.ts';
 import type { StoreEvent } from '../../host-helper/hive/store.ts';
 import { hashToken } from '../../host-helper/hive/tokens.ts';
+import { echoAgent } from '../support/hive-fixtures.ts';
 import { nodeBinary, REPO_ROOT } from '../support/hive-process.ts';
 import { startPostgres } from '../support/postgres.ts';
 
@@ -21,14 +22,6 @@ const server = await startPostgres();
 const skip = 'skip' in server ? server.skip : null;
 if (skip) process.stderr.write(`hive-pg-store skipped: ${skip}\n`);
 
-const reg = (agentId: string, tenant = 'acme') => ({
-  agentId,
-  tenant,
-  capabilities: ['echo'],
-  identityHash: 'a'.repeat(64),
-  version: '1',
-  os: 'x',
-});
 const lessee = (agentId: string) => ({ agentId, tenant: 'acme', shared: false, capabilities: ['echo'] });
 const task = (taskId: string, expiresAt = Date.now() + 600_000) => ({
   taskId,
@@ -113,7 +106,7 @@ describe.skipIf(skip !== null)('PgHiveStore on a real server', () => {
         );
       }
       for (let i = 0; i < 12; i++) {
-        await a.upsertAgent(reg(`quiet${i}`), t0 - 60_000);
+        await a.upsertAgent(echoAgent(`quiet${i}`), t0 - 60_000);
         await a.insertTask(
           { ...task(`q${i}`), lease: { agentId: `quiet${i}`, tenant: 'acme', expires: t0 + 600_000 } },
           t0,
@@ -165,7 +158,7 @@ describe.skipIf(skip !== null)('PgHiveStore on a real server', () => {
     const seen = (pred: (e: StoreEvent) => boolean, what: string) => waitFor(() => atB.find(pred), what);
     try {
       const now = Date.now();
-      await a.upsertAgent(reg('w1'), now);
+      await a.upsertAgent(echoAgent('w1'), now);
       await seen((e) => e.kind === 'agent' && e.agentId === 'w1' && e.live, 'registration');
       await a.insertTask(task('n1', now + 5000), now);
       expect(await seen((e) => e.kind === 'task' && e.taskId === 'n1', 'queued task')).toEqual({
@@ -195,7 +188,7 @@ describe.skipIf(skip !== null)('PgHiveStore on a real server', () => {
       await a.insertTask({ ...task('n3'), idempotencyKey: 'k' }, now);
       await a.insertTask({ ...task('n4'), idempotencyKey: 'k' }, now);
       await seen((e) => e.kind === 'task' && e.taskId === 'n3', 'keyed task');
-      await b.upsertAgent(reg('w2'), now);
+      await b.upsertAgent(echoAgent('w2'), now);
       await waitFor(() => atA.find((e) => e.kind === 'agent' && e.agentId === 'w2'), 'b → a');
       expect(atA.every((e) => e.kind === 'agent' && e.agentId === 'w2')).toBe(true);
       expect(

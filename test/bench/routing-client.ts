@@ -221,29 +221,75 @@ export function submitter(send: Send, token: string, counters: Int32Array, windo
   return { submit, settle, paced };
 }
 
+/** How a routing run is shaped. */
+export interface RoutingPlan {
+  agents: number;
+  threads: number;
+  /** Most tasks outstanding in the closed-loop phases. */
+  window: number;
+  warmup: number;
+  /** Tasks of the full-speed phase, and the wall time it may take at most. */
+  tasks: number;
+  capSeconds: number;
+  /** The paced phase: as many tasks as this many seconds at half the full-speed rate, at most pacedMax. */
+  pacedSeconds: number;
+  pacedMax: number;
+}
+
+/** What a routing run measured; latencies are sorted, in ms. */
+export interface RoutingOutcome {
+  /** Tasks completed in the full-speed phase, in `seconds`, at `rate` per second. */
+  completed: number;
+  seconds: number;
+  rate: number;
+  pacedRate: number;
+  pacedCount: number;
+  pacedDone: number;
+  duplicates: number;
+  full: number[];
+  paced: number[];
+}
+
 /**
- * Registers `agents` agents ('bench-0'…), starts their worker threads and hands back the submitter,
- * the count of completed tasks, and stop(): sets the stop flag, waits for the threads, merges them.
+ * One whole run against the coordinators at `urls`: registers `agents` agents ('bench-0'…) and
+ * starts their threads, warms up, runs the full-speed phase (closed loop, capped at capSeconds)
+ * between onMax() and the function it returns (CPU readings go there), then the paced phase (open
+ * loop at half the measured rate, so latency is dispatch and not queueing), and stops the threads.
  */
-export async function startRouting(
+export async function runRouting(
   send: Send,
   urls: string[],
   token: string,
-  o: { agents: number; threads: number; window: number },
-) {
-  const agentIds = Array.from({ length: o.agents }, (_, i) => `bench-${i}`);
+  plan: RoutingPlan,
+  onMax: () => () => void,
+): Promise<RoutingOutcome> {
+  const agentIds = Array.from({ length: plan.agents }, (_, i) => `bench-${i}`);
   await registerAgents(send, token, agentIds);
   const shared = new SharedArrayBuffer(8);
   const counters = new Int32Array(shared);
-  const results = startAgentThreads(o.threads, urls, token, agentIds, shared);
-  return {
-    ...submitter(send, token, counters, o.window),
-    completed: (): number => Atomics.load(counters, DONE),
-    stop: async () => {
-      Atomics.store(counters, STOP, 1);
-      return merge(await Promise.all(results));
-    },
-  };
+  const results = startAgentThreads(plan.threads, urls, token, agentIds, shared);
+  const { submit, settle, paced: submitPaced } = submitter(send, token, counters, plan.window);
+  const done = (): number => Atomics.load(counters, DONE);
+
+  await submit(plan.warmup, 'warm');
+  await settle(plan.warmup, now() + 20_000);
+  const maxEnd = onMax();
+  const t0 = now();
+  await submit(plan.tasks, 'max');
+  await settle(plan.warmup + plan.tasks, t0 + plan.capSeconds * 1000);
+  const seconds = (now() - t0) / 1000;
+  maxEnd();
+  const completed = done() - plan.warmup;
+  const rate = completed / seconds;
+
+  const pacedRate = Math.max(50, Math.round(rate / 2));
+  const pacedCount = Math.min(plan.pacedMax, Math.round(pacedRate * plan.pacedSeconds));
+  await submitPaced(pacedRate, pacedCount);
+  await settle(plan.warmup + completed + pacedCount, now() + 20_000);
+  const pacedDone = done() - plan.warmup - completed;
+  Atomics.store(counters, STOP, 1);
+  const merged = merge(await Promise.all(results));
+  return { completed, seconds, rate, pacedRate, pacedCount, pacedDone, ...merged };
 }
 
 export const pct = (sorted: number[], p: number): number =>

@@ -12,16 +12,19 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { type HiveProcess, startHive } from '../support/hive-process.ts';
 import { startPostgres } from '../support/postgres.ts';
-import { client, now, pct, startRouting } from './routing-client.ts';
+import { client, pct, type RoutingPlan, runRouting } from './routing-client.ts';
 
-const AGENTS = 50;
-const THREADS = 2;
-const WARMUP = 300;
-const TASKS = Number(process.env.BENCH_PG_TASKS ?? 4000);
-const WINDOW = 100;
-const CAP_SECONDS = 60;
-const PACED_SECONDS = 3;
-const PACED_MAX = 3000;
+const PLAN: RoutingPlan = {
+  threads: 2,
+  agents: 50,
+  tasks: Number(process.env.BENCH_PG_TASKS ?? 4000),
+  warmup: 300,
+  window: 100,
+  pacedSeconds: 3,
+  pacedMax: 3000,
+  capSeconds: 60,
+};
+const { agents: AGENTS, threads: THREADS, tasks: TASKS, window: WINDOW } = PLAN;
 
 /** [own, children that exited] CPU seconds of a process, from /proc (Linux); NaN elsewhere. */
 function cpuOf(pid: number): [number, number] {
@@ -74,35 +77,15 @@ async function measure(
   try {
     const m = await send('POST', '/v1/admin/tenants/bench/token', adminToken, {});
     const token = String(m.json?.token);
-    const {
-      submit,
-      settle,
-      paced: submitPaced,
-      completed: done,
-      stop,
-    } = await startRouting(send, urls, token, {
-      agents: AGENTS,
-      threads: THREADS,
-      window: WINDOW,
+    let hiveMs = 0;
+    let dbMs = 0;
+    const r = await runRouting(send, urls, token, PLAN, () => {
+      const [hive0, db0] = [hiveCpu(), dbCpu()];
+      return () => {
+        [hiveMs, dbMs] = [(hiveCpu() - hive0) * 1000, (dbCpu() - db0) * 1000];
+      };
     });
-
-    await submit(WARMUP, 'warm');
-    await settle(WARMUP, now() + 20_000);
-    const [hive0, db0] = [hiveCpu(), dbCpu()];
-    const t0 = now();
-    await submit(TASKS, 'max');
-    await settle(WARMUP + TASKS, t0 + CAP_SECONDS * 1000);
-    const seconds = (now() - t0) / 1000;
-    const completed = done() - WARMUP;
-    const [hiveMs, dbMs] = [(hiveCpu() - hive0) * 1000, (dbCpu() - db0) * 1000];
-    const rate = completed / seconds;
-
-    const pacedRate = Math.max(50, Math.round(rate / 2));
-    const pacedCount = Math.min(PACED_MAX, Math.round(pacedRate * PACED_SECONDS));
-    await submitPaced(pacedRate, pacedCount);
-    await settle(WARMUP + completed + pacedCount, now() + 20_000);
-    const pacedDone = done() - WARMUP - completed;
-    const { duplicates, full, paced } = await stop();
+    const { completed, seconds, rate, pacedRate, pacedCount, pacedDone, duplicates, full, paced } = r;
     return {
       scenario,
       tasksPerSecond: Math.round(rate),

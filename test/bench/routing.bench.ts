@@ -13,18 +13,21 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { nodeBinary, startHive } from '../support/hive-process.ts';
-import { client, now, pct, startRouting } from './routing-client.ts';
+import { client, now, pct, type RoutingPlan, runRouting } from './routing-client.ts';
 
-const AGENTS = 50;
-const THREADS = Number(process.env.BENCH_THREADS ?? 2);
-// Long enough for V8 to have optimized the coordinator's hot paths: with 500 warm-up tasks a third
-// of its CPU in the measured phase still went to the JIT compiler threads.
-const WARMUP = Number(process.env.BENCH_WARMUP ?? 3000);
-const TASKS = Number(process.env.BENCH_TASKS ?? 20000);
-const WINDOW = 100;
-const CAP_SECONDS = 60;
-const PACED_SECONDS = 4;
-const PACED_MAX = 4000;
+const PLAN: RoutingPlan = {
+  agents: 50,
+  threads: Number(process.env.BENCH_THREADS ?? 2),
+  // Long enough for V8 to have optimized the coordinator's hot paths: with 500 warm-up tasks a third
+  // of its CPU in the measured phase still went to the JIT compiler threads.
+  warmup: Number(process.env.BENCH_WARMUP ?? 3000),
+  tasks: Number(process.env.BENCH_TASKS ?? 20000),
+  window: 100,
+  capSeconds: 60,
+  pacedSeconds: 4,
+  pacedMax: 4000,
+};
+const { agents: AGENTS, threads: THREADS, warmup: WARMUP, tasks: TASKS, window: WINDOW } = PLAN;
 
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux), or NaN. */
 function cpuSeconds(pid: number): number {
@@ -83,43 +86,24 @@ async function main(): Promise<number> {
   const { send, close } = client([hive.url], WINDOW + 8);
   try {
     const token = await hive.mintToken('bench');
-    const {
-      submit,
-      settle,
-      paced: submitPaced,
-      completed: done,
-      stop,
-    } = await startRouting(send, [hive.url], token, {
-      agents: AGENTS,
-      threads: THREADS,
-      window: WINDOW,
+    let hiveCpu = 0;
+    let hiveSys = 0;
+    let ownCpu = 0;
+    let submitterCpu = 0;
+    const r = await runRouting(send, [hive.url], token, PLAN, () => {
+      const hiveTimes0 = cpuTimes(hive.child.pid!);
+      const ownCpu0 = process.cpuUsage();
+      const mainCpu0 = threadCpuSeconds(process.pid); // the submitting main thread alone
+      return () => {
+        const hiveTimes = cpuTimes(hive.child.pid!);
+        hiveSys = hiveTimes.system - hiveTimes0.system;
+        hiveCpu = hiveTimes.user - hiveTimes0.user + hiveSys;
+        const own = process.cpuUsage(ownCpu0);
+        ownCpu = (own.user + own.system) / 1e6;
+        submitterCpu = threadCpuSeconds(process.pid) - mainCpu0;
+      };
     });
-
-    await submit(WARMUP, 'warm');
-    await settle(WARMUP, now() + 20_000);
-    const hiveTimes0 = cpuTimes(hive.child.pid!);
-    const ownCpu0 = process.cpuUsage();
-    const mainCpu0 = threadCpuSeconds(process.pid); // the submitting main thread alone
-    const t0 = now();
-    await submit(TASKS, 'max');
-    await settle(WARMUP + TASKS, t0 + CAP_SECONDS * 1000);
-    const seconds = (now() - t0) / 1000;
-    const hiveTimes = cpuTimes(hive.child.pid!);
-    const hiveSys = hiveTimes.system - hiveTimes0.system;
-    const hiveCpu = hiveTimes.user - hiveTimes0.user + hiveSys;
-    const own = process.cpuUsage(ownCpu0);
-    const ownCpu = (own.user + own.system) / 1e6;
-    const submitterCpu = threadCpuSeconds(process.pid) - mainCpu0;
-    const completed = done() - WARMUP;
-    const rate = completed / seconds;
-
-    // Paced phase: half the measured rate, open loop, so latency is dispatch and not queueing.
-    const pacedRate = Math.max(50, Math.round(rate / 2));
-    const pacedCount = Math.min(PACED_MAX, Math.round(pacedRate * PACED_SECONDS));
-    await submitPaced(pacedRate, pacedCount);
-    await settle(WARMUP + completed + pacedCount, now() + 20_000);
-    const pacedDone = done() - WARMUP - completed;
-    const { duplicates, full: sorted, paced } = await stop();
+    const { completed, seconds, rate, pacedRate, pacedCount, pacedDone, duplicates, full: sorted, paced } = r;
     const ms = (xs: number[]): string =>
       `p50 ${pct(xs, 0.5).toFixed(2)} ms, p99 ${pct(xs, 0.99).toFixed(2)} ms, max ${(xs.at(-1) ?? Number.NaN).toFixed(2)} ms`;
     const base = await baseline(Math.min(TASKS * 3, 30_000));

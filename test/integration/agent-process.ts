@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { chownSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { bearerJson } from '../support/bearer-json.ts';
 import { nodeBinary, REPO_ROOT } from '../support/hive-process.ts';
 
 export const API_KEY = `sk-or-itest-${randomBytes(8).toString('hex')}`;
@@ -153,24 +154,8 @@ export function startAgent(
   };
 }
 
-async function api(
-  url: string,
-  token: string,
-  method: string,
-  p: string,
-  body?: unknown,
-): Promise<{ status: number; json: unknown }> {
-  const res = await fetch(`${url}${p}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined };
-}
+const api = (url: string, token: string, method: string, p: string, body?: unknown) =>
+  bearerJson<unknown>(url, method, p, token, body);
 
 export async function submit(
   url: string,

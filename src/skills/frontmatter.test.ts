@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { parseSkillMd, splitList } from './frontmatter.ts';
+import { parseSkillMd, SkillFrontmatter, splitList } from './frontmatter.ts';
 
 const md = (front: string, body = 'Do the thing.'): string => `---\n${front}\n---\n${body}\n`;
 const problem = (text: string, folder = 'demo') => {
@@ -164,15 +164,8 @@ describe('properties', () => {
     fc.constant(null),
     fc.array(fc.string({ maxLength: 10 }), { maxLength: 3 }),
   );
-  const keys = fc.constantFrom(
-    'name',
-    'description',
-    'license',
-    'compatibility',
-    'metadata',
-    'allowed-tools',
-    'other',
-  );
+  // The schema's own keys (name, description, license, …) and one it must refuse.
+  const keys = fc.constantFrom(...Object.keys(SkillFrontmatter.shape), 'other');
   const metadata = fc.dictionary(
     fc.constantFrom('capabilities', 'env', 'os', 'runs', 'entry', 'model', 'borrows', 'timeout-seconds', 'x'),
     fc.oneof(fc.string({ maxLength: 40 }), fc.integer()),

@@ -19,7 +19,7 @@ import { type EnvPair, RenderError, renderEnv } from '../../host-helper/envfile/
 import { main as agentMain } from '../../src/cli.ts';
 import * as protocol from '../../src/protocol/index.ts';
 import { parseEnvText } from '../../src/secrets/env-schema.ts';
-import { parseSkillMd } from '../../src/skills/frontmatter.ts';
+import { parseSkillMd, SkillFrontmatter } from '../../src/skills/frontmatter.ts';
 import { type HiveProcess, nodeBinary, REPO_ROOT, startHive } from '../support/hive-process.ts';
 import { LeakScanner } from '../support/leak-scan.ts';
 import { reportFigures, SCALE } from './scale.ts';
@@ -387,16 +387,7 @@ describe('SKILL.md frontmatter', () => {
     fc.string({ maxLength: 200 }),
     fc
       .dictionary(
-        fc.constantFrom(
-          'name',
-          'description',
-          'license',
-          'compatibility',
-          'metadata',
-          'allowed-tools',
-          'x',
-          'os',
-        ),
+        fc.constantFrom(...Object.keys(SkillFrontmatter.shape), 'x', 'os'),
         fc.oneof(
           fc.jsonValue({ maxDepth: 2 }),
           marked,

@@ -118,3 +118,13 @@ export async function submit(t: Target, token: string, body: Record<string, unkn
 
 export const poll = (t: Target, token: string, agentId: string, wait: number): Promise<Reply> =>
   call(t, 'GET', `/v1/agents/${agentId}/tasks?wait=${wait}`, { token });
+
+/** Posts an ok result with `output` for `taskId` as `agentId`. */
+export const okResult = (
+  t: Target,
+  token: string,
+  taskId: string,
+  agentId: string,
+  output: unknown,
+): Promise<Reply> =>
+  call(t, 'POST', `/v1/tasks/${taskId}/result`, { token, json: { status: 'ok', output, agentId } });

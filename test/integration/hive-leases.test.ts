@@ -8,6 +8,7 @@ import {
   expectError,
   newAgent,
   newTenant,
+  okResult,
   poll,
   submit,
   type Target,
@@ -47,17 +48,8 @@ describe('leases and TTLs (lease 1 s)', () => {
     // The other agent is woken by the requeue (no new submit) and leases it.
     const second = await poll(t, a.token, other, 10);
     expect(TaskAssignment.parse(second.body).taskId).toBe(taskId);
-    expectError(
-      await call(t, 'POST', `/v1/tasks/${taskId}/result`, {
-        token: a.token,
-        json: { status: 'ok', output: 1, agentId: slow },
-      }),
-      409,
-    );
-    const ok = await call(t, 'POST', `/v1/tasks/${taskId}/result`, {
-      token: a.token,
-      json: { status: 'ok', output: 2, agentId: other },
-    });
+    expectError(await okResult(t, a.token, taskId, slow, 1), 409);
+    const ok = await okResult(t, a.token, taskId, other, 2);
     expect(TaskAck.parse(ok.body).state).toBe('succeeded');
   });
 
@@ -149,13 +141,7 @@ describe('agent liveness (heartbeat 1 s, lease 60 s)', () => {
       ),
     ).toBe('lost');
     expect(await stateOf(t, a.token, taskId)).toBe('queued');
-    expectError(
-      await call(t, 'POST', `/v1/tasks/${taskId}/result`, {
-        token: a.token,
-        json: { status: 'ok', output: 1, agentId: silent },
-      }),
-      409,
-    );
+    expectError(await okResult(t, a.token, taskId, silent, 1), 409);
     const hb = await call(t, 'POST', `/v1/agents/${silent}/heartbeat`, { token: a.token, json: {} });
     expect(hb.body).toEqual({ drain: false });
     expect(await agentState(silent)).toBe('live');

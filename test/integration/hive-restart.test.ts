@@ -7,6 +7,7 @@ import {
   call,
   newAgent,
   newTenant,
+  okResult,
   poll,
   registration,
   submit,
@@ -53,10 +54,7 @@ describe('restart survival', () => {
 
     // The leased task is not handed out again; its holder still owns the lease and finishes it.
     expect((await poll(t, a.token, agentId, 0)).status).toBe(204);
-    const done = await call(t, 'POST', `/v1/tasks/${leasedId}/result`, {
-      token: a.token,
-      json: { status: 'ok', output: 'after restart', agentId },
-    });
+    const done = await okResult(t, a.token, leasedId, agentId, 'after restart');
     expect(TaskAck.parse(done.body).state).toBe('succeeded');
 
     // The queued tasks go out once the agent serves their capability, each exactly once.

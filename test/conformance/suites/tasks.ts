@@ -2,7 +2,17 @@
 // kept), release and the 409 of a lease no longer held, idempotency keys, and who may submit.
 import { describe, expect, it } from 'vitest';
 import { TaskAck, TaskAssignment, TaskView } from '../../../src/protocol/index.ts';
-import { call, expectError, newAgent, newTenant, poll, submit, type Target, uniq } from '../client.ts';
+import {
+  call,
+  expectError,
+  newAgent,
+  newTenant,
+  okResult,
+  poll,
+  submit,
+  type Target,
+  uniq,
+} from '../client.ts';
 
 export function defineTaskSuite(target: () => Target): void {
   describe('tasks', () => {
@@ -30,10 +40,7 @@ export function defineTaskSuite(target: () => Target): void {
         TaskView.parse((await call(t, 'GET', `/v1/tasks/${taskId}`, { token: a.token })).body).state,
       ).toBe('leased');
 
-      const res = await call(t, 'POST', `/v1/tasks/${taskId}/result`, {
-        token: a.token,
-        json: { status: 'ok', output: { echoed: 1 }, agentId },
-      });
+      const res = await okResult(t, a.token, taskId, agentId, { echoed: 1 });
       expect(res.status).toBe(200);
       expect(TaskAck.parse(res.body)).toEqual({ taskId, state: 'succeeded' });
       // Idempotent: the same post again is answered the same, and the first result is kept.
@@ -98,21 +105,12 @@ export function defineTaskSuite(target: () => Target): void {
       expect(TaskAck.parse(rel.body)).toEqual({ taskId, state: 'queued' });
       const second = await poll(t, a.token, two, 5);
       expect(TaskAssignment.parse(second.body).taskId).toBe(taskId);
-      expectError(
-        await call(t, 'POST', `/v1/tasks/${taskId}/result`, {
-          token: a.token,
-          json: { status: 'ok', output: 1, agentId: one },
-        }),
-        409,
-      );
+      expectError(await okResult(t, a.token, taskId, one, 1), 409);
       expectError(
         await call(t, 'POST', `/v1/tasks/${taskId}/release`, { token: a.token, json: { agentId: one } }),
         409,
       );
-      const ok = await call(t, 'POST', `/v1/tasks/${taskId}/result`, {
-        token: a.token,
-        json: { status: 'ok', output: 2, agentId: two },
-      });
+      const ok = await okResult(t, a.token, taskId, two, 2);
       expect(TaskAck.parse(ok.body).state).toBe('succeeded');
     });
 

@@ -2,17 +2,8 @@
 // kept), release and the 409 of a lease no longer held, idempotency keys, and who may submit.
 import { describe, expect, it } from 'vitest';
 import { TaskAck, TaskAssignment, TaskView } from '../../../src/protocol/index.ts';
-import {
-  call,
-  expectError,
-  newAgent,
-  newTenant,
-  okResult,
-  poll,
-  submit,
-  type Target,
-  uniq,
-} from '../client.ts';
+import type { Target } from '../client.ts';
+import { call, expectError, newAgent, newTenant, okResult, poll, submit, uniq } from '../client.ts';
 
 export function defineTaskSuite(target: () => Target): void {
   describe('tasks', () => {

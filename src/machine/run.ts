@@ -1,6 +1,7 @@
 // `clawdie-agent run`: the thin imperative shell around the machine. Builds the real dependencies,
 // starts the actor, turns SIGTERM/SIGINT into a `shutdown` event (a second signal forces exit),
 // keeps status.json current, and returns the exit code: 0 stopped, 1 failed (with one line).
+import { getHeapStatistics } from 'node:v8';
 import { createActor } from 'xstate';
 import type { AgentPaths } from '../config/paths.ts';
 import { tuningFromEnv } from '../config/tuning.ts';
@@ -72,9 +73,18 @@ export async function runAgent(options: RunOptions): Promise<number> {
   const settleWatch = actor.subscribe((snap) => {
     if (settleTimer !== undefined || !snap.matches('running')) return;
     settleTimer = setTimeout(() => {
-      const rssBefore = process.memoryUsage.rss();
-      if (settleHeap())
-        log.debug({ rssBefore, rssAfter: process.memoryUsage.rss() }, 'heap settled after boot');
+      // V8's own figures: process.memoryUsage() reads /proc, which a jail may not mount.
+      const before = getHeapStatistics().total_physical_size;
+      try {
+        if (settleHeap()) {
+          log.debug(
+            { heapBefore: before, heapAfter: getHeapStatistics().total_physical_size },
+            'heap settled after boot',
+          );
+        }
+      } catch (err) {
+        log.warn({ err }, 'could not settle the heap after boot');
+      }
     }, HEAP_SETTLE_MS);
     settleTimer.unref();
   });

@@ -220,7 +220,16 @@ describe.skipIf(!CAN_RUN)(`linux jail end to end (bundles, real bw, hive, namesp
       },
       60_000,
     );
-    const status = JSON.parse(fs.readFileSync(path.join(jailRoot, 'var/db/clawdie/status.json'), 'utf8'));
+    // The hive lists the agent as soon as it answers the registration; the agent writes its status
+    // when that answer has arrived, a moment later (under load, after the hive is asked).
+    const status = await until(
+      'the jailed agent to write its running status',
+      async () => {
+        const s = JSON.parse(fs.readFileSync(path.join(jailRoot, 'var/db/clawdie/status.json'), 'utf8'));
+        return s.state === 'running' ? s : undefined;
+      },
+      30_000,
+    );
     expect(status).toMatchObject({ state: 'running', agentId: agent.agentId, pid: 1 });
 
     const submitted = await api<{ taskId: string }>('POST', '/v1/tasks', {

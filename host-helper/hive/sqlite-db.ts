@@ -5,7 +5,7 @@
 // worker thread (sqlite-checkpointer.ts). In: a path and options; out: prepared statements, write
 // promises that resolve once committed, close. What the rows mean is the store's (sqlite-store.ts).
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import type { Row } from './rows.ts';
+import { applyMigrations } from '../store/sqlite-tx.ts';
 import { Checkpointer } from './sqlite-checkpointer.ts';
 import { GroupCommit } from './sqlite-group-commit.ts';
 import { MIGRATIONS } from './sqlite-schema.ts';
@@ -27,7 +27,7 @@ export class SqliteDb {
     this.#db = new DatabaseSync(path, { timeout: 5000 });
     this.#db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'};
       PRAGMA foreign_keys = ON;`);
-    this.#migrate();
+    applyMigrations(this.#db, MIGRATIONS);
     // An in-memory database has no WAL (and no second connection could reach it).
     const ckpt =
       path === ':memory:' || path === ''
@@ -66,29 +66,6 @@ export class SqliteDb {
       this.#stmts.set(sql, s);
     }
     return s;
-  }
-
-  #migrate(): void {
-    const row = this.#db.prepare('PRAGMA user_version').get() as Row;
-    const version = Number(row.user_version);
-    for (let v = version; v < MIGRATIONS.length; v++) {
-      this.#tx(() => {
-        this.#db.exec(MIGRATIONS[v]!);
-        this.#db.exec(`PRAGMA user_version = ${v + 1}`);
-      });
-    }
-  }
-
-  #tx<T>(fn: () => T): T {
-    this.#db.exec('BEGIN IMMEDIATE');
-    try {
-      const out = fn();
-      this.#db.exec('COMMIT');
-      return out;
-    } catch (err) {
-      this.#db.exec('ROLLBACK');
-      throw err;
-    }
   }
 
   /** Commits pending writes, then closes (the checkpointer's connection first). Idempotent. */

@@ -9,6 +9,7 @@ import { formatProblem } from '../../src/protocol/format-issue.ts';
 import { TenantName } from '../../src/protocol/names.ts';
 import { EXIT, HostError } from '../exit-codes.ts';
 import { MIGRATIONS } from './migrations.ts';
+import { applyMigrations, immediateTransaction, userVersion } from './sqlite-tx.ts';
 
 export const TenantStatus = z.enum(['pending', 'active', 'revoked', 'failed']);
 export type TenantStatus = z.infer<typeof TenantStatus>;
@@ -69,31 +70,9 @@ export class TenantsStore {
   }
 
   #migrate(): void {
-    const current = (this.#db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
-    if (current > MIGRATIONS.length)
+    if (userVersion(this.#db) > MIGRATIONS.length)
       throw new HostError('store is newer than this clawdie-host', EXIT.failure);
-    for (let v = current; v < MIGRATIONS.length; v += 1) {
-      this.#tx(() => {
-        // Re-read inside the write lock: a concurrent run may have migrated already.
-        const now = (this.#db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
-        if (now > v) return;
-        this.#db.exec(MIGRATIONS[v] as string);
-        this.#db.exec(`PRAGMA user_version = ${v + 1}`);
-      });
-    }
-  }
-
-  /** BEGIN IMMEDIATE takes the write lock up front so the busy timeout applies, not SQLITE_BUSY mid-way. */
-  #tx<T>(fn: () => T): T {
-    this.#db.exec('BEGIN IMMEDIATE');
-    try {
-      const result = fn();
-      this.#db.exec('COMMIT');
-      return result;
-    } catch (err) {
-      this.#db.exec('ROLLBACK');
-      throw err;
-    }
+    applyMigrations(this.#db, MIGRATIONS);
   }
 
   close(): void {
@@ -128,7 +107,7 @@ export class TenantsStore {
     shared: boolean;
     now: string;
   }): { row: TenantRow; created: boolean } {
-    return this.#tx(() => {
+    return immediateTransaction(this.#db, () => {
       const existing = this.get(input.tenant);
       if (existing) {
         if (
@@ -211,7 +190,7 @@ export class TenantsStore {
 
   /** For doctor: a write transaction that changes nothing proves the file and its WAL are writable. */
   probeWritable(): void {
-    this.#tx(() => {
+    immediateTransaction(this.#db, () => {
       this.#db.exec('CREATE TEMP TABLE IF NOT EXISTS probe (x INTEGER); DROP TABLE probe;');
     });
   }

@@ -4,11 +4,9 @@
 // content), and atomic async writes (temp file O_EXCL|O_NOFOLLOW 0600, rename). No fsync: what it
 // guards against is a process loop, which page cache survives; after a power loss an empty record
 // is the safe side.
-import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
-import path from 'node:path';
 import { formatProblem } from '../protocol/format-issue.ts';
+import { replaceFile } from '../status/atomic-file.ts';
 import { CrashLoopRecord, EMPTY_RECORD } from './crash-loop.ts';
 
 const MAX_BYTES = 16 * 1024;
@@ -56,21 +54,5 @@ function ignored(file: string, why: string): RecordRead {
 }
 
 export async function writeCrashLoopRecord(file: string, record: CrashLoopRecord): Promise<void> {
-  const dir = path.dirname(file);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const tmp = path.join(dir, `.crash-loop.${process.pid}.${randomBytes(4).toString('hex')}`);
-  const fh = await open(
-    tmp,
-    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-    0o600,
-  );
-  try {
-    await fh.writeFile(`${JSON.stringify(record)}\n`);
-  } catch (err) {
-    await fh.close();
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await fh.close();
-  await rename(tmp, file);
+  await replaceFile(file, `${JSON.stringify(record)}\n`, 0o600);
 }

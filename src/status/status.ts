@@ -2,10 +2,9 @@
 // written atomically (temp file, rename; no fsync: it is rewritten often and a reader only needs
 // a whole file, never a durable one) to `<state dir>/status.json`. Holds no secret:
 // only state names, ids, the identity hash, capabilities and error lines that name no value.
-import { randomBytes } from 'node:crypto';
-import { closeSync, constants, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import * as z from 'zod';
+import { replaceFileSync } from './atomic-file.ts';
 
 /** The crash-loop breaker (machine/crash-loop.ts): `open` while a start waits, `trial` after it. */
 export const BreakerStatus = z.object({
@@ -40,20 +39,7 @@ export function topState(value: unknown): string {
 }
 
 export function writeStatusAtomic(file: string, status: AgentStatus): void {
-  const dir = path.dirname(file);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const tmp = path.join(dir, `.status.${process.pid}.${randomBytes(4).toString('hex')}`);
-  const fd = openSync(
-    tmp,
-    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-    0o644,
-  );
-  try {
-    writeSync(fd, `${JSON.stringify(status, null, 2)}\n`);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
+  replaceFileSync(file, `${JSON.stringify(status, null, 2)}\n`, 0o644);
 }
 
 export type StatusRead = { ok: true; status: AgentStatus } | { ok: false; reason: string };

@@ -3,13 +3,12 @@
 // path from a fresh `.env` to registration does no disk writes; a re-provisioned jail for another
 // tenant gets another id from the same key.
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { replaceFile } from '../../status/atomic-file.ts';
 
 const KEY_RE = /^[a-f0-9]{12}$/;
 
-export async function loadOrCreateAgentKey(stateDir: string, file: string): Promise<string> {
+export async function loadOrCreateAgentKey(file: string): Promise<string> {
   try {
     const existing = (await readFile(file, 'utf8')).trim();
     if (KEY_RE.test(existing)) return existing;
@@ -17,20 +16,7 @@ export async function loadOrCreateAgentKey(stateDir: string, file: string): Prom
     // missing or unreadable: mint a new one below
   }
   const key = randomBytes(6).toString('hex');
-  await mkdir(stateDir, { recursive: true, mode: 0o700 });
-  const tmp = path.join(stateDir, `.agent-key.${process.pid}.${randomBytes(4).toString('hex')}`);
-  const handle = await open(
-    tmp,
-    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-    0o600,
-  );
-  try {
-    await handle.writeFile(`${key}\n`);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(tmp, file);
+  await replaceFile(file, `${key}\n`, 0o600, { fsync: true });
   return key;
 }
 

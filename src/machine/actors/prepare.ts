@@ -10,7 +10,7 @@ export const prepare = fromPromise(async ({ input }: { input: { deps: AgentDeps 
   const { deps } = input;
   const [identity, agentKey] = await Promise.all([
     resolveIdentity({ layers: deps.paths.layers, principal: deps.principal, root: deps.paths.root }),
-    loadOrCreateAgentKey(deps.paths.stateDir, deps.paths.agentKeyFile),
+    loadOrCreateAgentKey(deps.paths.agentKeyFile),
   ]);
   const runner = await deps.createRunner({
     paths: deps.paths,

@@ -1,0 +1,52 @@
+// Whole-file replacement of the agent's small state files (status.json, the agent key, the
+// crash-loop record): write a temp file beside the target (O_EXCL|O_NOFOLLOW, so nothing planted
+// there is followed or reused), then rename it over the target, so a reader sees the old file or
+// the new one, never a part. The directory is made (0700) if missing. In: a path, text, a mode.
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+
+const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+function tempBeside(file: string): string {
+  return path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}`,
+  );
+}
+
+/** Synchronous form, for writers that must not yield (status.json on every machine transition). */
+export function replaceFileSync(file: string, text: string, mode: number): void {
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = tempBeside(file);
+  const fd = openSync(tmp, CREATE_NEW, mode);
+  try {
+    writeSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+}
+
+/** `fsync` makes the content durable before the rename (for files that must survive a power loss). */
+export async function replaceFile(
+  file: string,
+  text: string,
+  mode: number,
+  options: { fsync?: boolean } = {},
+): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = tempBeside(file);
+  const handle = await open(tmp, CREATE_NEW, mode);
+  try {
+    await handle.writeFile(text);
+    if (options.fsync) await handle.sync();
+  } catch (err) {
+    await handle.close();
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await handle.close();
+  await rename(tmp, file);
+}

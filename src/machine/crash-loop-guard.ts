@@ -5,7 +5,7 @@
 // (unref'd) that closes the breaker once the machine has stayed in `running` for `healthyMs`.
 import type { Actor } from 'xstate';
 import type { Logger } from '../log.ts';
-import { type BreakerStatus, topState, writeStatusAtomic } from '../status/status.ts';
+import { type BreakerStatus, writeStatusAtomic } from '../status/status.ts';
 import type { AgentMachine } from './agent-machine.ts';
 import {
   breakerStatus,
@@ -17,6 +17,7 @@ import {
   onWaitInterrupted,
 } from './crash-loop.ts';
 import { readCrashLoopRecord, writeCrashLoopRecord } from './crash-loop-file.ts';
+import { whenRunningFor } from './running-for.ts';
 
 export interface GateOptions {
   file: string;
@@ -63,26 +64,12 @@ export async function crashLoopGate(o: GateOptions): Promise<CrashLoopGuard> {
   const guard: CrashLoopGuard = {
     status: () => breakerStatus(record, waitingUntil),
     watch(actor, changed) {
-      let timer: NodeJS.Timeout | undefined;
-      const sub = actor.subscribe((snap) => {
-        const running = topState(snap.value) === 'running';
-        if (running && !timer) {
-          timer = setTimeout(() => {
-            if (record.trips === 0 && record.uncleanEnds.length === 0) return;
-            o.log.info('crash-loop breaker closed: the agent has run healthy');
-            void save(onHealthy(record));
-            changed();
-          }, o.policy.healthyMs);
-          timer.unref();
-        } else if (!running && timer) {
-          clearTimeout(timer);
-          timer = undefined;
-        }
+      return whenRunningFor(actor, o.policy.healthyMs, () => {
+        if (record.trips === 0 && record.uncleanEnds.length === 0) return;
+        o.log.info('crash-loop breaker closed: the agent has run healthy');
+        void save(onHealthy(record));
+        changed();
       });
-      return () => {
-        sub.unsubscribe();
-        clearTimeout(timer);
-      };
     },
     async finish(code) {
       await (code === 0 ? save(onCleanExit(record)) : pending);

@@ -14,6 +14,7 @@ import { trackStatus } from '../status/track.ts';
 import { agentMachine } from './agent-machine.ts';
 import { crashLoopGate } from './crash-loop-guard.ts';
 import { type AgentDeps, type RunnerFactory, realSleep } from './deps.ts';
+import { whenRunningFor } from './running-for.ts';
 
 /** How long the agent stays in `running` before boot's heap is given back (config/v8.ts). */
 const HEAP_SETTLE_MS = 10_000;
@@ -69,24 +70,22 @@ export async function runAgent(options: RunOptions): Promise<number> {
   });
   const unwatch = breaker.watch(actor, untrack.refresh);
   // Once, when boot is well behind: its garbage and its grown young generation go back to the OS.
-  let settleTimer: NodeJS.Timeout | undefined;
-  const settleWatch = actor.subscribe((snap) => {
-    if (settleTimer !== undefined || !snap.matches('running')) return;
-    settleTimer = setTimeout(() => {
-      // V8's own figures: process.memoryUsage() reads /proc, which a jail may not mount.
-      const before = getHeapStatistics().total_physical_size;
-      try {
-        if (settleHeap()) {
-          log.debug(
-            { heapBefore: before, heapAfter: getHeapStatistics().total_physical_size },
-            'heap settled after boot',
-          );
-        }
-      } catch (err) {
-        log.warn({ err }, 'could not settle the heap after boot');
+  let settled = false;
+  const unwatchSettle = whenRunningFor(actor, HEAP_SETTLE_MS, () => {
+    if (settled) return;
+    settled = true;
+    // V8's own figures: process.memoryUsage() reads /proc, which a jail may not mount.
+    const before = getHeapStatistics().total_physical_size;
+    try {
+      if (settleHeap()) {
+        log.debug(
+          { heapBefore: before, heapAfter: getHeapStatistics().total_physical_size },
+          'heap settled after boot',
+        );
       }
-    }, HEAP_SETTLE_MS);
-    settleTimer.unref();
+    } catch (err) {
+      log.warn({ err }, 'could not settle the heap after boot');
+    }
   });
 
   let signals = 0;
@@ -113,8 +112,7 @@ export async function runAgent(options: RunOptions): Promise<number> {
   process.off('SIGINT', onSignal);
   untrack();
   unwatch();
-  clearTimeout(settleTimer);
-  settleWatch.unsubscribe();
+  unwatchSettle();
   await hive.close();
   const snap = actor.getSnapshot();
   if (snap.status === 'error') {

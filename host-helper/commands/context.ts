@@ -13,7 +13,7 @@ import { type HiveAdmin, hiveAdmin } from '../hive-admin/client.ts';
 import type { JailBackend } from '../jails/backend.ts';
 import { createBackend } from '../jails/index.ts';
 import { loadStoreModule } from '../store/load.ts';
-import { acquireProcessLock, type ProcessLock } from '../store/process-lock.ts';
+import { withProcessLock } from '../store/process-lock.ts';
 import type { TenantsStore } from '../store/tenants-store.ts';
 import { openVault, type Vault } from '../vault/index.ts';
 
@@ -131,17 +131,9 @@ export class HostContext {
   ): Promise<T> {
     const file = path.join(path.dirname(this.config.store), 'locks', `${tenant}.lock`);
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    let lock: ProcessLock;
-    try {
-      lock = await acquireProcessLock(file, { waitMs, pollMs: 500 });
-    } catch (err) {
-      throw new HostError(`tenant ${tenant} is busy (lock not acquired)`, EXIT.failure, { cause: err });
-    }
-    try {
-      return await fn();
-    } finally {
-      lock.release();
-    }
+    return withProcessLock(file, { waitMs, pollMs: 500 }, fn, (err) => {
+      return new HostError(`tenant ${tenant} is busy (lock not acquired)`, EXIT.failure, { cause: err });
+    });
   }
 
   /** Prints `data` as one JSON line with --json, else the human lines. */

@@ -113,9 +113,22 @@ export async function acquireProcessLock(file: string, wait: LockWait): Promise<
   };
 }
 
-/** Runs `fn` holding the lock; the lock is released however `fn` ends. */
-export async function withProcessLock<T>(file: string, wait: LockWait, fn: () => Promise<T>): Promise<T> {
-  const lock = await acquireProcessLock(file, wait);
+/**
+ * Runs `fn` holding the lock; the lock is released however `fn` ends. `acquireFailed` turns a lock
+ * not taken (busy past the wait, or an unusable lock file) into the caller's own error.
+ */
+export async function withProcessLock<T>(
+  file: string,
+  wait: LockWait,
+  fn: () => Promise<T>,
+  acquireFailed: (err: unknown) => Error = (err) => err as Error,
+): Promise<T> {
+  let lock: ProcessLock;
+  try {
+    lock = await acquireProcessLock(file, wait);
+  } catch (err) {
+    throw acquireFailed(err);
+  }
   try {
     return await fn();
   } finally {

@@ -8,7 +8,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Logger } from '../../src/log.ts';
-import { acquireProcessLock, type ProcessLock } from '../store/process-lock.ts';
+import { withProcessLock } from '../store/process-lock.ts';
 import { makeSocketDir, prepareAppdata, reapLeftovers, servePidFile } from './appdata.ts';
 import { type BwProcessEvent, type BwRunner, runBw } from './bw-process.ts';
 import {
@@ -112,27 +112,22 @@ export function openVault(input: VaultConfig, options: VaultOptions = {}): Vault
    * frees the lock at once; what it left running (bw children, an unlocked serve) is reaped here,
    * under the lock, before anything else touches the dir.
    */
-  const withLock = async <T>(fn: () => Promise<T>): Promise<T> => {
+  const withLock = <T>(fn: () => Promise<T>): Promise<T> => {
     prepareAppdata(config.appdataDir);
-    let lock: ProcessLock;
-    try {
-      lock = await acquireProcessLock(join(config.appdataDir, BW_LOCK_FILE), {
-        waitMs: config.lockWaitMs,
-        pollMs: LOCK_POLL_MS,
-      });
-    } catch (err) {
-      throw new VaultError(
-        'timeout',
-        `another process held the bw lock in ${config.appdataDir} for over ${config.lockWaitMs} ms`,
-        { cause: err },
-      );
-    }
-    try {
-      reapLeftovers(config.appdataDir);
-      return await fn();
-    } finally {
-      lock.release();
-    }
+    return withProcessLock(
+      join(config.appdataDir, BW_LOCK_FILE),
+      { waitMs: config.lockWaitMs, pollMs: LOCK_POLL_MS },
+      () => {
+        reapLeftovers(config.appdataDir);
+        return fn();
+      },
+      (err) =>
+        new VaultError(
+          'timeout',
+          `another process held the bw lock in ${config.appdataDir} for over ${config.lockWaitMs} ms`,
+          { cause: err },
+        ),
+    );
   };
 
   const session = async <T>(fn: (s: VaultSession) => Promise<T>): Promise<T> => {

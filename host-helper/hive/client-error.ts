@@ -3,7 +3,7 @@
 // instead of Node's bare status line, then the connection is closed. Input: the parser's error and
 // the raw socket. Output: one complete HTTP/1.1 response (never the request's bytes: err.rawPacket
 // is not read) and one log line naming only the error code and the status.
-import type { Server } from 'node:http';
+import { type Server, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../src/log.ts';
 import { type ErrorBody, MAX_POLL_WAIT_SECONDS } from '../../src/protocol/index.ts';
@@ -28,7 +28,7 @@ export function clientErrorResponse(err: HttpError): string {
   const body: ErrorBody = err.body();
   const text = JSON.stringify(body);
   return [
-    `HTTP/1.1 ${err.status} ${REASON[err.status] ?? 'Error'}`,
+    `HTTP/1.1 ${err.status} ${STATUS_CODES[err.status] ?? 'Error'}`,
     'content-type: application/json; charset=utf-8',
     `content-length: ${Buffer.byteLength(text)}`,
     'cache-control: no-store',
@@ -37,13 +37,6 @@ export function clientErrorResponse(err: HttpError): string {
     text,
   ].join('\r\n');
 }
-
-const REASON: Record<number, string> = {
-  400: 'Bad Request',
-  408: 'Request Timeout',
-  413: 'Payload Too Large',
-  431: 'Request Header Fields Too Large',
-};
 
 /** Errors of a connection that is already gone: there is nobody to answer. */
 const GONE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT', 'ERR_STREAM_DESTROYED']);

@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { open } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { terminate } from './terminate.ts';
 
 const AGENT_CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 
@@ -31,12 +32,12 @@ export async function startAgent(
   return {
     tenant,
     child,
-    async stop(graceMs = 10_000) {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const force = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await exited.catch(() => undefined);
-      clearTimeout(force);
+    stop(graceMs = 10_000) {
+      return terminate(
+        child,
+        exited.catch(() => undefined),
+        graceMs,
+      );
     },
   };
 }

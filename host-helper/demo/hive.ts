@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { EXIT, HostError } from '../exit-codes.ts';
+import { terminate } from './terminate.ts';
 
 const CLI = fileURLToPath(new URL('../cli.ts', import.meta.url));
 
@@ -66,12 +67,8 @@ export async function launchHive(options: {
     url: first,
     child,
     exited,
-    async stop(graceMs = 10_000) {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const force = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await exited;
-      clearTimeout(force);
+    stop(graceMs = 10_000) {
+      return terminate(child, exited, graceMs);
     },
   };
 }

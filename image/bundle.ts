@@ -121,15 +121,15 @@ export const absentOptionalPlugin: Plugin = {
  * those importers `zod` resolves straight to the module the entry re-exports, and esbuild keeps only
  * what is used. Same code, same objects; a `src/` file that imports `{ z }` fails the build loudly.
  */
-export function zodShakingPlugin(repoRoot: string): Plugin {
+export function zodShakingPlugin(repoRoot: string, importerDirs: readonly string[] = ['src']): Plugin {
   const require = createRequire(path.join(repoRoot, 'package.json'));
   const entry = path.join(path.dirname(require.resolve('zod')), 'v4/classic/external.js');
-  const own = `${path.join(repoRoot, 'src')}${path.sep}`;
+  const own = importerDirs.map((d) => `${path.join(repoRoot, d)}${path.sep}`);
   return {
     name: 'clawdie-zod-shaking',
     setup(b) {
       b.onResolve({ filter: /^zod$/ }, (args) =>
-        args.importer.startsWith(own) ? { path: entry } : undefined,
+        own.some((dir) => args.importer.startsWith(dir)) ? { path: entry } : undefined,
       );
     },
   };
@@ -174,6 +174,8 @@ export interface BundleBuild {
   outDir: string;
   version: string;
   minify: boolean;
+  /** Repo folders whose `import * as z from 'zod'` gets the shaken zod (default: `src`). */
+  zodImporterDirs?: readonly string[];
 }
 
 /** Pure: the esbuild options for one bundle. */
@@ -196,7 +198,12 @@ export function bundleOptions(spec: BundleSpec, b: BundleBuild): BuildOptions {
     // leaves out the experimental Milo HTTP parser (0.16 MiB of WebAssembly, used only when
     // UNDICI_USE_MILO is set); the llhttp parser the agent uses stays.
     define: { 'import.meta.main': 'false', esbuildDetection: '1' },
-    plugins: [lazyBuiltinsPlugin, lazyHttp2Plugin, absentOptionalPlugin, zodShakingPlugin(b.repoRoot)],
+    plugins: [
+      lazyBuiltinsPlugin,
+      lazyHttp2Plugin,
+      absentOptionalPlugin,
+      zodShakingPlugin(b.repoRoot, b.zodImporterDirs),
+    ],
     banner: { js: banner(spec.name, b.version) },
     // Whitespace and syntax only: identifiers stay, so stack traces in syslog remain readable.
     minifyWhitespace: b.minify,

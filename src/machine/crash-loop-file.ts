@@ -1,12 +1,13 @@
 // The crash-loop breaker's record on disk, `<state dir>/crash-loop.json`. I/O only: one small sync
 // read at start (no link followed; a file that is not ours, not regular, oversized, not JSON or not
 // the schema counts as empty, with one warning that names the path and the reason, never the
-// content), and atomic async writes (temp file O_EXCL|O_NOFOLLOW 0600, rename). No fsync: what it
-// guards against is a process loop, which page cache survives; after a power loss an empty record
-// is the safe side.
+// content), and atomic writes (temp file O_EXCL|O_NOFOLLOW 0600, rename): the start record
+// synchronously, so that a crash at any moment after the gate is counted; later ones async. No
+// fsync: what it guards against is a process loop, which page cache survives; after a power loss an
+// empty record is the safe side.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { formatProblem } from '../protocol/format-issue.ts';
-import { replaceFile } from '../status/atomic-file.ts';
+import { replaceFile, replaceFileSync } from '../status/atomic-file.ts';
 import { CrashLoopRecord, EMPTY_RECORD } from './crash-loop.ts';
 
 const MAX_BYTES = 16 * 1024;
@@ -55,4 +56,8 @@ function ignored(file: string, why: string): RecordRead {
 
 export async function writeCrashLoopRecord(file: string, record: CrashLoopRecord): Promise<void> {
   await replaceFile(file, `${JSON.stringify(record)}\n`, 0o600);
+}
+
+export function writeCrashLoopRecordSync(file: string, record: CrashLoopRecord): void {
+  replaceFileSync(file, `${JSON.stringify(record)}\n`, 0o600);
 }

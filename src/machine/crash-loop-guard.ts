@@ -1,8 +1,9 @@
 // The crash-loop breaker's thin shell around ./crash-loop.ts, used by `clawdie-agent run` before the
-// machine starts. I/O: one sync read of the record, async atomic writes (serialised, never awaited
-// on the boot path when the breaker is closed), one log line when it opens, status.json while it
-// waits, SIGTERM/SIGINT during the wait (exit 0 at once, the loop still remembered), and a timer
-// (unref'd) that closes the breaker once the machine has stayed in `running` for `healthyMs`.
+// machine starts. I/O: one sync read of the record and one sync write of this start (so a crash at
+// any moment after the gate counts), later writes async and serialised, one log line when it
+// opens, status.json while it waits, SIGTERM/SIGINT during the wait (exit 0 at once, the loop
+// still remembered), and a timer (unref'd) that closes the breaker once the machine has stayed in
+// `running` for `healthyMs`.
 import type { Actor } from 'xstate';
 import type { Logger } from '../log.ts';
 import { type BreakerStatus, writeStatusAtomic } from '../status/status.ts';
@@ -16,7 +17,7 @@ import {
   onStart,
   onWaitInterrupted,
 } from './crash-loop.ts';
-import { readCrashLoopRecord, writeCrashLoopRecord } from './crash-loop-file.ts';
+import { readCrashLoopRecord, writeCrashLoopRecord, writeCrashLoopRecordSync } from './crash-loop-file.ts';
 import { whenRunningFor } from './running-for.ts';
 
 export interface GateOptions {
@@ -59,7 +60,12 @@ export async function crashLoopGate(o: GateOptions): Promise<CrashLoopGuard> {
       .catch((err: unknown) => o.log.warn({ err }, 'could not write the crash-loop record'));
     return pending;
   };
-  const saved = save(record);
+  // This start is on disk before the gate returns: a crash at any later moment is counted.
+  try {
+    writeCrashLoopRecordSync(o.file, record);
+  } catch (err) {
+    o.log.warn({ err }, 'could not write the crash-loop record');
+  }
 
   const guard: CrashLoopGuard = {
     status: () => breakerStatus(record, waitingUntil),
@@ -107,7 +113,6 @@ export async function crashLoopGate(o: GateOptions): Promise<CrashLoopGuard> {
   } catch (err) {
     o.log.warn({ err }, 'could not write status.json');
   }
-  await saved;
   const signal = await wait;
   waitingUntil = undefined;
   if (signal) {

@@ -3,7 +3,7 @@
 // there is followed or reused), then rename it over the target, so a reader sees the old file or
 // the new one, never a part. The directory is made (0700) if missing. In: a path, text, a mode.
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -23,9 +23,12 @@ export function replaceFileSync(file: string, text: string, mode: number): void 
   const fd = openSync(tmp, CREATE_NEW, mode);
   try {
     writeSync(fd, text);
-  } finally {
+  } catch (err) {
     closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw err;
   }
+  closeSync(fd);
   renameSync(tmp, file);
 }
 

@@ -51,11 +51,12 @@ describe('clawdie-agent crash-loop breaker', () => {
   it('opens after repeated crashes, waits interruptibly, and closes after a healthy run', async () => {
     const root = suite.root();
 
-    // Two boots killed with SIGKILL, each once its start is on record (no .env: it waits for one).
+    // Two boots killed with SIGKILL at their first line after the gate (no .env: it waits for
+    // one). The gate writes the start synchronously, so it is on record by then, not a moment later.
     for (let i = 0; i < 2; i++) {
       const a = start(root);
-      await waitUntil(() => readRecord(root)?.current?.pid === a.child.pid, `start ${i} on record`);
       await a.waitLog((l) => l.msg === 'clawdie-agent starting', 'boot');
+      expect(readRecord(root)?.current?.pid).toBe(a.child.pid);
       expect(a.output()).not.toContain('crash loop:');
       await a.kill();
     }

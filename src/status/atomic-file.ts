@@ -22,7 +22,10 @@ export function replaceFileSync(file: string, text: string, mode: number): void 
   const tmp = tempBeside(file);
   const fd = openSync(tmp, CREATE_NEW, mode);
   try {
-    writeSync(fd, text);
+    // writeSync may write less than asked (a filling disk) without throwing: write the rest until
+    // it is all there or the next write fails, never rename a short file over the old one.
+    const bytes = Buffer.from(text, 'utf8');
+    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
   } catch (err) {
     closeSync(fd);
     rmSync(tmp, { force: true });

@@ -1,8 +1,10 @@
 // Agent boot and idle cost (issue 4), interleaved with bare `node -e ''` in one run so ratios compare
 // like with like: start → running (sources and the single-file bundle built exactly as `npm run
 // build` ships it), env file written → registered (p50/p95), idle RSS after N s, CPU seconds over N s
-// idle. Start is timed in wall time and, as the machine may be loaded by other work, in CPU time of
-// the process (all its threads, /proc schedstat) at the moment it logs. N =
+// idle. Beside them the library floor (library-floor.ts: the libraries the agent boots on, used
+// once, no agent logic), so the report shows what of the agent's cost is its own. Start is timed
+// in wall time and, as the machine may be loaded by other work, in CPU time of the process (all its
+// threads, /proc schedstat) at the moment it logs. N =
 // CLAWDIE_BENCH_IDLE_SECONDS (default 60), rounds = CLAWDIE_BENCH_ROUNDS (default 15). Needs the
 // reference hive (started here). Node's compile cache (NODE_COMPILE_CACHE) was measured here and
 // gave nothing (its cache holds only the bundle's top level), so it is no longer a variant.

@@ -12,6 +12,7 @@ import { NotifyListener, taskPayload } from './pg-notify.ts';
 import { AGENT_SELECT, migrate, TASK_COLUMNS } from './pg-schema.ts';
 import { statements } from './pg-statements.ts';
 import {
+  agentValues,
   type Row,
   str,
   taskValues,
@@ -129,15 +130,7 @@ export class PgHiveStore implements HiveStore {
   }
 
   async upsertAgent(reg: AgentRegistration, now: number): Promise<AgentRecord> {
-    const [r] = await this.#q('upsertAgent', this.#sql.upsertAgent, [
-      reg.agentId,
-      reg.tenant,
-      JSON.stringify(reg.capabilities),
-      reg.identityHash,
-      reg.version,
-      reg.os,
-      now,
-    ]);
+    const [r] = await this.#q('upsertAgent', this.#sql.upsertAgent, [...agentValues(reg), now]);
     if (r) return toAgent(r);
     // The id is another tenant's (the caller checked, but a concurrent registration may have won):
     // that row is left alone and returned, so the caller refuses.

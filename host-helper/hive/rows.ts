@@ -1,10 +1,12 @@
 // Database rows ↔ the store's records, shared by the SQLite and PostgreSQL stores (their columns
 // have the same names): rows in (as the drivers return them: numbers may come as bigint or text,
-// booleans as 0/1 or true/false), records out; and a new task's column values in insert order.
+// booleans as 0/1 or true/false), records out; and a new task's or agent's column values in insert
+// order.
 // Pure, no I/O.
 import type { AgentState, ResultStatus, TaskState } from '../../src/protocol/index.ts';
 import type {
   AgentRecord,
+  AgentRegistration,
   Deadlines,
   LeasedTask,
   NewTask,
@@ -83,6 +85,14 @@ export const toDeadlines = (r: Row): Deadlines => ({
   ttl: numOrNull(r.ttl),
   heartbeat: numOrNull(r.heartbeat),
 });
+
+/**
+ * A registering agent's values for the columns agent_id, tenant, capabilities, identity_hash,
+ * version, os (in that order; each store appends its timestamps).
+ */
+export function agentValues(reg: AgentRegistration): string[] {
+  return [reg.agentId, reg.tenant, JSON.stringify(reg.capabilities), reg.identityHash, reg.version, reg.os];
+}
 
 /**
  * A new task's values for the columns task_id, tenant, capability, input, state, created_at,

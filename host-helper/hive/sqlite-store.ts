@@ -6,6 +6,7 @@
 // costs no statement. In: store calls; out: records (rows.ts), promises resolved after the commit.
 import type { AgentState } from '../../src/protocol/index.ts';
 import {
+  agentValues,
   leasedRecord,
   type Row,
   str,
@@ -110,18 +111,7 @@ export class SqliteHiveStore implements HiveStore {
    */
   upsertAgent(reg: AgentRegistration, now: number): Promise<AgentRecord> {
     return this.#db.write(() => {
-      this.#db
-        .q(SQL.upsertAgent)
-        .run(
-          reg.agentId,
-          reg.tenant,
-          JSON.stringify(reg.capabilities),
-          reg.identityHash,
-          reg.version,
-          reg.os,
-          now,
-          now,
-        );
+      this.#db.q(SQL.upsertAgent).run(...agentValues(reg), now, now);
       this.#cache.dropAgent(reg.agentId);
       return this.#agent(reg.agentId)!;
     });

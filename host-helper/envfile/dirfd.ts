@@ -165,13 +165,7 @@ export function closeQuietly(fd: number): void {
 }
 
 export function closeChain(chain: readonly DirHandle[]): void {
-  for (const dir of chain) {
-    try {
-      fs.closeSync(dir.fd);
-    } catch {
-      // already closed
-    }
-  }
+  for (const dir of chain) closeQuietly(dir.fd);
 }
 
 /** Reads a small regular file inside `dir` without following a link or blocking on a FIFO. */

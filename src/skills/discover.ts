@@ -3,6 +3,7 @@
 // winning skills and one problem per invalid folder (skipped, never fatal: an empty set is valid).
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { compareByName } from './by-name.ts';
 import { parseSkillMd, type SkillDefinition } from './frontmatter.ts';
 
 export const SKILL_LAYERS = [
@@ -108,8 +109,6 @@ export async function discoverSkills(
       byName.set(folder, { ...result.skill, shadows });
     }
   }
-  // Names are a-z, 0-9 and '-' (validated), whose code-unit order is their collation order too;
-  // localeCompare would load ICU's collator for that (~3 MiB of RSS for the agent's lifetime).
-  const skills = [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const skills = [...byName.values()].sort(compareByName);
   return { skills, problems };
 }

@@ -1,6 +1,7 @@
 // Decides which loaded skills are active on this agent (DESIGN §7): a skill is active when it fits
 // this OS and every variable it declares is present in the `.env`. Pure: skills + facts in, the
 // active skills, the capabilities to register and the reason each inactive skill was left out.
+import { compareByName } from './by-name.ts';
 import { ECHO_CAPABILITY } from './task-runner.ts';
 
 export interface GateFacts {
@@ -38,8 +39,7 @@ export function gateSkills<S extends Gateable>(skills: readonly S[], facts: Gate
   const active: S[] = [];
   const inactive: { skill: S; reason: string }[] = [];
   const routes = new Map<string, S>();
-  // Code-unit order: skill names are a-z, 0-9 and '-' (see discover.ts), no ICU collator needed.
-  for (const skill of [...skills].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+  for (const skill of [...skills].sort(compareByName)) {
     const reason = gateReason(skill, facts);
     if (reason !== null) {
       inactive.push({ skill, reason });

@@ -19,8 +19,8 @@ import {
   UnsafePathError,
   verifyChain,
   withDir,
-} from './dirfd.ts';
-import { fsError, fsStep, isJailCaused } from './fs-errors.ts';
+} from '../jailfs/dirfd.ts';
+import { fsError, fsStep, isJailCaused } from '../jailfs/fs-errors.ts';
 import { sha256 } from './render.ts';
 
 const C = fs.constants;

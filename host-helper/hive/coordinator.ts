@@ -15,10 +15,10 @@ import type {
   TaskView,
 } from '../../src/protocol/index.ts';
 import { DeadlineTimer } from './deadline-timer.ts';
-import { forbidden, HttpError, notFound, unauthorized } from './http-error.ts';
+import { forbidden, HttpError, notFound, unauthorized } from './http/http-error.ts';
 import { type HiveTimings, type Principal, wakeRequeued } from './parts.ts';
 import { earliest, lostAfterMs, lostCutoff } from './routing.ts';
-import type { AgentRecord, HiveStore, Requeued, StoreEvent } from './store.ts';
+import type { AgentRecord, HiveStore, Requeued, StoreEvent } from './store/store.ts';
 import { TaskDesk } from './tasks.ts';
 import { hashToken, mintToken, sameHash } from './tokens.ts';
 import { agentView, assignment } from './views.ts';

@@ -3,7 +3,7 @@
 // a request speaks for. Types and one helper; no I/O of its own.
 import type { Logger } from '../../src/log.ts';
 import type { DeadlineTimer } from './deadline-timer.ts';
-import type { HiveStore, Requeued } from './store.ts';
+import type { HiveStore, Requeued } from './store/store.ts';
 import type { WaiterRegistry } from './waiters.ts';
 
 export interface HiveTimings {

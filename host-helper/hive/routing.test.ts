@@ -14,7 +14,7 @@ import {
   requeueState,
   type WaiterView,
 } from './routing.ts';
-import { SqliteHiveStore } from './sqlite-store.ts';
+import { SqliteHiveStore } from './sqlite/store.ts';
 import { Waiter, WaiterRegistry } from './waiters.ts';
 
 const tenant = fc.constantFrom('acme', 'beta', 'gamma', 'lane');

@@ -12,9 +12,9 @@ import type { Command, CommandIO } from '../command.ts';
 import { EXIT, HostError, usageError } from '../exit-codes.ts';
 import { readAdminToken } from './admin-token.ts';
 import { Coordinator } from './coordinator.ts';
-import { describeDb, isPostgresUrl, pgUrlProblem } from './pg-url.ts';
-import { createHiveServer } from './server.ts';
-import type { HiveStore } from './store.ts';
+import { createHiveServer } from './http/server.ts';
+import { describeDb, isPostgresUrl, pgUrlProblem } from './pg/url.ts';
+import type { HiveStore } from './store/store.ts';
 
 const USAGE =
   'usage: clawdie-host hive serve --listen HOST:PORT --db PATH|postgres://… [--admin-token-file F] ' +
@@ -72,7 +72,7 @@ function parseFlags(argv: string[]): z.infer<typeof ServeFlags> {
 
 /** Loads the policy before anything is opened: a bad policy file is a usage error (exit 2). */
 async function loadPolicy(file: string | undefined) {
-  const { loadSpawnPolicy, SpawnPolicyError } = await import('../spawn/policy.ts');
+  const { loadSpawnPolicy, SpawnPolicyError } = await import('./spawn/policy.ts');
   try {
     return await loadSpawnPolicy(file);
   } catch (err) {
@@ -89,9 +89,9 @@ async function startSpawn(
   env: NodeJS.ProcessEnv,
 ) {
   const [{ SpawnLineage }, { SpawnService }, { runExecutor }] = await Promise.all([
-    import('../spawn/lineage.ts'),
-    import('../spawn/service.ts'),
-    import('../spawn/executor.ts'),
+    import('./spawn/lineage.ts'),
+    import('./spawn/service.ts'),
+    import('./spawn/executor.ts'),
   ]);
   const lineage = new SpawnLineage(db);
   const service = new SpawnService({
@@ -107,7 +107,7 @@ async function startSpawn(
 /** `--db postgres://…` opens the PostgreSQL store (several replicas may share it), else SQLite. */
 async function openStore(flags: z.infer<typeof ServeFlags>, log: ReturnType<typeof createLogger>) {
   if (isPostgresUrl(flags.db)) {
-    const { PgHiveStore } = await import('./pg-store.ts');
+    const { PgHiveStore } = await import('./pg/store.ts');
     try {
       return await PgHiveStore.open(flags.db, { log });
     } catch (err) {
@@ -116,7 +116,7 @@ async function openStore(flags: z.infer<typeof ServeFlags>, log: ReturnType<type
     }
   }
   // Loaded only now: importing node:sqlite prints an experimental warning, which a usage error must not.
-  const { SqliteHiveStore } = await import('./sqlite-store.ts');
+  const { SqliteHiveStore } = await import('./sqlite/store.ts');
   return new SqliteHiveStore(flags.db, { synchronous: flags.synchronous });
 }
 

@@ -11,11 +11,11 @@ import {
   type TaskResult,
   type TaskView,
 } from '../../src/protocol/index.ts';
-import { badRequest, conflict, forbidden, notFound } from './http-error.ts';
+import { badRequest, conflict, forbidden, notFound } from './http/http-error.ts';
 import { type HiveParts, type Principal, wakeRequeued } from './parts.ts';
 import { judgeRelease, judgeResult, type Verdict } from './routing.ts';
-import type { TaskRecord } from './store.ts';
-import { newTaskId } from './task-id.ts';
+import type { TaskRecord } from './store/store.ts';
+import { newTaskId } from './store/task-id.ts';
 import { taskView } from './views.ts';
 
 export class TaskDesk {

@@ -1,7 +1,7 @@
 // The store's records as the wire shows them (DESIGN §5: AgentView, TaskView, TaskAssignment).
 // Pure: records in, protocol objects out; JSON text from the store is parsed here.
 import type { AgentView, TaskAssignment, TaskView } from '../../src/protocol/index.ts';
-import type { AgentRecord, LeasedTask, TaskRecord } from './store.ts';
+import type { AgentRecord, LeasedTask, TaskRecord } from './store/store.ts';
 
 export function agentView(a: AgentRecord): AgentView {
   return {

@@ -1,8 +1,9 @@
 // The jail user's uid/gid from the jail's own /etc/passwd, read no-follow (the jailed root can
 // edit that file, so it is parsed strictly and the result is checked: uid 0, gid 0 and nobody
 // are refused — writing a root-owned .env, or one owned by a shared account, is never right).
-import { readRegularAt, withDir } from '../envfile/dirfd.ts';
+
 import { EXIT, HostError } from '../exit-codes.ts';
+import { readRegularAt, withDir } from '../jailfs/dirfd.ts';
 
 export interface JailUser {
   name: string;

@@ -5,11 +5,11 @@ import { describeError } from '../errors.ts';
 import { isHiveError } from '../hive/errors.ts';
 import type { Identity } from '../identity/resolve.ts';
 import type { TaskAssignment } from '../protocol/tasks.ts';
+import { nextDelay } from '../retry/backoff.ts';
 import type { AgentEnv } from '../secrets/env-schema.ts';
 import type { TaskRunner } from '../skills/task-runner.ts';
 import type { ExecuteOutcome } from './actors/execute-task.ts';
 import type { SecretsEvent } from './actors/watch-secrets.ts';
-import { nextDelay } from './backoff.ts';
 import type { AgentDeps } from './deps.ts';
 
 /** The machine's top-level states (DESIGN §3). */

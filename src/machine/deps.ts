@@ -6,10 +6,10 @@ import type { AgentPaths } from '../config/paths.ts';
 import type { HiveClient } from '../hive/client.ts';
 import type { Identity } from '../identity/resolve.ts';
 import type { Principal } from '../identity/writable.ts';
+import type { BackoffPolicy } from '../retry/backoff.ts';
 import type { SecretsBox } from '../secrets/box.ts';
 import type { AgentEnv } from '../secrets/env-schema.ts';
 import type { TaskRunner } from '../skills/task-runner.ts';
-import type { BackoffPolicy } from './backoff.ts';
 import { type CrashLoopPolicy, DEFAULT_CRASH_LOOP } from './crash-loop.ts';
 
 /** Given to the runner factory at start; `env()` is the active `.env` (undefined while awaiting it). */

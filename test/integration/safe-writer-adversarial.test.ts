@@ -9,14 +9,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { PROC_FD_MODE } from '../../host-helper/envfile/dirfd.ts';
-import { EnvFileError, UnsafePathError } from '../../host-helper/envfile/fs-errors.ts';
 import {
   type EnvLocation,
   inspectEnv,
   safeRemoveEnv,
   safeWriteEnv,
 } from '../../host-helper/envfile/safe-writer.ts';
+import { PROC_FD_MODE } from '../../host-helper/jailfs/dirfd.ts';
+import { EnvFileError, UnsafePathError } from '../../host-helper/jailfs/fs-errors.ts';
 import { IS_ROOT, jailLayout, OWNER, snapshotTree, writeSentinels } from '../support/sentinel-tree.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');

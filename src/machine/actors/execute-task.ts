@@ -7,8 +7,8 @@ import { describeError } from '../../errors.ts';
 import { borrow } from '../../hive/borrow.ts';
 import { HiveError } from '../../hive/errors.ts';
 import type { TaskAssignment, TaskResult } from '../../protocol/tasks.ts';
+import { nextDelay } from '../../retry/backoff.ts';
 import type { TaskRunner } from '../../skills/task-runner.ts';
-import { nextDelay } from '../backoff.ts';
 import type { AgentDeps } from '../deps.ts';
 
 export interface ExecuteInput {

@@ -65,7 +65,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
         const f = flags(rest, { json: { type: 'boolean' } });
         const [{ pathsFromEnv }, { statusCommand }] = await Promise.all([
           import('./config/paths.ts'),
-          import('./status/command.ts'),
+          import('./commands/status.ts'),
         ]);
         return statusCommand(pathsFromEnv(f.root, env), { json: f.json === true }, stdout, stderr);
       }
@@ -74,14 +74,14 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
         const [{ pathsFromEnv }, { createLogger }, { checkCommand }] = await Promise.all([
           import('./config/paths.ts'),
           import('./log.ts'),
-          import('./config/check.ts'),
+          import('./commands/check.ts'),
         ]);
         const log = createLogger({ name: 'clawdie-agent', level: 'warn' });
         return await checkCommand(pathsFromEnv(f.root, env), { createRunner, log }, stdout);
       }
       case 'skills': {
-        // SKILLS-DISPATCH: owned by the skills code (src/skills/cli.ts), loaded only for this command.
-        const { skillsCommand } = await import('./skills/cli.ts');
+        // SKILLS-DISPATCH: owned by the skills code (src/commands/skills.ts), loaded only for this command.
+        const { skillsCommand } = await import('./commands/skills.ts');
         return await skillsCommand(rest, { stdout, stderr, env });
       }
       default:

@@ -1,6 +1,6 @@
 // `clawdie-agent status [--json]`: prints the status file the running agent keeps (exit 1 if none).
 import type { AgentPaths } from '../config/paths.ts';
-import { formatStatus, readStatus } from './status.ts';
+import { formatStatus, readStatus } from '../status/status.ts';
 
 export function statusCommand(
   paths: AgentPaths,

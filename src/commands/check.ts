@@ -1,5 +1,7 @@
 // `clawdie-agent check`: validates paths, soul layers, the env file and the task runner (skills)
 // without starting the agent. One line per check; exit 0 when all pass, 1 otherwise. No values shown.
+
+import type { AgentPaths } from '../config/paths.ts';
 import { describeError } from '../errors.ts';
 import { currentPrincipal, resolveIdentity } from '../identity/resolve.ts';
 import type { Logger } from '../log.ts';
@@ -7,7 +9,6 @@ import { capabilitiesOf } from '../machine/actors/register.ts';
 import type { RunnerFactory } from '../machine/deps.ts';
 import { checkEnvFile } from '../secrets/accept.ts';
 import type { AgentEnv } from '../secrets/env-schema.ts';
-import type { AgentPaths } from './paths.ts';
 
 export async function checkCommand(
   paths: AgentPaths,

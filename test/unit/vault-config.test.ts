@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { thrownBy } from '../../test/support/thrown.ts';
-import { parseVaultConfig, readCredentials } from './config.ts';
-import { VaultError } from './errors.ts';
+import { parseVaultConfig, readCredentials } from '../../host-helper/vault/config.ts';
+import { VaultError } from '../../host-helper/vault/errors.ts';
+import { thrownBy } from '../support/thrown.ts';
 
 const ID = 'user.aaee4b40-5884-4220-a494-4512b841fe88';
 let dir: string;

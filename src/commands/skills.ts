@@ -8,8 +8,8 @@ import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { parse as parseDotenv } from 'dotenv';
 import { describeError } from '../errors.ts';
-import { discoverSkills, formatDiscoveryProblem } from './discover.ts';
-import { gateSkills } from './gating.ts';
+import { discoverSkills, formatDiscoveryProblem } from '../skills/discover.ts';
+import { gateSkills } from '../skills/gating.ts';
 
 export interface SkillsIO {
   stdout: Writable;

@@ -1,9 +1,9 @@
 // The hive client against a fake hive on loopback: empty long-polls, typed failures, rotation of the
 // token between requests, and abort.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeHive, startFakeHive } from '../../test/fixtures/fake-hive/server.ts';
-import { HiveClient } from './client.ts';
-import { HiveError } from './errors.ts';
+import { HiveClient } from '../../src/hive/client.ts';
+import { HiveError } from '../../src/hive/errors.ts';
+import { type FakeHive, startFakeHive } from '../fixtures/fake-hive/server.ts';
 
 let hive: FakeHive;
 let client: HiveClient;

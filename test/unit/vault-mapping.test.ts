@@ -3,9 +3,9 @@
 import { parse as parseDotenv } from 'dotenv';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { thrownBy } from '../../test/support/thrown.ts';
-import { VaultError } from './errors.ts';
-import { collectionEntries, dotenvQuote, ENV_NAME, itemEntries } from './mapping.ts';
+import { VaultError } from '../../host-helper/vault/errors.ts';
+import { collectionEntries, dotenvQuote, ENV_NAME, itemEntries } from '../../host-helper/vault/mapping.ts';
+import { thrownBy } from '../support/thrown.ts';
 
 const envName = fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,20}$/);
 const anyValue = fc.oneof(

@@ -20,8 +20,8 @@ import { Interrupted, Progress, seconds } from './progress.ts';
 import { forceRemove, prepareSoul } from './roots.ts';
 import { ensurePrivateDir } from './state.ts';
 
-type VaultModule = typeof import('../../test/support/vault.ts');
-type LlmModule = typeof import('../../test/fixtures/fake-llm/server.ts');
+type VaultModule = typeof import('./services/test-vault.ts');
+type LlmModule = typeof import('./services/fake-llm.ts');
 
 export interface DemoState {
   dir: string;
@@ -65,7 +65,7 @@ export async function runChain(io: CommandIO, state: DemoState): Promise<number>
   p.line(
     provider.kind === 'real'
       ? `  chat provider: ${provider.name} (${provider.keyVar} from your environment, handed over through the demo vault)`
-      : '  chat provider: the offline fake provider (test/fixtures/fake-llm); set OPENROUTER_API_KEY or DEEPSEEK_API_KEY for a real one',
+      : '  chat provider: the offline fake provider (host-helper/demo/services/fake-llm.ts); set OPENROUTER_API_KEY or DEEPSEEK_API_KEY for a real one',
   );
   try {
     // A fresh run: the previous run's tenants, jails, logs and hive database go; the admin token stays.
@@ -91,9 +91,12 @@ export async function runChain(io: CommandIO, state: DemoState): Promise<number>
     });
     const llmP =
       provider.kind === 'fake'
-        ? loadDevModule<LlmModule>('test/fixtures/fake-llm/server.ts').then((m) => m.startFakeLlm())
+        ? loadDevModule<LlmModule>('host-helper/demo/services/fake-llm.ts').then((m) => m.startFakeLlm())
         : Promise.resolve(undefined);
-    const vaultP = Promise.all([loadDevModule<VaultModule>('test/support/vault.ts'), llmP]).then(([m, llm]) =>
+    const vaultP = Promise.all([
+      loadDevModule<VaultModule>('host-helper/demo/services/test-vault.ts'),
+      llmP,
+    ]).then(([m, llm]) =>
       m.startTestVault({ fixture: demoFixture(provider, io.env, llm?.url), timeoutMs: 60_000 }),
     );
     cleanups.push(

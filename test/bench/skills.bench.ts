@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import { request } from 'undici';
+import { startFakeLlm } from '../../host-helper/demo/services/fake-llm.ts';
 import { providerFromEnv } from '../../src/providers/select.ts';
 import { parseSkillMd, SkillFrontmatter } from '../../src/skills/frontmatter.ts';
 import { loadSkillRunner } from '../../src/skills/runner.ts';
-import { startFakeLlm } from '../fixtures/fake-llm/server.ts';
 import { nodeBinary, REPO_ROOT } from '../support/hive-process.ts';
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

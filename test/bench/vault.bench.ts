@@ -11,9 +11,9 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { startTestVault } from '../../host-helper/demo/services/test-vault.ts';
+import type { FixtureInput } from '../../host-helper/demo/services/vault-server/fixture.ts';
 import { openVault } from '../../host-helper/vault/index.ts';
-import type { FixtureInput } from '../fixtures/vault-server/fixture.ts';
-import { startTestVault } from '../support/vault.ts';
 
 const ROUNDS = Number(process.env.BENCH_VAULT_ROUNDS ?? 2);
 const TENANTS = 20;

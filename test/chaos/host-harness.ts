@@ -10,10 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { parse } from 'dotenv';
-import { DEFAULT_FIXTURE } from '../fixtures/vault-server/fixture.ts';
+import { startTestVault, type TestVault } from '../../host-helper/demo/services/test-vault.ts';
+import { DEFAULT_FIXTURE } from '../../host-helper/demo/services/vault-server/fixture.ts';
 import { type HiveProcess, nodeBinary, REPO_ROOT, startHive } from '../support/hive-process.ts';
 import { type Allowance, LeakScanner } from '../support/leak-scan.ts';
-import { startTestVault, type TestVault } from '../support/vault.ts';
 
 const CLI = path.join(REPO_ROOT, 'host-helper/cli.ts');
 

@@ -15,10 +15,10 @@ import type { Server } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestVault, type TestVault } from '../../host-helper/demo/services/test-vault.ts';
 import { assembleLinuxRoot, JAIL_INIT, JAIL_NODE, lddPaths } from '../../image/linux/rootfs.ts';
 import { type HiveProcess, nodeBinary, REPO_ROOT, startHive } from '../support/hive-process.ts';
 import { pathOnlyEnv, type Run, runToEnd } from '../support/run-to-end.ts';
-import { startTestVault, type TestVault } from '../support/vault.ts';
 import { serveUnixToTcp } from './support/hive-link.ts';
 
 const TOOLS = ['/usr/bin/unshare', '/usr/bin/nsenter', '/usr/bin/setpriv', '/usr/sbin/ip', '/usr/bin/ldd'];

@@ -8,10 +8,10 @@ import { Writable } from 'node:stream';
 import { parse } from 'dotenv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../host-helper/cli.ts';
-import { DEFAULT_FIXTURE } from '../fixtures/vault-server/fixture.ts';
+import { startTestVault, type TestVault } from '../../host-helper/demo/services/test-vault.ts';
+import { DEFAULT_FIXTURE } from '../../host-helper/demo/services/vault-server/fixture.ts';
 import { type HiveProcess, nodeBinary, REPO_ROOT, startHive } from '../support/hive-process.ts';
 import { pathOnlyEnv, type Run, runToEnd } from '../support/run-to-end.ts';
-import { startTestVault, type TestVault } from '../support/vault.ts';
 
 const CLI = path.join(REPO_ROOT, 'host-helper/cli.ts');
 const CONCURRENT = 20;

@@ -6,10 +6,10 @@ import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeLlm, startFakeLlm } from '../../host-helper/demo/services/fake-llm.ts';
 import type { TaskAssignment } from '../../src/protocol/index.ts';
 import { loadSkillRunner, type SkillRunner } from '../../src/skills/runner.ts';
 import type { TaskContext } from '../../src/skills/task-runner.ts';
-import { type FakeLlm, startFakeLlm } from '../fixtures/fake-llm/server.ts';
 import { REPO_ROOT } from '../support/hive-process.ts';
 
 let root: string;

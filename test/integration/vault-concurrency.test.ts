@@ -7,10 +7,10 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestVault, type TestVault } from '../../host-helper/demo/services/test-vault.ts';
 import type { BwProcessEvent } from '../../host-helper/vault/index.ts';
-import { startTestVault, type TestVault } from '../support/vault.ts';
 
-const CLIENT = join(import.meta.dirname, '..', 'fixtures', 'vault-server', 'vault-client.ts');
+const CLIENT = join(import.meta.dirname, '..', 'fixtures', 'vault-client.ts');
 let tv: TestVault;
 
 beforeAll(async () => {

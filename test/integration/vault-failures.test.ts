@@ -7,9 +7,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startTestVault, type TestVault } from '../../host-helper/demo/services/test-vault.ts';
 import { type BwProcessEvent, openVault, VaultError } from '../../host-helper/vault/index.ts';
 import { rejectionOf } from '../support/thrown.ts';
-import { startTestVault, type TestVault } from '../support/vault.ts';
 
 const errors: string[] = [];
 const vaults: TestVault[] = [];

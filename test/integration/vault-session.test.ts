@@ -8,12 +8,12 @@ import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestVault, type TestVault } from '../../host-helper/demo/services/test-vault.ts';
 import { type BwProcessEvent, openVault, VaultError } from '../../host-helper/vault/index.ts';
 import { createLogger } from '../../src/log.ts';
 import { rejectionOf } from '../support/thrown.ts';
-import { startTestVault, type TestVault } from '../support/vault.ts';
 
-const CLIENT = join(import.meta.dirname, '..', 'fixtures', 'vault-server', 'vault-client.ts');
+const CLIENT = join(import.meta.dirname, '..', 'fixtures', 'vault-client.ts');
 let tv: TestVault;
 const logLines: string[] = [];
 const logger = createLogger({

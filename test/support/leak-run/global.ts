@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { DEFAULT_FIXTURE } from '../../fixtures/vault-server/fixture.ts';
+import { DEFAULT_FIXTURE } from '../../../host-helper/demo/services/vault-server/fixture.ts';
 import { RUN_KEY, runLayout } from './layout.ts';
 import { type Harvested, kindOfEnvName, secretsOfEnv } from './policy.ts';
 import { failureText, scanRun, summaryLine } from './run-scan.ts';

@@ -90,7 +90,7 @@ export const isBwPlace = (file: string): boolean =>
   /^bw[\w-]*\.env$/.test(path.basename(file)) ||
   file.split(path.sep).some((c) => /^(bw|bw-[\w-]+|clawdie-bw-[\w-]+)$/.test(c));
 
-/** The vault test server's fixture file (test/support/vault.ts): the vault itself, holding every value. */
+/** The vault test server's fixture file (host-helper/demo/services/test-vault.ts): the vault itself, holding every value. */
 export const isVaultFixture = (file: string): boolean =>
   path.basename(file) === 'fixture.json' && file.split(path.sep).some((c) => c.startsWith('clawdie-vault-'));
 

@@ -1,4 +1,5 @@
-// Test support: a running vault test server plus everything the bw wrapper needs to use it.
+// The demo's (and the tests') vault: a running vault test server plus everything the bw wrapper
+// needs to use it.
 //
 // Stable API (other suites and the demo rely on it):
 //
@@ -13,7 +14,7 @@
 //   tv.secrets        every secret string of the fixture (client secret, master password, item
 //                     values) — scan logs, argv and error texts for these
 //   tv.mutate(m)      steer the server (rotate a value, delete a collection, revoke the key, inject
-//                     faults): see test/fixtures/vault-server/mutations.ts; works in both modes
+//                     faults): see vault-server/mutations.ts; works in both modes
 //   tv.describe()     ids by name: { organizations, collections, items }
 //   tv.server         the in-process VaultServer (undefined when realProcess is set)
 //   tv.close()        stops the server (kills the process) and removes dir
@@ -26,15 +27,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { VaultConfig } from '../../host-helper/vault/index.ts';
-import { stableUuid } from '../fixtures/vault-server/crypto.ts';
-import { DEFAULT_FIXTURE, type FixtureInput, FixtureSchema } from '../fixtures/vault-server/fixture.ts';
-import type { Mutation } from '../fixtures/vault-server/mutations.ts';
-import { startVaultServer, type VaultServer } from '../fixtures/vault-server/server.ts';
+import type { VaultConfig } from '../../vault/index.ts';
+import { stableUuid } from './vault-server/crypto.ts';
+import { DEFAULT_FIXTURE, type FixtureInput, FixtureSchema } from './vault-server/fixture.ts';
+import type { Mutation } from './vault-server/mutations.ts';
+import { startVaultServer, type VaultServer } from './vault-server/server.ts';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 export const BW_JS = join(REPO, 'node_modules', '@bitwarden', 'cli', 'build', 'bw.js');
-const MAIN = join(REPO, 'test', 'fixtures', 'vault-server', 'main.ts');
+const MAIN = join(REPO, 'host-helper', 'demo', 'services', 'vault-server', 'main.ts');
 
 export interface Described {
   organizations: { id: string; name: string }[];

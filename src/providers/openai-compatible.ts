@@ -16,11 +16,11 @@ import {
 } from './errors.ts';
 import { httpRequest, undiciErrors } from './http.ts';
 import {
-  type BackoffPolicy,
-  DEFAULT_BACKOFF,
   isRetryableStatus,
-  nextDelay,
+  PROVIDER_RETRY,
+  type ProviderRetryPolicy,
   parseRetryAfter,
+  providerRetryDelay,
 } from './retry.ts';
 import { SseParser } from './sse.ts';
 
@@ -65,7 +65,7 @@ export interface ProviderConfig {
   defaultModel: string;
   /** Longest wait for response headers, and for each next chunk of the stream. */
   timeoutMs?: number;
-  backoff?: BackoffPolicy;
+  backoff?: ProviderRetryPolicy;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
   now?: () => number;
@@ -106,7 +106,7 @@ class Attempt {
 
 export function createOpenAICompatibleProvider(config: ProviderConfig): ChatProvider {
   const timeoutMs = config.timeoutMs ?? 60_000;
-  const backoff = config.backoff ?? DEFAULT_BACKOFF;
+  const backoff = config.backoff ?? PROVIDER_RETRY;
   const sleep = config.sleep ?? defaultSleep;
   const now = config.now ?? Date.now;
   const url = `${config.baseUrl.replace(/\/+$/, '')}/chat/completions`;
@@ -249,7 +249,7 @@ export function createOpenAICompatibleProvider(config: ProviderConfig): ChatProv
           // Text already handed to onDelta cannot be taken back: a broken stream is not retried.
           const retryable = err.kind === 'retryable' && !attempt.emitted && !options.signal?.aborted;
           const wait = retryable
-            ? nextDelay(attemptNo, retryAfterOf.get(err) ?? null, backoff, config.random)
+            ? providerRetryDelay(attemptNo - 1, retryAfterOf.get(err) ?? null, backoff, config.random)
             : null;
           if (wait === null) throw err;
           await sleep(wait, options.signal);

@@ -1,7 +1,7 @@
 // Providers against the fake OpenAI-compatible server (real HTTP, real SSE): streaming, retry with
 // Retry-After through an injected sleep, typed errors, timeouts, and the key never passed on.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeLlm, startFakeLlm } from '../../test/fixtures/fake-llm/server.ts';
+import { type FakeLlm, startFakeLlm } from '../../host-helper/demo/services/fake-llm.ts';
 import {
   ProviderAuthError,
   ProviderRequestError,

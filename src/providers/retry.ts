@@ -1,17 +1,17 @@
 // Retry decisions for provider calls (DESIGN §10): which statuses retry, how long to wait, and how
 // to read `Retry-After`. Pure functions; the caller sleeps through an injected `sleep`.
 
-export interface BackoffPolicy {
-  /** Attempts in total, the first included. */
-  maxAttempts: number;
-  baseMs: number;
-  capMs: number;
+import { type BackoffPolicy, nextDelay } from '../retry/backoff.ts';
+
+export interface ProviderRetryPolicy extends BackoffPolicy {
+  /** Retries after the first call (so 3 means at most 4 calls). */
+  maxRetries: number;
   /** A server asking to wait longer than this is not waited for (the call fails, retryable). */
   maxRetryAfterMs: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffPolicy = {
-  maxAttempts: 4,
+export const PROVIDER_RETRY: ProviderRetryPolicy = {
+  maxRetries: 3,
   baseMs: 500,
   capMs: 8_000,
   maxRetryAfterMs: 60_000,
@@ -21,19 +21,18 @@ export const DEFAULT_BACKOFF: BackoffPolicy = {
 export const isRetryableStatus = (status: number): boolean => status === 429 || status >= 500;
 
 /**
- * Milliseconds to wait before attempt `attempt + 1` (attempt counts from 1), or null to give up.
- * A server's Retry-After wins over our backoff; otherwise exponential with full jitter, capped.
+ * Milliseconds to wait before retry number `retry` (0-based, as every backoff here counts), or null
+ * to give up. A server's Retry-After wins over the shared backoff (src/retry/backoff.ts).
  */
-export function nextDelay(
-  attempt: number,
+export function providerRetryDelay(
+  retry: number,
   retryAfterMs: number | null,
-  policy: BackoffPolicy = DEFAULT_BACKOFF,
+  policy: ProviderRetryPolicy = PROVIDER_RETRY,
   random: () => number = Math.random,
 ): number | null {
-  if (attempt >= policy.maxAttempts) return null;
+  if (retry >= policy.maxRetries) return null;
   if (retryAfterMs !== null) return retryAfterMs > policy.maxRetryAfterMs ? null : retryAfterMs;
-  const ceiling = Math.min(policy.capMs, policy.baseMs * 2 ** (attempt - 1));
-  return Math.floor(random() * ceiling);
+  return nextDelay(retry, policy, random);
 }
 
 /** `Retry-After` as delta-seconds or an HTTP date → milliseconds from `now`; null when absent or junk. */

@@ -1,7 +1,7 @@
 // The SSE parser and retry arithmetic are pure: property tests over arbitrary splits and inputs.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_BACKOFF, nextDelay, parseRetryAfter } from './retry.ts';
+import { PROVIDER_RETRY, parseRetryAfter, providerRetryDelay } from './retry.ts';
 import { SseParser } from './sse.ts';
 
 const payload = fc.string({ unit: fc.constantFrom('a', 'b', '{', '"', ' ', ':', 'é') });
@@ -39,20 +39,21 @@ describe('retry arithmetic', () => {
   it('never exceeds the cap, never retries past the budget, honours Retry-After up to its cap', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: 20 }),
+        fc.integer({ min: 0, max: 20 }),
         fc.double({ min: 0, max: 0.9999, noNaN: true }),
         (n, r) => {
-          const d = nextDelay(n, null, DEFAULT_BACKOFF, () => r);
-          if (n >= DEFAULT_BACKOFF.maxAttempts) expect(d).toBeNull();
+          const d = providerRetryDelay(n, null, PROVIDER_RETRY, () => r);
+          if (n >= PROVIDER_RETRY.maxRetries) expect(d).toBeNull();
           else {
             expect(d).toBeGreaterThanOrEqual(0);
-            expect(d).toBeLessThan(DEFAULT_BACKOFF.capMs);
+            expect(d).toBeLessThan(Math.min(PROVIDER_RETRY.capMs, PROVIDER_RETRY.baseMs * 2 ** n));
           }
         },
       ),
     );
-    expect(nextDelay(1, 2_000)).toBe(2_000);
-    expect(nextDelay(1, 120_000)).toBeNull();
+    expect(providerRetryDelay(0, 2_000)).toBe(2_000);
+    expect(providerRetryDelay(0, 120_000)).toBeNull();
+    expect(providerRetryDelay(PROVIDER_RETRY.maxRetries, 2_000)).toBeNull();
   });
 
   it('reads delta-seconds and HTTP dates', () => {

@@ -33,7 +33,7 @@ import { DEFAULT_FIXTURE, type FixtureInput, FixtureSchema } from './vault-serve
 import type { Mutation } from './vault-server/mutations.ts';
 import { startVaultServer, type VaultServer } from './vault-server/server.ts';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const BW_JS = join(REPO, 'node_modules', '@bitwarden', 'cli', 'build', 'bw.js');
 const MAIN = join(REPO, 'host-helper', 'demo', 'services', 'vault-server', 'main.ts');
 

@@ -1,0 +1,49 @@
+// Wire schemas of the capability catalog (DESIGN §5, additive to v1): what an agent may say about
+// each capability it registers, and what `GET /v1/capabilities` answers — the capabilities the
+// caller can route to right now. The catalog is what the agent loop offers its model as tools and
+// what the MCP door lists; one shape for both.
+import * as z from 'zod';
+import { Capability, TenantName } from './names.ts';
+
+/** A description the model reads to choose a tool: long enough for a paragraph, not a manual. */
+export const MAX_DESCRIPTION_CHARS = 1024;
+/** A capability's input schema (JSON Schema), serialized; also bounds the registration body. */
+export const MAX_INPUT_SCHEMA_BYTES = 16 * 1024;
+
+/** A JSON Schema object. Only its shape is checked here; the agent validates it at discovery. */
+export const InputSchema = z
+  .record(z.string(), z.unknown())
+  .refine((s) => JSON.stringify(s).length <= MAX_INPUT_SCHEMA_BYTES, {
+    message: `must serialize to at most ${MAX_INPUT_SCHEMA_BYTES} bytes`,
+  });
+export type InputSchema = z.infer<typeof InputSchema>;
+
+/** What a registering agent says about one of its capabilities (from the skill's SKILL.md). */
+export const CapabilityDescriptor = z.object({
+  name: Capability,
+  description: z.string().min(1).max(MAX_DESCRIPTION_CHARS).optional(),
+  inputSchema: InputSchema.optional(),
+});
+export type CapabilityDescriptor = z.infer<typeof CapabilityDescriptor>;
+
+/** Who serves a catalog entry for the caller: its own tenant's agents, shared lanes, or both. */
+export const ServedBy = z.enum(['own', 'lane']);
+export type ServedBy = z.infer<typeof ServedBy>;
+
+/** One routable capability as the caller sees it. */
+export const CatalogEntry = z.object({
+  name: Capability,
+  description: z.string().optional(),
+  inputSchema: InputSchema.optional(),
+  /** Sorted, no repeats: 'own' when the caller's tenant has a live agent with it, 'lane' for lanes. */
+  servedBy: z.array(ServedBy).min(1),
+  /** Live agents (own and lane) that registered it. */
+  liveAgents: z.number().int().positive(),
+  /** Admin token only: every tenant with a live agent serving it (never shown to a tenant). */
+  tenants: z.array(TenantName).optional(),
+});
+export type CatalogEntry = z.infer<typeof CatalogEntry>;
+
+/** `GET /v1/capabilities`: sorted by name. */
+export const CatalogResponse = z.object({ capabilities: z.array(CatalogEntry) });
+export type CatalogResponse = z.infer<typeof CatalogResponse>;

@@ -32,6 +32,8 @@ async function runOnce(input: ExecuteInput, signal: AbortSignal): Promise<TaskRe
       borrow: (capability, borrowed, options) =>
         borrow(deps.hive, capability, borrowed, {
           ttlSeconds: options?.ttlSeconds,
+          idempotencyKey: options?.idempotencyKey,
+          depth: options?.depth,
           signal: options?.signal ? AbortSignal.any([signal, options.signal]) : signal,
           sleep: deps.sleep,
         }),

@@ -22,8 +22,8 @@ export interface BorrowOptions {
 /** A borrowed task's result and the task that produced it. */
 export type Borrowed = TaskResult & { taskId: string };
 
-/** Reading the task back: 100 ms, 200 ms, … up to 2 s between reads. */
-const READ_BACK: BackoffPolicy = { baseMs: 100, capMs: 2_000, jitter: 'none' };
+/** Reading the task back: 25 ms, 50 ms, … up to 2 s between reads (a quick tool step is back in ~25 ms). */
+const READ_BACK: BackoffPolicy = { baseMs: 25, capMs: 2_000, jitter: 'none' };
 /** Submits with an idempotency key are retried this many times on retryable failures. */
 const SUBMIT_RETRIES = 4;
 const SUBMIT_BACKOFF: BackoffPolicy = { baseMs: 200, capMs: 2_000 };

@@ -116,7 +116,9 @@ async function runOne(call: AssembledToolCall, index: number, ctx: TurnContext):
       taskId = borrowedId ?? null;
       result = borrowed;
     }
-    return { call, step: step(taskId, result.status, here ? 'here' : 'hive'), result };
+    // A call cut short by the deadline (or a lost lease) may still return an error result.
+    const status: StepStatus = ctx.signal.aborted ? 'cancelled' : result.status;
+    return { call, step: step(taskId, status, here ? 'here' : 'hive'), result };
   } catch (err) {
     const status: StepStatus = ctx.signal.aborted ? 'cancelled' : 'error';
     return { call, step: step(taskId, status, here ? 'here' : 'hive'), result: refusal(describeError(err)) };

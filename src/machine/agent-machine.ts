@@ -34,10 +34,15 @@ export const agentMachine = agentSetup.createMachine({
   context: ({ input }) => initialContext(input),
   initial: 'resolvingIdentity',
   invoke: { id: 'secrets', src: 'watchSecrets', input: ({ context }) => ({ deps: context.deps }) },
+  // The env file's verdicts where a state does not say otherwise. An invalid file never changes
+  // what the agent holds: the last valid secrets stay (or there are none, and it keeps waiting).
   on: {
     'env.valid': { actions: 'storeEnv' },
     'env.missing': { actions: 'forgetEnv' },
-    'env.invalid': { actions: 'forgetEnv' },
+    'env.invalid': {
+      guard: 'hasEnv',
+      actions: { type: 'log', params: { msg: 'env file refused; kept the previous secrets' } },
+    },
     shutdown: '.stopped',
   },
   states: {
@@ -127,7 +132,6 @@ export const agentMachine = agentSetup.createMachine({
           },
           { target: 'registering', actions: 'storeEnv' },
         ],
-        'env.invalid': { actions: { type: 'log', params: { msg: 'kept the previous secrets' } } },
         'env.missing': { target: 'draining', actions: ['forgetEnv', 'drainThenAwait'] },
         shutdown: { target: 'draining', actions: 'drainThenStop' },
         'hive.drain': {

@@ -94,7 +94,10 @@ export const agentMachine = agentSetup.createMachine({
           identityHash: context.identity?.hash ?? '',
           runner: context.runner!,
         }),
-        onDone: { target: 'running', actions: ['registered', 'logRegistered'] },
+        onDone: {
+          target: 'running',
+          actions: [{ type: 'registered', params: ({ event }) => event.output }, 'logRegistered'],
+        },
         onError: [
           {
             guard: 'unauthorized',
@@ -165,7 +168,10 @@ export const agentMachine = agentSetup.createMachine({
                   busy: context.inFlight !== undefined,
                 }),
                 onDone: [
-                  { guard: 'drainRequested', actions: raise({ type: 'hive.drain' }) },
+                  {
+                    guard: { type: 'drainRequested', params: ({ event }) => event.output },
+                    actions: raise({ type: 'hive.drain' }),
+                  },
                   { target: 'waiting', actions: 'heartbeatOk' },
                 ],
                 onError: hiveCallFailed('heartbeat'),
@@ -187,7 +193,15 @@ export const agentMachine = agentSetup.createMachine({
                   waitSeconds: context.pollSeconds,
                 }),
                 onDone: [
-                  { guard: 'gotTask', target: 'held', actions: ['pollOk', 'announceTask'] },
+                  {
+                    guard: { type: 'gotTask', params: ({ event }) => ({ task: event.output }) },
+                    target: 'held',
+                    // gotTask has checked that the output is a task.
+                    actions: [
+                      'pollOk',
+                      { type: 'announceTask', params: ({ event }) => ({ task: event.output! }) },
+                    ],
+                  },
                   { target: 'polling', reenter: true, actions: 'pollOk' },
                 ],
                 onError: hiveCallFailed('poll'),

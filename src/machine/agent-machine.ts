@@ -1,9 +1,10 @@
 // The agent's state machine (DESIGN §3): only states and transitions. What the names in it do —
 // actors, delays, guards, actions — is in ./agent-setup.ts; time comes from XState delays so tests
 // drive it with SimulatedClock.
-import { assign, raise } from 'xstate';
+import { assign, raise, type SnapshotFrom } from 'xstate';
 import { agentSetup } from './agent-setup.ts';
 import { initialContext } from './context.ts';
+import type { MachineStateName } from './states.ts';
 
 /**
  * A failed heartbeat or poll: the same rules for both calls — 401 and an unknown agent are raised
@@ -279,3 +280,17 @@ export const agentMachine = agentSetup.createMachine({
 });
 
 export type AgentMachine = typeof agentMachine;
+
+/** The machine's top-level state names, as XState infers them from `states` above. */
+type TopState<V> = V extends string ? V : keyof V;
+type MachineTop = TopState<SnapshotFrom<AgentMachine>['value']>;
+/** A when A and B are the same set of names, else never (and then topStateOf fails typecheck). */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? A : never) : never;
+/** The states above are exactly the closed union's (./states.ts): adding or dropping one on either side fails typecheck. */
+export type AgentMachineState = Same<MachineTop, MachineStateName>;
+
+/** The top-level state of a snapshot (`'running'` for `{running: {...}}`). */
+export function topStateOf(snapshot: SnapshotFrom<AgentMachine>): AgentMachineState {
+  const value = snapshot.value;
+  return typeof value === 'string' ? value : (Object.keys(value)[0] as TopState<typeof value>);
+}

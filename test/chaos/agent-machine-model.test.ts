@@ -16,12 +16,11 @@ import { resolvePaths } from '../../src/config/paths.ts';
 import { describeError } from '../../src/errors.ts';
 import type { Identity } from '../../src/identity/resolve.ts';
 import { createLogger } from '../../src/log.ts';
-import { type AgentMachine, agentMachine } from '../../src/machine/agent-machine.ts';
+import { type AgentMachine, agentMachine, topStateOf } from '../../src/machine/agent-machine.ts';
 import { type AgentDeps, DEFAULT_TUNING } from '../../src/machine/deps.ts';
 import { SecretsBox } from '../../src/secrets/box.ts';
 import { parseEnvText } from '../../src/secrets/env-schema.ts';
 import { echoRunner } from '../../src/skills/task-runner.ts';
-import { topState } from '../../src/status/status.ts';
 import { reportFigures, SCALE } from './scale.ts';
 import { CALL_TIMEOUT_MS, SimClock, SimHive } from './sim-hive.ts';
 
@@ -98,7 +97,7 @@ class Sim {
     this.actor = createActor(machine, { input: deps, clock: this.clock });
     this.actor.subscribe({
       next: (snap) => {
-        const top = topState(snap.value);
+        const top = topStateOf(snap);
         if (top !== this.state) {
           this.state = top;
           visited.add(top);

@@ -1,5 +1,5 @@
-// V8 settings for the long-running agent process, applied by `runAgent` (before its first request,
-// and once it has settled in `running`).
+// V8 settings for the long-running agent process, applied by `clawdie-agent run` (before its first
+// request, and once it has settled in `running`).
 // In: nothing. Out: V8 flags of this process (the bundle is one file started by rc.d, systemd or a
 // test alike, so the setting lives here rather than in each launcher's command line).
 import { setFlagsFromString } from 'node:v8';

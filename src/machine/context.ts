@@ -4,6 +4,7 @@
 import { describeError } from '../errors.ts';
 import { isHiveError } from '../hive/errors.ts';
 import type { Identity } from '../identity/resolve.ts';
+import { DEFAULT_HEARTBEAT_SECONDS, DEFAULT_POLL_SECONDS } from '../protocol/agents.ts';
 import type { TaskAssignment } from '../protocol/tasks.ts';
 import { nextDelay } from '../retry/backoff.ts';
 import type { AgentEnv } from '../secrets/env-schema.ts';
@@ -63,8 +64,9 @@ export function initialContext(deps: AgentDeps): AgentContext {
     env: undefined,
     agentId: undefined,
     capabilities: [],
-    heartbeatMs: 10_000,
-    pollSeconds: 25,
+    // The protocol's defaults until registration says otherwise.
+    heartbeatMs: DEFAULT_HEARTBEAT_SECONDS * 1000,
+    pollSeconds: DEFAULT_POLL_SECONDS,
     attempt: 0,
     backoffMs: 0,
     hbAttempt: 0,

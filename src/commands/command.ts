@@ -19,7 +19,7 @@ export interface CommandIO {
 /** Each command module exports `run` of this shape; it resolves to the exit code. */
 export type Command = (argv: string[], io: CommandIO) => Promise<number>;
 
-export interface CommandArgs {
+interface CommandArgs {
   paths: AgentPaths;
   json: boolean;
   check: boolean;

@@ -13,7 +13,7 @@ import { setFlagsFromString } from 'node:v8';
  * it when the module is compiled, at the first connection; a flag V8 no longer knows is ignored
  * with one line on stderr, never a failure.
  */
-export const WASM_TIERING_BUDGET = 2_000_000_000;
+const WASM_TIERING_BUDGET = 2_000_000_000;
 
 export function tuneV8ForIdleAgent(): void {
   setFlagsFromString(`--wasm-tiering-budget=${WASM_TIERING_BUDGET}`);

@@ -1,7 +1,8 @@
-// The agent's status file (DESIGN §3): derived from the machine snapshot by a pure function and
-// written atomically (temp file, rename; no fsync: it is rewritten often and a reader only needs
-// a whole file, never a durable one) to `<state dir>/status.json`. Holds no secret:
-// only state names, ids, the identity hash, capabilities and error lines that name no value.
+// The agent's status file (DESIGN §3), `<state dir>/status.json`: its schema, its atomic write
+// (temp file, rename; no fsync: it is rewritten often and a reader only needs a whole file, never a
+// durable one), its reader and its human form. ./track.ts derives it from machine snapshots. Holds
+// no secret: only state names, ids, the identity hash, capabilities and error lines that name no
+// value.
 import { readFileSync } from 'node:fs';
 import * as z from 'zod';
 import { AgentStateName, STATE_MEANING } from '../machine/states.ts';

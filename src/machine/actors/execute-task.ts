@@ -12,7 +12,7 @@ import type { TaskRunner } from '../../skills/task-runner.ts';
 import type { AgentDeps } from '../deps.ts';
 import { hiveCall } from './hive-call.ts';
 
-export interface ExecuteInput {
+interface ExecuteInput {
   deps: AgentDeps;
   runner: TaskRunner;
   agentId: string;

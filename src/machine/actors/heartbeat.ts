@@ -4,7 +4,7 @@ import type { HeartbeatResponse } from '../../protocol/agents.ts';
 import type { AgentDeps } from '../deps.ts';
 import { hiveCall } from './hive-call.ts';
 
-export interface HeartbeatInput {
+interface HeartbeatInput {
   deps: AgentDeps;
   agentId: string;
   busy: boolean;

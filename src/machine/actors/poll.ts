@@ -5,7 +5,7 @@ import type { TaskAssignment } from '../../protocol/tasks.ts';
 import type { AgentDeps } from '../deps.ts';
 import { hiveCall } from './hive-call.ts';
 
-export interface PollInput {
+interface PollInput {
   deps: AgentDeps;
   agentId: string;
   waitSeconds: number;

@@ -7,7 +7,7 @@ import type { TaskRunner } from '../../skills/task-runner.ts';
 import type { AgentDeps } from '../deps.ts';
 import { loadOrCreateAgentKey } from './agent-id.ts';
 
-export interface PrepareOutput {
+interface PrepareOutput {
   identity: Identity;
   runner: TaskRunner;
   agentKey: string;

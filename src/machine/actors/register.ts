@@ -7,7 +7,7 @@ import type { AgentDeps } from '../deps.ts';
 import { agentIdOf } from './agent-id.ts';
 import { hiveCall } from './hive-call.ts';
 
-export interface RegisterInput {
+interface RegisterInput {
   deps: AgentDeps;
   tenant: string;
   agentKey: string;

@@ -4,7 +4,7 @@
 import { fromPromise } from 'xstate';
 import type { AgentDeps } from '../deps.ts';
 
-export interface LeaveInput {
+interface LeaveInput {
   deps: AgentDeps;
   agentId: string | undefined;
   taskId: string | undefined;

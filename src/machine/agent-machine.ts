@@ -30,6 +30,15 @@ function hiveCallFailed(what: 'heartbeat' | 'poll') {
   ] as const;
 }
 
+/**
+ * What registering and backoff do alike: without a `.env` the agent waits for one; on shutdown it
+ * deregisters if the hive knew it (a re-registration after running), else it just stops.
+ */
+const notYetRunning = {
+  'env.missing': { target: 'awaitingSecrets', actions: 'forgetEnv' },
+  shutdown: [{ guard: 'wasRegistered', target: 'draining', actions: 'drainThenStop' }, { target: 'stopped' }],
+} as const;
+
 export const agentMachine = agentSetup.createMachine({
   id: 'agent',
   context: ({ input }) => initialContext(input),
@@ -80,11 +89,7 @@ export const agentMachine = agentSetup.createMachine({
       entry: 'activateEnv',
       on: {
         'env.valid': { target: 'registering', reenter: true, actions: 'storeEnv' },
-        'env.missing': { target: 'awaitingSecrets', actions: 'forgetEnv' },
-        shutdown: [
-          { guard: 'wasRegistered', target: 'draining', actions: 'drainThenStop' },
-          { target: 'stopped' },
-        ],
+        ...notYetRunning,
       },
       invoke: {
         src: 'register',
@@ -119,11 +124,7 @@ export const agentMachine = agentSetup.createMachine({
       after: { registerRetry: 'registering' },
       on: {
         'env.valid': { target: 'registering', actions: 'storeEnv' },
-        'env.missing': { target: 'awaitingSecrets', actions: 'forgetEnv' },
-        shutdown: [
-          { guard: 'wasRegistered', target: 'draining', actions: 'drainThenStop' },
-          { target: 'stopped' },
-        ],
+        ...notYetRunning,
       },
     },
     running: {

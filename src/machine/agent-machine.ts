@@ -44,8 +44,14 @@ export const agentMachine = agentSetup.createMachine({
   context: ({ input }) => initialContext(input),
   initial: 'resolvingIdentity',
   invoke: { id: 'secrets', src: 'watchSecrets', input: ({ context }) => ({ deps: context.deps }) },
-  // The env file's verdicts where a state does not say otherwise. An invalid file never changes
-  // what the agent holds: the last valid secrets stay (or there are none, and it keeps waiting).
+  // The env file's verdicts (DESIGN §3: an invalid or missing file never ends the agent), here where
+  // a state does not say otherwise:
+  //  valid:   stored; awaitingSecrets and backoff register with it at once, registering starts
+  //           over with it, running applies a rotation in place (another hive or tenant: registers
+  //           again), resolvingIdentity and draining keep it for when they are done;
+  //  invalid: changes nothing, in every state: the last valid secrets stay, or there are none and
+  //           the agent waits for a valid file;
+  //  missing: forgotten; registering and backoff wait in awaitingSecrets, running drains first.
   on: {
     'env.valid': { actions: 'storeEnv' },
     'env.missing': { actions: 'forgetEnv' },

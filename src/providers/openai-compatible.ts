@@ -5,6 +5,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import * as z from 'zod';
+import { readErrorBody } from '../protocol/errors.ts';
 import {
   ProviderAuthError,
   ProviderError,
@@ -88,8 +89,6 @@ const StreamChunk = z.object({
     .optional(),
   error: z.object({ message: z.string().optional(), code: z.unknown().optional() }).optional(),
 });
-
-const ErrorAnswer = z.object({ error: z.object({ message: z.string().optional() }).optional() });
 
 const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   delay(ms, undefined, signal ? { signal } : undefined);
@@ -208,9 +207,8 @@ export function createOpenAICompatibleProvider(config: ProviderConfig): ChatProv
       retryAfterOf.set(err, parseRetryAfter(retryAfter, now()));
       return err;
     }
-    const parsed = ErrorAnswer.safeParse(safeJson(text));
-    const detail =
-      parsed.success && parsed.data.error?.message ? `: ${clean(parsed.data.error.message)}` : '';
+    const message = readErrorBody(text)?.message;
+    const detail = message ? `: ${clean(message)}` : '';
     return new ProviderRequestError(name, `refused the request (HTTP ${status})${detail}`, { status });
   }
 
@@ -257,12 +255,4 @@ export function createOpenAICompatibleProvider(config: ProviderConfig): ChatProv
       }
     },
   };
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
 }

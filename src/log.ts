@@ -3,7 +3,7 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 
 /** Env/config keys whose values are secrets, wherever they appear in a logged object. */
-export const SECRET_KEYS = [
+const SECRET_KEYS = [
   'CLAWDIE_HIVE_TOKEN',
   'OPENROUTER_API_KEY',
   'DEEPSEEK_API_KEY',

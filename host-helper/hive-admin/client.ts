@@ -9,8 +9,8 @@ import type { AdminAgentsResponse as AgentsList } from '../../src/protocol/index
 import {
   AdminAgentsResponse,
   AdminDescendantsResponse,
-  ErrorBody,
   MintTokenResponse,
+  readErrorBody,
 } from '../../src/protocol/index.ts';
 
 export class HiveAdminError extends ClawdieError {
@@ -63,14 +63,8 @@ export function hiveAdmin(baseUrl: string, adminToken: string, timeoutMs = 10_00
   }
 
   function fail(what: string, status: number, text: string): never {
-    let code = '';
-    try {
-      const parsed = ErrorBody.safeParse(JSON.parse(text));
-      if (parsed.success) code = ` ${parsed.data.error.code}`;
-    } catch {
-      // not JSON
-    }
-    throw new HiveAdminError(`hive ${what}: HTTP ${status}${code}`, {
+    const code = readErrorBody(text)?.code;
+    throw new HiveAdminError(`hive ${what}: HTTP ${status}${code ? ` ${code}` : ''}`, {
       status,
       kind: status === 429 || status >= 500 ? 'retryable' : 'fatal',
     });

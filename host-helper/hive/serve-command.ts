@@ -7,7 +7,13 @@ import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { createLogger } from '../../src/log.ts';
-import { formatProblem } from '../../src/protocol/index.ts';
+import {
+  DEFAULT_HEARTBEAT_SECONDS,
+  DEFAULT_LEASE_SECONDS,
+  DEFAULT_POLL_SECONDS,
+  formatProblem,
+  MAX_POLL_WAIT_SECONDS,
+} from '../../src/protocol/index.ts';
 import type { Command, CommandIO } from '../command.ts';
 import { EXIT, HostError, usageError } from '../exit-codes.ts';
 import { readAdminToken } from './admin-token.ts';
@@ -29,9 +35,9 @@ const ServeFlags = z.object({
     .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'port must be 0-65535'),
   db: z.string({ error: 'is required' }).min(1),
   'admin-token-file': z.string().min(1).optional(),
-  'heartbeat-seconds': Seconds.default(10),
-  'poll-seconds': z.coerce.number().min(0).max(60).default(25),
-  'lease-seconds': Seconds.default(60),
+  'heartbeat-seconds': Seconds.default(DEFAULT_HEARTBEAT_SECONDS),
+  'poll-seconds': z.coerce.number().min(0).max(MAX_POLL_WAIT_SECONDS).default(DEFAULT_POLL_SECONDS),
+  'lease-seconds': Seconds.default(DEFAULT_LEASE_SECONDS),
   synchronous: z.enum(['normal', 'full']).default('normal'),
   'spawn-policy-file': z.string().min(1).optional(),
 });

@@ -1,20 +1,18 @@
-// `clawdie-agent check`: validates paths, soul layers, the env file and the task runner (skills)
-// without starting the agent. One line per check; exit 0 when all pass, 1 otherwise. No values shown.
-
-import type { AgentPaths } from '../config/paths.ts';
+// `clawdie-agent check [--root DIR]`: validates paths, soul layers, the env file and the task
+// runner (skills) without starting the agent. One line per check; exit 0 when all pass, 1
+// otherwise. No values shown.
 import { describeError } from '../errors.ts';
 import { currentPrincipal, resolveIdentity } from '../identity/resolve.ts';
-import type { Logger } from '../log.ts';
+import { createLogger } from '../log.ts';
 import { capabilitiesOf } from '../machine/actors/register.ts';
-import type { RunnerFactory } from '../machine/deps.ts';
 import { checkEnvFile } from '../secrets/accept.ts';
 import type { AgentEnv } from '../secrets/env-schema.ts';
+import { type Command, commandArgs } from './command.ts';
 
-export async function checkCommand(
-  paths: AgentPaths,
-  options: { createRunner: RunnerFactory; log: Logger },
-  out: NodeJS.WritableStream,
-): Promise<number> {
+export const run: Command = async (argv, io) => {
+  const { paths } = commandArgs(argv, io.env);
+  const log = createLogger({ name: 'clawdie-agent', level: 'warn' });
+  const out = io.stdout;
   let failed = false;
   const say = (ok: boolean, what: string, line: string): void => {
     if (!ok) failed = true;
@@ -43,11 +41,11 @@ export async function checkCommand(
 
   if (identity) {
     try {
-      const runner = await options.createRunner({ paths, log: options.log, identity, env: () => env });
+      const runner = await io.createRunner({ paths, log, identity, env: () => env });
       say(true, 'skills', `capabilities ${capabilitiesOf(runner).join(', ')}`);
     } catch (err) {
       say(false, 'skills', describeError(err));
     }
   }
   return failed ? 1 : 0;
-}
+};

@@ -3,21 +3,10 @@
 // out), the capabilities they register, and every problem. Exit 1 with --check when there are
 // problems, 2 on a usage error.
 import { lstat, readFile } from 'node:fs/promises';
-import path from 'node:path';
-import type { Writable } from 'node:stream';
-import { parseArgs } from 'node:util';
 import { parse as parseDotenv } from 'dotenv';
-import { describeError } from '../errors.ts';
 import { discoverSkills, formatDiscoveryProblem } from '../skills/discover.ts';
 import { gateSkills } from '../skills/gating.ts';
-
-export interface SkillsIO {
-  stdout: Writable;
-  stderr: Writable;
-  env: NodeJS.ProcessEnv;
-}
-
-const USAGE = 'usage: clawdie-agent skills [--check] [--json] [--root DIR]\n';
+import { type Command, commandArgs } from './command.ts';
 
 /** The `.env` keys (values stay unread by the output) or null when the file is absent/unreadable. */
 async function envKeys(file: string): Promise<Record<string, string> | null> {
@@ -31,21 +20,9 @@ async function envKeys(file: string): Promise<Record<string, string> | null> {
   }
 }
 
-export async function skillsCommand(argv: string[], io: SkillsIO): Promise<number> {
-  let flags: { check?: boolean; json?: boolean; root?: string };
-  try {
-    flags = parseArgs({
-      args: argv,
-      options: { check: { type: 'boolean' }, json: { type: 'boolean' }, root: { type: 'string' } },
-      strict: true,
-    }).values;
-  } catch (err) {
-    io.stderr.write(`clawdie-agent skills: ${describeError(err)}\n${USAGE}`);
-    return 2;
-  }
-  const root = path.resolve(flags.root ?? (io.env.CLAWDIE_ROOT || '/'));
-  const user = io.env.CLAWDIE_USER || 'clawdie';
-  const envFile = path.join(root, 'home', path.basename(user), '.env');
+export const run: Command = async (argv, io) => {
+  const { paths, check, json } = commandArgs(argv, io.env, 'check', 'json');
+  const { root, envFile } = paths;
   const env = await envKeys(envFile);
   const os = process.platform;
   const discovery = await discoverSkills(root);
@@ -67,7 +44,7 @@ export async function skillsCommand(argv: string[], io: SkillsIO): Promise<numbe
   }));
   const problems = discovery.problems.map((p) => ({ ...p, line: formatDiscoveryProblem(p) }));
 
-  if (flags.json) {
+  if (json) {
     const report = { root, os, envChecked: env !== null, skills, problems, capabilities: gated.capabilities };
     io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } else {
@@ -88,13 +65,5 @@ export async function skillsCommand(argv: string[], io: SkillsIO): Promise<numbe
     out.push(`capabilities: ${gated.capabilities.join(', ')}`);
     io.stdout.write(`${out.join('\n')}\n`);
   }
-  return flags.check && problems.length > 0 ? 1 : 0;
-}
-
-/** The shape src/cli.ts dispatches to. */
-export const run = (argv: string[], io?: Partial<SkillsIO>): Promise<number> =>
-  skillsCommand(argv, {
-    stdout: io?.stdout ?? process.stdout,
-    stderr: io?.stderr ?? process.stderr,
-    env: io?.env ?? process.env,
-  });
+  return check && problems.length > 0 ? 1 : 0;
+};

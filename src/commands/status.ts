@@ -1,18 +1,15 @@
-// `clawdie-agent status [--json]`: prints the status file the running agent keeps (exit 1 if none).
-import type { AgentPaths } from '../config/paths.ts';
+// `clawdie-agent status [--root DIR] [--json]`: prints the status file the running agent keeps
+// (exit 1 if none).
 import { formatStatus, readStatus } from '../status/status.ts';
+import { type Command, commandArgs } from './command.ts';
 
-export function statusCommand(
-  paths: AgentPaths,
-  flags: { json: boolean },
-  out: NodeJS.WritableStream,
-  err: NodeJS.WritableStream,
-): number {
+export const run: Command = async (argv, io) => {
+  const { paths, json } = commandArgs(argv, io.env, 'json');
   const r = readStatus(paths.statusFile);
   if (!r.ok) {
-    err.write(`clawdie-agent status: ${r.reason}\n`);
+    io.stderr.write(`clawdie-agent status: ${r.reason}\n`);
     return 1;
   }
-  out.write(flags.json ? `${JSON.stringify(r.status)}\n` : formatStatus(r.status));
+  io.stdout.write(json ? `${JSON.stringify(r.status)}\n` : formatStatus(r.status));
   return 0;
-}
+};

@@ -5,10 +5,10 @@ import * as z from 'zod';
 import { ClawdieError } from '../errors.ts';
 import { formatProblem } from '../protocol/format-issue.ts';
 
-export const DEFAULT_USER = 'clawdie';
+const DEFAULT_USER = 'clawdie';
 
 /** Soul layers from lowest to highest precedence (DESIGN §7): a higher layer wins per file. */
-export const LAYER_NAMES = ['image', 'tenant', 'agent'] as const;
+const LAYER_NAMES = ['image', 'tenant', 'agent'] as const;
 export type LayerName = (typeof LAYER_NAMES)[number];
 
 const LAYER_DIRS: Record<LayerName, string> = {
@@ -41,7 +41,7 @@ export interface AgentPaths {
 /** The jail user is also a path component: keep it to a plain login name. */
 const UserName = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a plain login name');
 
-export class ConfigError extends ClawdieError {}
+class ConfigError extends ClawdieError {}
 
 export function resolvePaths(options: { root?: string; user?: string }): AgentPaths {
   const root = path.resolve(options.root || '/');

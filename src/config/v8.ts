@@ -1,5 +1,5 @@
-// V8 settings for the long-running agent process, applied by `runAgent` (before its first request,
-// and once it has settled in `running`).
+// V8 settings for the long-running agent process, applied by `clawdie-agent run` (before its first
+// request, and once it has settled in `running`).
 // In: nothing. Out: V8 flags of this process (the bundle is one file started by rc.d, systemd or a
 // test alike, so the setting lives here rather than in each launcher's command line).
 import { setFlagsFromString } from 'node:v8';
@@ -13,7 +13,7 @@ import { setFlagsFromString } from 'node:v8';
  * it when the module is compiled, at the first connection; a flag V8 no longer knows is ignored
  * with one line on stderr, never a failure.
  */
-export const WASM_TIERING_BUDGET = 2_000_000_000;
+const WASM_TIERING_BUDGET = 2_000_000_000;
 
 export function tuneV8ForIdleAgent(): void {
   setFlagsFromString(`--wasm-tiering-budget=${WASM_TIERING_BUDGET}`);

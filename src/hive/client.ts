@@ -9,10 +9,10 @@ import PoolClass from 'undici/lib/dispatcher/pool.js';
 import type { z } from 'zod';
 import { formatProblem } from '../protocol/format-issue.ts';
 import {
-  ErrorBody,
   HeartbeatResponse,
   type RegisterRequest,
   RegisterResponse,
+  readErrorBody,
   type SubmitTaskRequest,
   SubmitTaskResponse,
   TaskAssignment,
@@ -232,10 +232,6 @@ export class HiveClient {
 
 /** " (code)" from a protocol error body, or nothing; the hive's free text is not repeated. */
 function errorCodeOf(text: string): string {
-  try {
-    const body = ErrorBody.safeParse(JSON.parse(text));
-    return body.success ? ` (${body.data.error.code.slice(0, 40)})` : '';
-  } catch {
-    return '';
-  }
+  const code = readErrorBody(text)?.code;
+  return code ? ` (${code.slice(0, 40)})` : '';
 }

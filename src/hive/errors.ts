@@ -15,7 +15,9 @@ export type HiveFailure =
   | 'timeout'
   | 'bad-response'
   | 'aborted'
-  | 'no-credentials';
+  | 'no-credentials'
+  /** 401 for a token the `.env` has replaced while the call was out: retry with the new one. */
+  | 'stale-token';
 
 export class HiveError extends ClawdieError {
   readonly reason: HiveFailure;
@@ -34,7 +36,8 @@ export function failureKind(reason: HiveFailure): ErrorKind {
     reason === 'server' ||
     reason === 'network' ||
     reason === 'timeout' ||
-    reason === 'bad-response'
+    reason === 'bad-response' ||
+    reason === 'stale-token'
     ? 'retryable'
     : 'fatal';
 }

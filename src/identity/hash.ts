@@ -3,7 +3,7 @@
 // Pure and platform-independent: the same soul gives the same hash on any machine.
 import { createHash } from 'node:crypto';
 
-export const IDENTITY_HASH_TAG = 'clawdie-soul-v1';
+const IDENTITY_HASH_TAG = 'clawdie-soul-v1';
 
 export interface SoulEntry {
   layer: string;

@@ -104,7 +104,9 @@ describe('resolveIdentity', () => {
     layerFile(root, 'agent', 'USER.md', 'me');
     const agentDir = layers.find((l) => l.name === 'agent')!.dir;
     chownSync(agentDir, 4242, 4242);
-    await expect(resolveIdentity({ layers, principal: { uid: 4242, gids: [] } })).resolves.toBeDefined();
+    const own = await resolveIdentity({ layers, principal: { uid: 4242, gids: [] } });
+    expect(own.warnings).toEqual([]);
+    expect(own.files).toContainEqual({ name: 'USER.md', layer: 'agent', bytes: 2 });
   });
 
   it('enforces the per-file and total caps with a clear error', async () => {

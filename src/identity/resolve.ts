@@ -12,8 +12,8 @@ import { ClawdieError } from '../errors.ts';
 import { identityHash } from './hash.ts';
 import { type ChainEntry, controlledBy, type Principal, swappableVia } from './writable.ts';
 
-export const SOUL_FILES = ['SOUL.md', 'IDENTITY.md', 'AGENTS.md', 'USER.md'] as const;
-export const DEFAULT_LIMITS = { perFileBytes: 64 * 1024, totalBytes: 256 * 1024 };
+const SOUL_FILES = ['SOUL.md', 'IDENTITY.md', 'AGENTS.md', 'USER.md'] as const;
+const DEFAULT_LIMITS = { perFileBytes: 64 * 1024, totalBytes: 256 * 1024 };
 
 export class IdentityError extends ClawdieError {}
 

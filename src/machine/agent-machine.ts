@@ -1,9 +1,10 @@
 // The agent's state machine (DESIGN §3): only states and transitions. What the names in it do —
 // actors, delays, guards, actions — is in ./agent-setup.ts; time comes from XState delays so tests
 // drive it with SimulatedClock.
-import { assign, raise } from 'xstate';
+import { assign, raise, type SnapshotFrom } from 'xstate';
 import { agentSetup } from './agent-setup.ts';
 import { initialContext } from './context.ts';
+import type { MachineStateName } from './states.ts';
 
 /**
  * A failed heartbeat or poll: the same rules for both calls — 401 and an unknown agent are raised
@@ -29,15 +30,35 @@ function hiveCallFailed(what: 'heartbeat' | 'poll') {
   ] as const;
 }
 
+/**
+ * What registering and backoff do alike: without a `.env` the agent waits for one; on shutdown it
+ * deregisters if the hive knew it (a re-registration after running), else it just stops.
+ */
+const notYetRunning = {
+  'env.missing': { target: 'awaitingSecrets', actions: 'forgetEnv' },
+  shutdown: [{ guard: 'wasRegistered', target: 'draining', actions: 'drainThenStop' }, { target: 'stopped' }],
+} as const;
+
 export const agentMachine = agentSetup.createMachine({
   id: 'agent',
   context: ({ input }) => initialContext(input),
   initial: 'resolvingIdentity',
   invoke: { id: 'secrets', src: 'watchSecrets', input: ({ context }) => ({ deps: context.deps }) },
+  // The env file's verdicts (DESIGN §3: an invalid or missing file never ends the agent), here where
+  // a state does not say otherwise:
+  //  valid:   stored; awaitingSecrets and backoff register with it at once, registering starts
+  //           over with it, running applies a rotation in place (another hive or tenant: registers
+  //           again), resolvingIdentity and draining keep it for when they are done;
+  //  invalid: changes nothing, in every state: the last valid secrets stay, or there are none and
+  //           the agent waits for a valid file;
+  //  missing: forgotten; registering and backoff wait in awaitingSecrets, running drains first.
   on: {
     'env.valid': { actions: 'storeEnv' },
     'env.missing': { actions: 'forgetEnv' },
-    'env.invalid': { actions: 'forgetEnv' },
+    'env.invalid': {
+      guard: 'hasEnv',
+      actions: { type: 'log', params: { msg: 'env file refused; kept the previous secrets' } },
+    },
     shutdown: '.stopped',
   },
   states: {
@@ -74,11 +95,7 @@ export const agentMachine = agentSetup.createMachine({
       entry: 'activateEnv',
       on: {
         'env.valid': { target: 'registering', reenter: true, actions: 'storeEnv' },
-        'env.missing': { target: 'awaitingSecrets', actions: 'forgetEnv' },
-        shutdown: [
-          { guard: 'wasRegistered', target: 'draining', actions: 'drainThenStop' },
-          { target: 'stopped' },
-        ],
+        ...notYetRunning,
       },
       invoke: {
         src: 'register',
@@ -89,7 +106,10 @@ export const agentMachine = agentSetup.createMachine({
           identityHash: context.identity?.hash ?? '',
           runner: context.runner!,
         }),
-        onDone: { target: 'running', actions: ['registered', 'logRegistered'] },
+        onDone: {
+          target: 'running',
+          actions: [{ type: 'registered', params: ({ event }) => event.output }, 'logRegistered'],
+        },
         onError: [
           {
             guard: 'unauthorized',
@@ -110,11 +130,7 @@ export const agentMachine = agentSetup.createMachine({
       after: { registerRetry: 'registering' },
       on: {
         'env.valid': { target: 'registering', actions: 'storeEnv' },
-        'env.missing': { target: 'awaitingSecrets', actions: 'forgetEnv' },
-        shutdown: [
-          { guard: 'wasRegistered', target: 'draining', actions: 'drainThenStop' },
-          { target: 'stopped' },
-        ],
+        ...notYetRunning,
       },
     },
     running: {
@@ -127,7 +143,6 @@ export const agentMachine = agentSetup.createMachine({
           },
           { target: 'registering', actions: 'storeEnv' },
         ],
-        'env.invalid': { actions: { type: 'log', params: { msg: 'kept the previous secrets' } } },
         'env.missing': { target: 'draining', actions: ['forgetEnv', 'drainThenAwait'] },
         shutdown: { target: 'draining', actions: 'drainThenStop' },
         'hive.drain': {
@@ -161,7 +176,10 @@ export const agentMachine = agentSetup.createMachine({
                   busy: context.inFlight !== undefined,
                 }),
                 onDone: [
-                  { guard: 'drainRequested', actions: raise({ type: 'hive.drain' }) },
+                  {
+                    guard: { type: 'drainRequested', params: ({ event }) => event.output },
+                    actions: raise({ type: 'hive.drain' }),
+                  },
                   { target: 'waiting', actions: 'heartbeatOk' },
                 ],
                 onError: hiveCallFailed('heartbeat'),
@@ -183,7 +201,15 @@ export const agentMachine = agentSetup.createMachine({
                   waitSeconds: context.pollSeconds,
                 }),
                 onDone: [
-                  { guard: 'gotTask', target: 'held', actions: ['pollOk', 'announceTask'] },
+                  {
+                    guard: { type: 'gotTask', params: ({ event }) => ({ task: event.output }) },
+                    target: 'held',
+                    // gotTask has checked that the output is a task.
+                    actions: [
+                      'pollOk',
+                      { type: 'announceTask', params: ({ event }) => ({ task: event.output! }) },
+                    ],
+                  },
                   { target: 'polling', reenter: true, actions: 'pollOk' },
                 ],
                 onError: hiveCallFailed('poll'),
@@ -261,3 +287,17 @@ export const agentMachine = agentSetup.createMachine({
 });
 
 export type AgentMachine = typeof agentMachine;
+
+/** The machine's top-level state names, as XState infers them from `states` above. */
+type TopState<V> = V extends string ? V : keyof V;
+type MachineTop = TopState<SnapshotFrom<AgentMachine>['value']>;
+/** A when A and B are the same set of names, else never (and then topStateOf fails typecheck). */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? A : never) : never;
+/** The states above are exactly the closed union's (./states.ts): adding or dropping one on either side fails typecheck. */
+export type AgentMachineState = Same<MachineTop, MachineStateName>;
+
+/** The top-level state of a snapshot (`'running'` for `{running: {...}}`). */
+export function topStateOf(snapshot: SnapshotFrom<AgentMachine>): AgentMachineState {
+  const value = snapshot.value;
+  return typeof value === 'string' ? value : (Object.keys(value)[0] as TopState<typeof value>);
+}

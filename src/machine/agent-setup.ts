@@ -2,12 +2,13 @@
 // ./actors), delays, guards and actions. Decisions are pure functions in ./context.ts; the states and
 // transitions that use these names are in ./agent-machine.ts.
 import { assign, raise, setup, stopChild } from 'xstate';
+import type { HeartbeatResponse } from '../protocol/agents.ts';
 import type { TaskAssignment } from '../protocol/tasks.ts';
 import { executeTask } from './actors/execute-task.ts';
 import { heartbeat } from './actors/heartbeat.ts';
 import { poll } from './actors/poll.ts';
 import { prepare } from './actors/prepare.ts';
-import { register } from './actors/register.ts';
+import { type RegisterOutput, register } from './actors/register.ts';
 import { deregister, releaseTask } from './actors/release.ts';
 import { watchSecrets } from './actors/watch-secrets.ts';
 import {
@@ -47,8 +48,9 @@ export const agentSetup = setup({
     wasRegistered: ({ context }) => context.agentId !== undefined,
     taskInFlight: ({ context }) => context.inFlight !== undefined,
     noTaskInFlight: ({ context }) => context.inFlight === undefined,
-    gotTask: ({ event }) => (event as { output?: unknown }).output != null,
-    drainRequested: ({ event }) => (event as { output?: { drain?: boolean } }).output?.drain === true,
+    // Actor outputs arrive as params, typed by the actor (agent-machine.ts maps event.output).
+    gotTask: (_, params: { task: TaskAssignment | null }) => params.task !== null,
+    drainRequested: (_, params: HeartbeatResponse) => params.drain,
     sameHome: ({ context, event }) => event.type === 'env.valid' && sameHome(context.env, event.env),
     returnToAwait: ({ context }) => context.afterDrain === 'await',
   },
@@ -70,16 +72,20 @@ export const agentSetup = setup({
       attempt: ({ context }) => context.attempt + 1,
     }),
     logBackoff: ({ context }) =>
-      context.deps.log.info({ delayMs: context.backoffMs }, 'backing off before registering again'),
-    registered: assign(({ event }) => {
-      const out = (event as { output?: unknown }).output as {
-        agentId: string;
-        capabilities: string[];
-        heartbeatMs: number;
-        pollSeconds: number;
-      };
-      return { ...out, attempt: 0, hbAttempt: 0, pollAttempt: 0, lastError: undefined };
-    }),
+      context.deps.log.info(
+        { delayMs: context.backoffMs, err: context.lastError },
+        'backing off before registering again',
+      ),
+    registered: assign((_, params: RegisterOutput) => ({
+      agentId: params.agentId,
+      capabilities: params.capabilities,
+      heartbeatMs: params.heartbeatMs,
+      pollSeconds: params.pollSeconds,
+      attempt: 0,
+      hbAttempt: 0,
+      pollAttempt: 0,
+      lastError: undefined,
+    })),
     logRegistered: ({ context }) =>
       context.deps.log.info(
         {
@@ -107,9 +113,9 @@ export const agentSetup = setup({
       pollAttempt: ({ context }) => context.pollAttempt + 1,
     }),
     pollOk: assign({ pollAttempt: 0 }),
-    announceTask: raise(({ event }) => ({
+    announceTask: raise((_, params: { task: TaskAssignment }) => ({
       type: 'task.leased' as const,
-      task: (event as { output?: unknown }).output as TaskAssignment,
+      task: params.task,
     })),
     startTask: assign(({ context, event, spawn }) => {
       if (event.type !== 'task.leased' || !context.runner || !context.agentId) return {};

@@ -1,9 +1,10 @@
-// The agent machine's context, events and state names, plus the pure functions its actions and
+// The agent machine's context and events, plus the pure functions its actions and
 // guards use (so the machine file holds only wiring and transitions).
 
 import { describeError } from '../errors.ts';
 import { isHiveError } from '../hive/errors.ts';
 import type { Identity } from '../identity/resolve.ts';
+import { DEFAULT_HEARTBEAT_SECONDS, DEFAULT_POLL_SECONDS } from '../protocol/agents.ts';
 import type { TaskAssignment } from '../protocol/tasks.ts';
 import { nextDelay } from '../retry/backoff.ts';
 import type { AgentEnv } from '../secrets/env-schema.ts';
@@ -11,25 +12,6 @@ import type { TaskRunner } from '../skills/task-runner.ts';
 import type { ExecuteOutcome } from './actors/execute-task.ts';
 import type { SecretsEvent } from './actors/watch-secrets.ts';
 import type { AgentDeps } from './deps.ts';
-
-/** The machine's top-level states (DESIGN §3). */
-export type AgentStateName =
-  /** Reading the layered soul and building the task runner. */
-  | 'resolvingIdentity'
-  /** Waiting for an acceptable `.env` (0600, own uid, valid keys); no CPU spent. */
-  | 'awaitingSecrets'
-  /** Announcing this agent (identity hash, capabilities) to the hive. */
-  | 'registering'
-  /** Waiting out a failed registration (exponential backoff, full jitter). */
-  | 'backoff'
-  /** Registered: heartbeat ∥ polling ∥ executing. */
-  | 'running'
-  /** Leaving: polling stopped; the running task finishes or is handed back; then deregister. */
-  | 'draining'
-  /** Done after a drain or shutdown (exit 0). */
-  | 'stopped'
-  /** Unrecoverable configuration (exit 1 with one line). */
-  | 'failed';
 
 export interface InFlightTask {
   task: TaskAssignment;
@@ -82,8 +64,9 @@ export function initialContext(deps: AgentDeps): AgentContext {
     env: undefined,
     agentId: undefined,
     capabilities: [],
-    heartbeatMs: 10_000,
-    pollSeconds: 25,
+    // The protocol's defaults until registration says otherwise.
+    heartbeatMs: DEFAULT_HEARTBEAT_SECONDS * 1000,
+    pollSeconds: DEFAULT_POLL_SECONDS,
     attempt: 0,
     backoffMs: 0,
     hbAttempt: 0,

@@ -12,7 +12,7 @@ import * as z from 'zod';
 import type { BreakerStatus } from '../status/status.ts';
 
 /** Kept unclean ends: enough for any threshold the knobs allow. */
-export const MAX_ENDS = 100;
+const MAX_ENDS = 100;
 
 export const CrashLoopRecord = z.object({
   version: z.literal(1),

@@ -6,7 +6,7 @@ import type { AgentPaths } from '../config/paths.ts';
 import type { HiveClient } from '../hive/client.ts';
 import type { Identity } from '../identity/resolve.ts';
 import type { Principal } from '../identity/writable.ts';
-import type { BackoffPolicy } from '../retry/backoff.ts';
+import { type BackoffPolicy, DEFAULT_BACKOFF } from '../retry/backoff.ts';
 import type { SecretsBox } from '../secrets/box.ts';
 import type { AgentEnv } from '../secrets/env-schema.ts';
 import type { TaskRunner } from '../skills/task-runner.ts';
@@ -36,7 +36,7 @@ export interface Tuning {
 }
 
 export const DEFAULT_TUNING: Tuning = {
-  backoff: { baseMs: 250, capMs: 15_000 },
+  backoff: DEFAULT_BACKOFF,
   envPollMs: 30_000,
   drainDeadlineMs: 20_000,
   drainCallMs: 3_000,

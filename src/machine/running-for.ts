@@ -3,14 +3,13 @@
 // duration, a callback. The timer starts on entering `running`, is dropped on leaving it, and is
 // unref'd (it never keeps the process alive); the callback runs at most once per stay.
 import type { Actor } from 'xstate';
-import { topState } from '../status/status.ts';
-import type { AgentMachine } from './agent-machine.ts';
+import { type AgentMachine, topStateOf } from './agent-machine.ts';
 
 /** Returns the function that stops watching (and drops a pending timer). */
 export function whenRunningFor(actor: Actor<AgentMachine>, ms: number, fn: () => void): () => void {
   let timer: NodeJS.Timeout | undefined;
   const sub = actor.subscribe((snap) => {
-    const running = topState(snap.value) === 'running';
+    const running = topStateOf(snap) === 'running';
     if (running && !timer) {
       timer = setTimeout(fn, ms);
       timer.unref();

@@ -6,5 +6,3 @@ export * from './errors.ts';
 export * from './format-issue.ts';
 export * from './names.ts';
 export * from './tasks.ts';
-
-export const PROTOCOL_PREFIX = '/v1';

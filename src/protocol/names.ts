@@ -9,7 +9,7 @@ export const TenantName = z
   .regex(TENANT_NAME_RE, 'must be 1-63 chars of a-z, 0-9 and "-", starting with a letter or digit');
 
 /** Agent ids are chosen by the agent and stable across restarts; safe in URLs and file names. */
-export const AGENT_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const AGENT_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export const AgentId = z
   .string()
   .regex(

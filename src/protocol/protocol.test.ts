@@ -1,7 +1,14 @@
 // The wire schemas accept what DESIGN §5 describes and name the field of what they refuse.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatProblem, RegisterRequest, SubmitTaskRequest, TaskResult, TenantName } from './index.ts';
+import {
+  formatProblem,
+  RegisterRequest,
+  readErrorBody,
+  SubmitTaskRequest,
+  TaskResult,
+  TenantName,
+} from './index.ts';
 
 describe('protocol schemas', () => {
   it('accepts a well-formed registration', () => {
@@ -49,5 +56,28 @@ describe('protocol schemas', () => {
         }
       }),
     );
+  });
+});
+
+describe('readErrorBody (hive, host admin and provider clients)', () => {
+  it('reads the hive error shape and the OpenAI-style provider bodies; anything else is no error body', () => {
+    const read = (body: unknown) => readErrorBody(typeof body === 'string' ? body : JSON.stringify(body));
+    expect(read({ error: { code: 'conflict', message: 'lease expired', field: 'agentId' } })).toEqual({
+      code: 'conflict',
+      message: 'lease expired',
+      field: 'agentId',
+    });
+    // OpenAI: code null; OpenRouter: a numeric code; the fake provider: a message only.
+    expect(read({ error: { message: 'bad model', type: 'invalid_request_error', code: null } })).toEqual({
+      message: 'bad model',
+    });
+    expect(read({ error: { code: 400, message: 'x is not a valid model ID' } })).toEqual({
+      code: '400',
+      message: 'x is not a valid model ID',
+    });
+    expect(read({ error: { message: 'not found' } })).toEqual({ message: 'not found' });
+    for (const other of ['not json', '', '{"error":"a string"}', '{"message":"no error key"}', 'null']) {
+      expect(read(other)).toBeUndefined();
+    }
   });
 });

@@ -4,7 +4,7 @@ import { AgentId, Capability, TaskId, TenantName } from './names.ts';
 
 /** Default and upper bound of a queued task's time to live. */
 export const DEFAULT_TASK_TTL_SECONDS = 300;
-export const MAX_TASK_TTL_SECONDS = 86_400;
+const MAX_TASK_TTL_SECONDS = 86_400;
 /** Longest server-side wait a long-poll may ask for. */
 export const MAX_POLL_WAIT_SECONDS = 60;
 export const DEFAULT_LEASE_SECONDS = 60;

@@ -9,7 +9,7 @@
 //   others 400 "… does not support tools"; that becomes ProviderToolsUnsupportedError (retried
 //   without tools by the caller).
 import type { Dispatcher } from 'undici';
-import * as z from 'zod';
+import { readErrorBody } from '../protocol/errors.ts';
 import {
   ProviderAuthError,
   type ProviderError,
@@ -65,16 +65,6 @@ export function requestBody(
   };
 }
 
-const ErrorAnswer = z.object({ error: z.object({ message: z.string().optional() }).optional() });
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}
-
 /** A refusal that says the model takes no tools (the wording varies by provider). */
 export const saysToolsUnsupported = (status: number, message: string): boolean =>
   (status === 400 || status === 404 || status === 422) &&
@@ -99,8 +89,7 @@ export function statusError(
       retryAfterMs: parseRetryAfter(retryAfter, endpoint.now()),
     });
   }
-  const parsed = ErrorAnswer.safeParse(safeJson(text));
-  const message = parsed.success ? (parsed.data.error?.message ?? '') : '';
+  const message = readErrorBody(text)?.message ?? '';
   const detail = message ? `: ${endpoint.clean(message)}` : '';
   const Refusal = saysToolsUnsupported(status, message)
     ? ProviderToolsUnsupportedError

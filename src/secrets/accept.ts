@@ -17,7 +17,7 @@ export type EnvVerdict =
 type StatLike = Pick<Stats, 'isFile' | 'isSymbolicLink' | 'mode' | 'uid' | 'size'>;
 
 /** Pure: the reason a stat result is unacceptable, or null if it may be read. */
-export function judgeStat(st: StatLike, uid: number): string | null {
+function judgeStat(st: StatLike, uid: number): string | null {
   if (st.isSymbolicLink()) return 'is a symbolic link; a regular file is required';
   if (!st.isFile()) return 'is not a regular file';
   const mode = st.mode & 0o7777;

@@ -1,9 +1,11 @@
-// The agent's status file (DESIGN §3): derived from the machine snapshot by a pure function and
-// written atomically (temp file, rename; no fsync: it is rewritten often and a reader only needs
-// a whole file, never a durable one) to `<state dir>/status.json`. Holds no secret:
-// only state names, ids, the identity hash, capabilities and error lines that name no value.
+// The agent's status file (DESIGN §3), `<state dir>/status.json`: its schema, its atomic write
+// (temp file, rename; no fsync: it is rewritten often and a reader only needs a whole file, never a
+// durable one), its reader and its human form. ./track.ts derives it from machine snapshots. Holds
+// no secret: only state names, ids, the identity hash, capabilities and error lines that name no
+// value.
 import { readFileSync } from 'node:fs';
 import * as z from 'zod';
+import { AgentStateName, STATE_MEANING } from '../machine/states.ts';
 import { replaceFileSync } from './atomic-file.ts';
 
 /** The crash-loop breaker (machine/crash-loop.ts): `open` while a start waits, `trial` after it. */
@@ -16,7 +18,7 @@ export const BreakerStatus = z.object({
 export type BreakerStatus = z.infer<typeof BreakerStatus>;
 
 export const AgentStatus = z.object({
-  state: z.string(),
+  state: AgentStateName,
   since: z.string(),
   pid: z.number().int(),
   version: z.string(),
@@ -30,13 +32,6 @@ export const AgentStatus = z.object({
   breaker: BreakerStatus.optional(),
 });
 export type AgentStatus = z.infer<typeof AgentStatus>;
-
-/** The top-level state name of a snapshot value (`'running'` for `{running: {...}}`). */
-export function topState(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value && typeof value === 'object') return Object.keys(value)[0] ?? 'unknown';
-  return 'unknown';
-}
 
 export function writeStatusAtomic(file: string, status: AgentStatus): void {
   replaceFileSync(file, `${JSON.stringify(status, null, 2)}\n`, 0o644);
@@ -63,7 +58,7 @@ export function readStatus(file: string): StatusRead {
 
 export function formatStatus(s: AgentStatus): string {
   const lines = [
-    `state:          ${s.state} (since ${s.since})`,
+    `state:          ${s.state} (since ${s.since}): ${STATE_MEANING[s.state]}`,
     `agent:          ${s.agentId ?? '-'}${s.tenant ? ` (tenant ${s.tenant})` : ''}`,
     `pid / version:  ${s.pid} / ${s.version}`,
     `last heartbeat: ${s.lastHeartbeat ?? '-'}`,

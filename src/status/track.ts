@@ -1,8 +1,8 @@
 // Keeps status.json in step with a running agent actor: on each snapshot, derive the status and
 // write it only when something a reader cares about changed (state, heartbeat, error, ids).
 import type { Actor } from 'xstate';
-import type { AgentMachine } from '../machine/agent-machine.ts';
-import { type AgentStatus, type BreakerStatus, topState, writeStatusAtomic } from './status.ts';
+import { type AgentMachine, type AgentMachineState, topStateOf } from '../machine/agent-machine.ts';
+import { type AgentStatus, type BreakerStatus, writeStatusAtomic } from './status.ts';
 
 /** Stops tracking; `refresh()` rewrites the file now (for changes that are not snapshots). */
 export type StatusTracker = (() => void) & { refresh: () => void };
@@ -17,11 +17,11 @@ export function trackStatus(
     breaker?: () => BreakerStatus;
   },
 ): StatusTracker {
-  let state = '';
+  let state: AgentMachineState | undefined;
   let since = '';
   let last = '';
   const write = (snap: ReturnType<typeof actor.getSnapshot>): void => {
-    const name = topState(snap.value);
+    const name = topStateOf(snap);
     if (name !== state) {
       state = name;
       since = new Date(options.now()).toISOString();

@@ -22,6 +22,8 @@ export const SCALE = FULL
       fuzzRuns: 2_000,
       httpFuzzRequests: 3_000,
       cliProcesses: 60,
+      machineModelRuns: 20_000,
+      machineModelCommands: 100,
     }
   : {
       agents: 10,
@@ -36,6 +38,8 @@ export const SCALE = FULL
       fuzzRuns: 200,
       httpFuzzRequests: 300,
       cliProcesses: 4,
+      machineModelRuns: 300,
+      machineModelCommands: 40,
     };
 
 /** Where the suites write their figures: CHAOS_FIGURES_DIR, else a fixed folder under tmp. */

@@ -10,11 +10,10 @@ import { type Actor, createActor, SimulatedClock, waitFor } from 'xstate';
 import { resolvePaths } from '../../src/config/paths.ts';
 import { HiveClient } from '../../src/hive/client.ts';
 import { createLogger } from '../../src/log.ts';
-import { type AgentMachine, agentMachine } from '../../src/machine/agent-machine.ts';
+import { type AgentMachine, agentMachine, topStateOf } from '../../src/machine/agent-machine.ts';
 import { type AgentDeps, DEFAULT_TUNING } from '../../src/machine/deps.ts';
 import { SecretsBox } from '../../src/secrets/box.ts';
 import { echoRunner, type TaskRunner } from '../../src/skills/task-runner.ts';
-import { topState } from '../../src/status/status.ts';
 import { type FakeHive, startFakeHive } from '../fixtures/fake-hive/server.ts';
 
 const KEY = `sk-unit-${randomBytes(6).toString('hex')}`;
@@ -95,7 +94,7 @@ function start(runner: TaskRunner = echoRunner): Actor<AgentMachine> {
 }
 
 const inState = (a: Actor<AgentMachine>, name: string) =>
-  waitFor(a, (s) => topState(s.value) === name, { timeout: 10_000 });
+  waitFor(a, (s) => topStateOf(s) === name, { timeout: 10_000 });
 
 beforeEach(async () => {
   root = mkdtempSync(path.join(tmpdir(), 'clawdie-machine-'));
@@ -188,7 +187,7 @@ describe('agent machine', () => {
     clock.increment(10_000);
     await hive.waitFor('heartbeat', 1);
     expect(hive.seen.filter((s) => s.label === 'heartbeat').at(-1)!.token).toBe('tok-2');
-    expect(topState(a.getSnapshot().value)).toBe('running');
+    expect(topStateOf(a.getSnapshot())).toBe('running');
     expect(hive.count('register')).toBe(1);
   });
 

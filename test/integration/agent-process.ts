@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { chownSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { type AgentStatus, readStatus as readStatusFile } from '../../src/status/status.ts';
 import { bearerJson } from '../support/bearer-json.ts';
 import { nodeBinary, REPO_ROOT } from '../support/hive-process.ts';
 
@@ -41,26 +42,18 @@ export interface AgentProcess {
     what: string,
     timeoutMs?: number,
   ): Promise<Record<string, unknown>>;
-  waitState(state: string, timeoutMs?: number): Promise<Status>;
+  waitState(state: AgentStatus['state'], timeoutMs?: number): Promise<Status>;
   exited: Promise<{ code: number | null; signal: string | null }>;
   kill(): Promise<void>;
 }
 
-export interface Status {
-  state: string;
-  agentId?: string;
-  lastHeartbeat?: string;
-  identityHash?: string;
-  capabilities: string[];
-  lastError?: string;
-}
+/** status.json as the agent writes it (its schema is the product's). */
+export type Status = AgentStatus;
 
+/** The status file read through the product's schema: undefined while there is none yet. */
 export function readStatus(root: string): Status | undefined {
-  try {
-    return JSON.parse(readFileSync(path.join(root, 'var/db/clawdie/status.json'), 'utf8')) as Status;
-  } catch {
-    return undefined;
-  }
+  const r = readStatusFile(path.join(root, 'var/db/clawdie/status.json'));
+  return r.ok ? r.status : undefined;
 }
 
 export async function waitUntil<T>(

@@ -4,6 +4,7 @@
 import { mkdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { freePort } from '../support/free-port.ts';
 import {
   API_KEY,
   adminAgents,
@@ -165,5 +166,33 @@ describe('clawdie-agent with its env file', () => {
     expect(again.agentId).toBe(st.agentId);
     const id2 = await submit(suite.hive.url, third, 'echo', 'after 401');
     await waitTask(suite.hive.url, third, id2, 'succeeded');
+  });
+
+  it('an invalid .env written while it backs off keeps the last valid secrets: no exit, no credential-less request', async () => {
+    // Issue 15, defect 3: the invalid file used to clear the secrets; the next retry registered
+    // without a token and the agent ended `failed` ("no hive token configured"), exit 1.
+    const token = await mint('backoff');
+    const r = root();
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    writeEnv(r, envText({ url: closed, token, tenant: 'backoff' }));
+    const a = launch(r, { env: { CLAWDIE_BACKOFF_MAX_SECONDS: '0.2' } });
+    await a.waitState('backoff');
+    writeEnv(r, envText({ url: suite.hive.url, token, tenant: 'Not_A_Tenant' }));
+    await a.waitLog((l) => l.level === 40 && String(l.msg).includes('is invalid'), 'invalid env refused');
+    const lines = (): string[] => a.output().split('\n');
+    const refusedAt = lines().findIndex((l) => l.includes('is invalid'));
+    // It goes on retrying the hive of the last valid file (the closed port), never without a token.
+    await waitUntil(() => {
+      if (a.child.exitCode !== null) throw new Error(`agent exited ${a.child.exitCode}:\n${a.output()}`);
+      const later = lines().slice(refusedAt);
+      return later.filter((l) => l.includes('ECONNREFUSED')).length >= 3 ? true : undefined;
+    }, 'three more refused connections to the last valid hive URL');
+    expect(a.output()).not.toContain('no hive token configured');
+    expect(['backoff', 'registering']).toContain(readStatus(r)?.state);
+    // A valid file again (the real hive): registers in the same process.
+    writeEnv(r, envText({ url: suite.hive.url, token, tenant: 'backoff' }));
+    await a.waitState('running');
+    a.child.kill('SIGTERM');
+    expect(await a.exited).toEqual({ code: 0, signal: null });
   });
 });

@@ -84,7 +84,15 @@ describe.skipIf(!canDrop)('soul layer parents, agent as an unprivileged user', (
 
     chownSync(tenantParent, 0, 0);
     const booted = await runAsAgentUser(root, '"msg":"identity resolved"');
-    expect(booted.out).not.toContain('soul layer');
+    // Booted on the tenant's soul, with no warning logged on the way.
+    const records = booted.out
+      .split('\n')
+      .filter((l) => l.startsWith('{') && l.endsWith('}'))
+      .map((l) => JSON.parse(l) as { level: number; msg: string; soul?: unknown });
+    expect(records.filter((r) => r.level >= 40)).toEqual([]);
+    expect(records.find((r) => r.msg === 'identity resolved')?.soul).toEqual([
+      { name: 'SOUL.md', layer: 'tenant', bytes: 12 },
+    ]);
     await booted.stop();
   }, 60_000);
 

@@ -196,4 +196,20 @@ describe('clawdie-agent skills', () => {
     expect((await cli(['--check', '--root', root])).code).toBe(0);
     expect((await cli(['--bogus'])).code).toBe(2);
   });
+
+  it('finds its .env like the other commands: CLAWDIE_USER names the home, an unsafe name is refused', async () => {
+    await skill('image', 'keyed', 'needs a key', { capabilities: 'keyed', env: 'KEYED_KEY' });
+    await mkdir(path.join(root, 'home/alice'), { recursive: true });
+    await writeFile(path.join(root, 'home/alice/.env'), 'KEYED_KEY=set\n', { mode: 0o600 });
+    const alice = await cli(['--json', '--root', root], { CLAWDIE_USER: 'alice' });
+    expect(alice.code, alice.err).toBe(0);
+    expect(JSON.parse(alice.out).skills).toEqual([expect.objectContaining({ name: 'keyed', active: true })]);
+    // Refused with the same line as every agent command (it used to take the basename and go on).
+    const bad = await cli(['--root', root], { CLAWDIE_USER: '../alice' });
+    expect({ code: bad.code, err: bad.err, out: bad.out }).toEqual({
+      code: 1,
+      err: 'clawdie-agent skills: CLAWDIE_USER: must be a plain login name\n',
+      out: '',
+    });
+  });
 });

@@ -10,8 +10,9 @@ import type { TaskAssignment, TaskResult } from '../../protocol/tasks.ts';
 import { nextDelay } from '../../retry/backoff.ts';
 import type { TaskRunner } from '../../skills/task-runner.ts';
 import type { AgentDeps } from '../deps.ts';
+import { hiveCall } from './hive-call.ts';
 
-export interface ExecuteInput {
+interface ExecuteInput {
   deps: AgentDeps;
   runner: TaskRunner;
   agentId: string;
@@ -46,14 +47,14 @@ async function runOnce(input: ExecuteInput, signal: AbortSignal): Promise<TaskRe
   }
 }
 
-export const executeTask = fromPromise(
-  async ({ input, signal }: { input: ExecuteInput; signal: AbortSignal }): Promise<ExecuteOutcome> => {
+export const executeTask = fromPromise<ExecuteOutcome, ExecuteInput>(
+  async ({ input, signal }): Promise<ExecuteOutcome> => {
     const { deps, task, agentId } = input;
     const result = await runOnce(input, signal);
     for (let attempt = 0; ; attempt++) {
       if (signal.aborted) return 'aborted';
       try {
-        await deps.hive.postResult(task.taskId, agentId, result, signal);
+        await hiveCall(deps, () => deps.hive.postResult(task.taskId, agentId, result, signal));
         deps.log.info({ taskId: task.taskId, status: result.status }, 'result acknowledged');
         return 'acknowledged';
       } catch (err) {

@@ -5,8 +5,9 @@ import { MAX_POLL_WAIT_SECONDS } from '../../protocol/tasks.ts';
 import { ECHO_CAPABILITY, type TaskRunner } from '../../skills/task-runner.ts';
 import type { AgentDeps } from '../deps.ts';
 import { agentIdOf } from './agent-id.ts';
+import { hiveCall } from './hive-call.ts';
 
-export interface RegisterInput {
+interface RegisterInput {
   deps: AgentDeps;
   tenant: string;
   agentKey: string;
@@ -18,12 +19,20 @@ export function capabilitiesOf(runner: TaskRunner): string[] {
   return [...new Set([ECHO_CAPABILITY, ...runner.capabilities()])].sort();
 }
 
-export const register = fromPromise(
-  async ({ input, signal }: { input: RegisterInput; signal: AbortSignal }) => {
-    const { deps } = input;
-    const agentId = agentIdOf(input.tenant, input.agentKey);
-    const capabilities = capabilitiesOf(input.runner);
-    const res = await deps.hive.register(
+/** What a registration gives the machine: the agent id and the intervals the hive asks for. */
+export interface RegisterOutput {
+  agentId: string;
+  capabilities: string[];
+  heartbeatMs: number;
+  pollSeconds: number;
+}
+
+export const register = fromPromise<RegisterOutput, RegisterInput>(async ({ input, signal }) => {
+  const { deps } = input;
+  const agentId = agentIdOf(input.tenant, input.agentKey);
+  const capabilities = capabilitiesOf(input.runner);
+  const res = await hiveCall(deps, () =>
+    deps.hive.register(
       {
         agentId,
         tenant: input.tenant,
@@ -33,12 +42,12 @@ export const register = fromPromise(
         os: deps.os,
       },
       signal,
-    );
-    return {
-      agentId: res.agentId,
-      capabilities,
-      heartbeatMs: Math.max(res.heartbeatSeconds * 1000, 50),
-      pollSeconds: Math.min(Math.max(Math.round(res.pollSeconds), 1), MAX_POLL_WAIT_SECONDS),
-    };
-  },
-);
+    ),
+  );
+  return {
+    agentId: res.agentId,
+    capabilities,
+    heartbeatMs: Math.max(res.heartbeatSeconds * 1000, 50),
+    pollSeconds: Math.min(Math.max(Math.round(res.pollSeconds), 1), MAX_POLL_WAIT_SECONDS),
+  };
+});

@@ -1,9 +1,10 @@
 // Actor for draining: hands a task the agent could not finish back to the hive, then deregisters.
-// Each call is bounded (a hive that is down must not hold the shutdown); failures are logged only.
+// Each call is bounded (a hive that is down must not hold the shutdown) on the injected clock
+// (deps.sleep), so simulated time drives it too; failures are logged only.
 import { fromPromise } from 'xstate';
 import type { AgentDeps } from '../deps.ts';
 
-export interface LeaveInput {
+interface LeaveInput {
   deps: AgentDeps;
   agentId: string | undefined;
   taskId: string | undefined;
@@ -15,7 +16,10 @@ async function bounded(
   call: (signal: AbortSignal) => Promise<void>,
 ): Promise<boolean> {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), deps.tuning.drainCallMs);
+  const done = new AbortController();
+  void deps.sleep(deps.tuning.drainCallMs, done.signal).then(() => {
+    if (!done.signal.aborted) controller.abort();
+  });
   try {
     await call(controller.signal);
     return true;
@@ -23,11 +27,11 @@ async function bounded(
     deps.log.warn({ err }, `${what} failed; leaving anyway`);
     return false;
   } finally {
-    clearTimeout(timer);
+    done.abort();
   }
 }
 
-export const releaseTask = fromPromise(async ({ input }: { input: LeaveInput }) => {
+export const releaseTask = fromPromise<boolean, LeaveInput>(async ({ input }) => {
   const { deps, agentId, taskId } = input;
   if (!agentId || !taskId) return false;
   const ok = await bounded(deps, 'release', (s) => deps.hive.release(taskId, agentId, s));
@@ -35,7 +39,7 @@ export const releaseTask = fromPromise(async ({ input }: { input: LeaveInput }) 
   return ok;
 });
 
-export const deregister = fromPromise(async ({ input }: { input: LeaveInput }) => {
+export const deregister = fromPromise<boolean, LeaveInput>(async ({ input }) => {
   const { deps, agentId } = input;
   if (!agentId) return false;
   const ok = await bounded(deps, 'deregister', (s) => deps.hive.deregister(agentId, s));

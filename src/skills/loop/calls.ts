@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { describeError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
-import { MAX_TASK_TTL_SECONDS, type TaskResult } from '../../protocol/index.ts';
+import type { TaskResult } from '../../protocol/index.ts';
 import type { AssembledToolCall } from '../../providers/messages.ts';
 import { parseArguments } from '../../providers/tool-calls.ts';
 import type { BorrowResult } from '../task-runner.ts';
@@ -105,7 +105,8 @@ async function runOne(call: AssembledToolCall, index: number, ctx: TurnContext):
     if (here) {
       result = await ctx.access.runLocal(tool.name, input, { taskId: localId, depth, signal: ctx.signal });
     } else {
-      const ttlSeconds = Math.min(MAX_TASK_TTL_SECONDS, Math.max(1, Math.ceil(ctx.remainingMs() / 1000)));
+      // The loop's deadline is at most timeout-seconds' bound (an hour), well under the hive's TTL cap.
+      const ttlSeconds = Math.max(1, Math.ceil(ctx.remainingMs() / 1000));
       const idempotencyKey = stepKey(ctx.taskId, ctx.turn, index, tool.name, args.value);
       const { taskId: borrowedId, ...borrowed } = await ctx.access.borrow(tool.name, input, {
         idempotencyKey,

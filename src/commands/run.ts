@@ -1,42 +1,36 @@
-// `clawdie-agent run`: the thin imperative shell around the machine. Builds the real dependencies,
-// starts the actor, turns SIGTERM/SIGINT into a `shutdown` event (a second signal forces exit),
-// keeps status.json current, and returns the exit code: 0 stopped, 1 failed (with one line).
+// `clawdie-agent run [--root DIR]`: the thin imperative shell around the machine. Builds the real
+// dependencies, starts the actor, turns SIGTERM/SIGINT into a `shutdown` event (a second signal
+// forces exit), keeps status.json current, and returns the exit code: 0 stopped, 1 failed (with
+// one line).
 import { getHeapStatistics } from 'node:v8';
 import { createActor } from 'xstate';
-import type { AgentPaths } from '../config/paths.ts';
 import { tuningFromEnv } from '../config/tuning.ts';
 import { settleHeap, tuneV8ForIdleAgent } from '../config/v8.ts';
 import { HiveClient } from '../hive/client.ts';
 import { currentPrincipal } from '../identity/resolve.ts';
-import type { Logger } from '../log.ts';
+import { createLogger } from '../log.ts';
+import { agentMachine } from '../machine/agent-machine.ts';
+import { crashLoopGate } from '../machine/crash-loop-guard.ts';
+import { type AgentDeps, realSleep } from '../machine/deps.ts';
+import { whenRunningFor } from '../machine/running-for.ts';
 import { SecretsBox } from '../secrets/box.ts';
 import { trackStatus } from '../status/track.ts';
-import { agentMachine } from './agent-machine.ts';
-import { crashLoopGate } from './crash-loop-guard.ts';
-import { type AgentDeps, type RunnerFactory, realSleep } from './deps.ts';
-import { whenRunningFor } from './running-for.ts';
+import { type Command, commandArgs } from './command.ts';
 
 /** How long the agent stays in `running` before boot's heap is given back (config/v8.ts). */
 const HEAP_SETTLE_MS = 10_000;
 
-export interface RunOptions {
-  paths: AgentPaths;
-  log: Logger;
-  version: string;
-  createRunner: RunnerFactory;
-  env: NodeJS.ProcessEnv;
-  stderr: NodeJS.WritableStream;
-}
-
-export async function runAgent(options: RunOptions): Promise<number> {
-  const { log, paths } = options;
+export const run: Command = async (argv, io) => {
+  const { paths } = commandArgs(argv, io.env);
+  const log = createLogger({ name: 'clawdie-agent' });
+  const { version } = io;
   tuneV8ForIdleAgent();
-  const tuning = tuningFromEnv(options.env);
+  const tuning = tuningFromEnv(io.env);
   // A crash loop under a restarting service manager waits here, before anything reaches the hive.
   const breaker = await crashLoopGate({
     file: paths.crashLoopFile,
     statusFile: paths.statusFile,
-    version: options.version,
+    version,
     policy: tuning.crashLoop,
     log,
   });
@@ -51,9 +45,9 @@ export async function runAgent(options: RunOptions): Promise<number> {
     log,
     hive,
     secrets,
-    createRunner: options.createRunner,
+    createRunner: io.createRunner,
     principal: currentPrincipal(),
-    version: options.version,
+    version,
     os: process.platform,
     now: Date.now,
     random: Math.random,
@@ -63,7 +57,7 @@ export async function runAgent(options: RunOptions): Promise<number> {
   const actor = createActor(agentMachine, { input: deps });
   const untrack = trackStatus(actor, {
     file: paths.statusFile,
-    version: options.version,
+    version,
     now: Date.now,
     onError: (err) => log.warn({ err }, 'could not write status.json'),
     breaker: breaker.status,
@@ -101,7 +95,7 @@ export async function runAgent(options: RunOptions): Promise<number> {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 
-  log.info({ root: paths.root, version: options.version }, 'clawdie-agent starting');
+  log.info({ root: paths.root, version }, 'clawdie-agent starting');
   const done = new Promise<void>((resolve) => {
     actor.subscribe({ complete: () => resolve(), error: () => resolve() });
   });
@@ -116,13 +110,13 @@ export async function runAgent(options: RunOptions): Promise<number> {
   await hive.close();
   const snap = actor.getSnapshot();
   if (snap.status === 'error') {
-    options.stderr.write('clawdie-agent: internal error in the agent machine\n');
+    io.stderr.write('clawdie-agent: internal error in the agent machine\n');
     log.error({ err: snap.error }, 'machine error');
     return await breaker.finish(1);
   }
   if (snap.value === 'failed') {
-    options.stderr.write(`clawdie-agent: ${snap.context.failure ?? 'failed'}\n`);
+    io.stderr.write(`clawdie-agent: ${snap.context.failure ?? 'failed'}\n`);
     return await breaker.finish(1);
   }
   return await breaker.finish(0);
-}
+};

@@ -76,7 +76,9 @@ export function defaultTurn(req: RecordedRequest): Turn {
   if (last?.role === 'tool') {
     const asked = [...messages].reverse().find((m) => m.role === 'assistant')?.tool_calls ?? [];
     const results = messages.filter((m) => m.role === 'tool').slice(-asked.length);
-    const parts = asked.map((c, i) => `${c.function.name} → ${(results[i]?.content ?? '').slice(0, 100)}`);
+    // What a result shows the model: binary it only saw described, else its beginning.
+    const seen = (content: string): string => /\[binary [^\]]*\]/.exec(content)?.[0] ?? content.slice(0, 100);
+    const parts = asked.map((c, i) => `${c.function.name} → ${seen(results[i]?.content ?? '')}`);
     return { text: `fake answer from ${asked.length} tool result(s): ${parts.join('; ')}` };
   }
   const chart = chartRequest(lastUser(req));

@@ -8,7 +8,7 @@ import { AGENT_COLUMNS, END_LEASE, TASK_COLUMNS } from './schema.ts';
 const LEASE = `UPDATE tasks SET state = 'leased', lease_agent = $agent, lease_tenant = $tenant,
     lease_expires = $leaseExpires, updated_at = $now
   WHERE seq = `;
-const LEASED = 'RETURNING task_id, tenant, capability, input, created_at, expires_at, lease_expires';
+const LEASED = 'RETURNING task_id, tenant, capability, input, created_at, expires_at, lease_expires, depth';
 
 export const SQL = {
   countQueued: "SELECT COUNT(*) AS n FROM tasks WHERE state = 'queued'",
@@ -38,8 +38,8 @@ export const SQL = {
     RETURNING agent_id`,
   taskByIdempotencyKey: 'SELECT task_id FROM tasks WHERE tenant = ? AND idempotency_key = ?',
   insertTask: `INSERT INTO tasks (task_id, tenant, capability, input, state, created_at, expires_at, idempotency_key,
-    lease_agent, lease_tenant, lease_expires, updated_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    lease_agent, lease_tenant, lease_expires, depth, updated_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   task: `SELECT ${TASK_COLUMNS} FROM tasks WHERE task_id = ?`,
   complete: `UPDATE tasks SET state = ?, result_status = ?, result_output = ?, completed_by = lease_agent,
     lease_expires = NULL, updated_at = ?

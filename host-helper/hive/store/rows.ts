@@ -70,13 +70,14 @@ export const toRequeued = (r: Row): Requeued => ({
   state: str(r.state) as TaskState,
 });
 
-/** A row returned by a lease statement (task_id, tenant, capability, input, lease_expires). */
+/** A row returned by a lease statement (task_id, tenant, capability, input, lease_expires, depth). */
 export const toLeased = (r: Row): LeasedTask => ({
   taskId: str(r.task_id),
   tenant: str(r.tenant),
   capability: str(r.capability),
   inputJson: str(r.input),
   leaseExpires: Number(r.lease_expires),
+  depth: Number(r.depth ?? 0),
 });
 
 /** The row of the next-deadlines query (columns lease, ttl, heartbeat; each null when none). */
@@ -96,7 +97,7 @@ export function agentValues(reg: AgentRegistration): string[] {
 
 /**
  * A new task's values for the columns task_id, tenant, capability, input, state, created_at,
- * expires_at, idempotency_key, lease_agent, lease_tenant, lease_expires (in that order).
+ * expires_at, idempotency_key, lease_agent, lease_tenant, lease_expires, depth (in that order).
  */
 export function taskValues(task: NewTask, now: number): (string | number | null)[] {
   return [
@@ -111,6 +112,7 @@ export function taskValues(task: NewTask, now: number): (string | number | null)
     task.lease?.agentId ?? null,
     task.lease?.tenant ?? null,
     task.lease?.expires ?? null,
+    task.depth ?? 0,
   ];
 }
 

@@ -54,6 +54,8 @@ export interface NewTask {
   inputJson: string;
   expiresAt: number;
   idempotencyKey?: string | undefined;
+  /** Its depth in a chain of tool calls (protocol TaskDepth; 0 when absent). */
+  depth?: number | undefined;
   /** Store it already leased to this agent (a submit handing it to a waiting poll). */
   lease?: { agentId: string; tenant: string; expires: number } | undefined;
 }
@@ -64,6 +66,7 @@ export interface LeasedTask {
   capability: string;
   inputJson: string;
   leaseExpires: number;
+  depth: number;
 }
 
 /** A task whose lease ended without a result: back in the queue, or expired past its TTL. */

@@ -32,7 +32,13 @@ export function statements(origin: string) {
           identity_hash = excluded.identity_hash, version = excluded.version, os = excluded.os,
           state = 'live', drain = false, last_heartbeat = excluded.last_heartbeat
         WHERE hive_agents.tenant = excluded.tenant
-        RETURNING *)
+        RETURNING *),
+      -- Only a registration that applied (not another tenant's id) replaces the descriptors.
+      d AS (
+        INSERT INTO hive_agent_descriptors (agent_id, descriptors, registered_at)
+        SELECT agent_id, $8, $7 FROM u
+        ON CONFLICT (agent_id) DO UPDATE SET descriptors = excluded.descriptors,
+          registered_at = excluded.registered_at)
       SELECT a.*, COALESCE(t.shared, false) AS shared, ${sqlNotify.agent(origin, 'a.agent_id', true)} AS n
       FROM u a LEFT JOIN hive_tenants t ON t.tenant = a.tenant`,
     heartbeat: `WITH u AS (

@@ -3,10 +3,16 @@
 // booleans as 0/1 or true/false), records out; and a new task's or agent's column values in insert
 // order.
 // Pure, no I/O.
-import type { AgentState, ResultStatus, TaskState } from '../../../src/protocol/index.ts';
+import type {
+  AgentState,
+  CapabilityDescriptor,
+  ResultStatus,
+  TaskState,
+} from '../../../src/protocol/index.ts';
 import type {
   AgentRecord,
   AgentRegistration,
+  CatalogAgent,
   Deadlines,
   LeasedTask,
   NewTask,
@@ -45,6 +51,21 @@ export function toAgent(r: Row): AgentRecord {
     shared: bool(r.shared),
   };
 }
+
+/** A catalog row: an agent's id, tenant, shared flag, capabilities, descriptors (JSON or null), registered_at. */
+export function toCatalogAgent(r: Row): CatalogAgent {
+  return {
+    agentId: str(r.agent_id),
+    tenant: str(r.tenant),
+    shared: bool(r.shared),
+    capabilities: JSON.parse(str(r.capabilities)) as string[],
+    descriptors: r.descriptors == null ? [] : (JSON.parse(str(r.descriptors)) as CapabilityDescriptor[]),
+    registeredAt: Number(r.registered_at),
+  };
+}
+
+/** A registration's descriptors as stored (validated by the protocol on the way in). */
+export const descriptorsJson = (reg: AgentRegistration): string => JSON.stringify(reg.descriptors ?? []);
 
 export function toTask(r: Row): TaskRecord {
   return {

@@ -30,6 +30,7 @@ async function runOnce(input: ExecuteInput, signal: AbortSignal): Promise<TaskRe
       signal,
       env: deps.secrets.get() ?? {},
       agentId: input.agentId,
+      catalog: async (catalogSignal) => (await deps.hive.capabilities(catalogSignal)).capabilities,
       borrow: (capability, borrowed, options) =>
         borrow(deps.hive, capability, borrowed, {
           ttlSeconds: options?.ttlSeconds,

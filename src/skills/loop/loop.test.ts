@@ -9,7 +9,12 @@ import {
   type RecordedRequest,
   startFakeLlm,
 } from '../../../host-helper/demo/services/fake-llm.ts';
-import type { CatalogEntry, TaskAssignment, TaskResult } from '../../protocol/index.ts';
+import {
+  type CatalogEntry,
+  MAX_TOOL_DEPTH,
+  type TaskAssignment,
+  type TaskResult,
+} from '../../protocol/index.ts';
 import { providerFromEnv } from '../../providers/select.ts';
 import type { SkillExtensions } from '../frontmatter.ts';
 import { type LocalCapabilities, runPrompt } from '../prompt.ts';
@@ -92,7 +97,7 @@ function harness(o: { local?: string[]; catalog?: () => Promise<CatalogEntry[]> 
         name: task.capability,
         input: task.input,
         how: 'here',
-        depth: (task as { depth?: number }).depth ?? 0,
+        depth: task.depth ?? 0,
       });
       return tool(task.capability, task.input, signal);
     },
@@ -313,7 +318,7 @@ describe('the tool loop', () => {
   it('offers no tools at the depth bound, or when the catalog cannot be read', async () => {
     fake.setReply(() => 'plain');
     const before = fake.requests.length;
-    expect(await chat(harness(), {}, { depth: 4 } as Partial<TaskAssignment>)).toMatchObject({
+    expect(await chat(harness(), {}, { depth: MAX_TOOL_DEPTH })).toMatchObject({
       status: 'ok',
       output: { text: 'plain', steps: [] },
     });

@@ -9,7 +9,8 @@ import type { MachineStateName } from './states.ts';
 /**
  * A failed heartbeat or poll: the same rules for both calls — 401 and an unknown agent are raised
  * to `running`, a retryable error retries this call alone after its own backoff, anything else
- * sends the whole agent to `backoff`.
+ * (403: the token acts outside its tenant; other 4xx) sends the whole agent to `backoff`, whose
+ * registration then gets the hive's final word (see registering's onError).
  */
 function hiveCallFailed(what: 'heartbeat' | 'poll') {
   const retry =
@@ -110,17 +111,24 @@ export const agentMachine = agentSetup.createMachine({
           target: 'running',
           actions: [{ type: 'registered', params: ({ event }) => event.output }, 'logRegistered'],
         },
+        // A refused registration (the table, answer by answer, is registerOutcome in ./refusal.ts):
+        //  awaitEnv: 401, 403, the hive's own 4xx about what the .env leads to (wrong URL path,
+        //            tenant): the secrets are forgotten (no request goes out with them again) and
+        //            the agent waits for a changed file; status.json keeps the reason (lastError);
+        //  retry:    408, 429, 5xx, network, 409, a 4xx not from the hive (a proxy): backoff;
+        //  fail:     the hive refuses what the agent built (a field other than the tenant, its
+        //            version): `failed`, exit 1 — no .env can mend it.
         onError: [
           {
-            guard: 'unauthorized',
+            guard: { type: 'registerOutcome', params: 'awaitEnv' },
             target: 'awaitingSecrets',
-            actions: [
-              'noteError',
-              { type: 'logError', params: { msg: 'hive refused the token; waiting for a new .env' } },
-              'forgetEnv',
-            ],
+            actions: ['logRefusal', 'noteError', 'forgetEnv'],
           },
-          { guard: 'retryable', target: 'backoff', actions: ['noteError', 'planBackoff'] },
+          {
+            guard: { type: 'registerOutcome', params: 'retry' },
+            target: 'backoff',
+            actions: ['noteError', 'planBackoff'],
+          },
           { target: 'failed', actions: ['fail', 'noteError'] },
         ],
       },

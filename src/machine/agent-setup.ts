@@ -16,12 +16,14 @@ import {
   type AgentEvent,
   delayFor,
   errorLine,
+  errorOf,
   isRetryable,
   isUnauthorized,
   isUnknownAgent,
   sameHome,
 } from './context.ts';
 import type { AgentDeps } from './deps.ts';
+import { type RegisterOutcome, registerOutcome } from './refusal.ts';
 
 /** The child id of the task being executed (spawned by `startTask`, stopped by `stopTask`). */
 const TASK = 'task';
@@ -45,6 +47,7 @@ export const agentSetup = setup({
     unauthorized: ({ event }) => isUnauthorized(event),
     unknownAgent: ({ event }) => isUnknownAgent(event),
     retryable: ({ event }) => isRetryable(event),
+    registerOutcome: ({ event }, params: RegisterOutcome) => registerOutcome(errorOf(event)) === params,
     wasRegistered: ({ context }) => context.agentId !== undefined,
     taskInFlight: ({ context }) => context.inFlight !== undefined,
     noTaskInFlight: ({ context }) => context.inFlight === undefined,
@@ -67,6 +70,15 @@ export const agentSetup = setup({
     logError: ({ context, event }, params: { msg: string }) =>
       context.deps.log.warn({ err: errorLine(event) }, params.msg),
     log: ({ context }, params: { msg: string }) => context.deps.log.info(params.msg),
+    /** Before noteError: a refusal is a warning once per distinct reason, then only a debug line. */
+    logRefusal: ({ context, event }) => {
+      const err = errorLine(event);
+      const level = err === context.lastError ? 'debug' : 'warn';
+      context.deps.log[level](
+        { err },
+        'hive refused this .env (its URL, token or tenant); waiting for a changed .env',
+      );
+    },
     planBackoff: assign({
       backoffMs: ({ context }) => delayFor(context, context.attempt),
       attempt: ({ context }) => context.attempt + 1,

@@ -1,11 +1,12 @@
 // Model-based test of the agent machine (issue 15): fast-check draws sequences of `.env` verdicts
-// (valid, rotated token, another hive, invalid, missing), hive behaviour (healthy, 5xx, timeouts,
-// token revoked, agent forgotten, drain asked, a task offered), SIGTERM and the passing of
-// simulated time, and runs them against the real machine on a simulated clock (./agent-sim.ts,
-// ./sim-hive.ts).
+// (valid, rotated token, another hive, another tenant's token, invalid, missing), hive behaviour
+// (healthy, 5xx, timeouts, token revoked, agent forgotten, drain asked, a task offered), SIGTERM
+// and the passing of simulated time, and runs them against the real machine on a simulated clock
+// (./agent-sim.ts, ./sim-hive.ts).
 // After every step: never `failed` (every cause here is recoverable), never a hive call without a
 // token the agent was given, no busy loop (at one simulated instant, at most a few calls per
-// stimulus), after a shutdown only draining or stopped and no new registration. At the end of each
+// stimulus), never a registration again with a `.env` the hive refused (401, 403) before a new one
+// came, after a shutdown only draining or stopped and no new registration. At the end of each
 // run: a fresh `.env` and a healthy hive bring it to `running` (unless the hive drained it), then
 // SIGTERM (once or twice) ends it exactly once, in `stopped`, within the drain budget, and it
 // calls the hive no more. Short form in `npm test`; CHAOS_SCALE=full (`npm run test:chaos`) runs
@@ -47,7 +48,7 @@ class Step implements fc.AsyncCommand<Model, Sim> {
 }
 
 const step = (name: string, act: (sim: Sim) => void): Step => new Step(name, (s) => s.step(() => act(s)));
-const envKinds = ['valid', 'rotate', 'otherHome', 'invalid', 'missing'] as const;
+const envKinds = ['valid', 'rotate', 'otherHome', 'otherTenantsToken', 'invalid', 'missing'] as const;
 const hiveKinds = ['healthy', '5xx', 'timeout', 'revoke', 'forget', 'drain', 'task'] as const;
 
 const steps = fc.oneof(
@@ -80,6 +81,28 @@ describe('agent machine, model-based', () => {
       await sim.advance(5_000);
       expect(sim.state).toBe('running');
       expect(sim.hive.calls.at(-1)).toMatchObject({ kind: 'poll', token: 'tok-2' });
+      sim.verdict();
+    } finally {
+      sim.actor.stop();
+    }
+  });
+
+  it("a registration refused 403 (another tenant's token) waits for a changed .env, never ends", async () => {
+    // Found by the model: a 403 at registration sent the agent to `failed` (exit 1); it is a
+    // property of the .env (token and tenant do not belong together), like a 401.
+    const sim = new Sim();
+    try {
+      await sim.step(() => sim.env('otherTenantsToken'));
+      await sim.advance(600_000);
+      expect(sim.state).toBe('awaitingSecrets');
+      expect(sim.hive.calls.map((c) => `${c.kind} ${c.status}`)).toEqual(['register 403']);
+      expect(sim.actor.getSnapshot().context.lastError).toBe(
+        'hive register answered 403 (forbidden, field tenant)',
+      );
+      expect(sim.log.filter((l) => l.includes('waiting for a changed .env'))).toHaveLength(1);
+      await sim.step(() => sim.env('rotate'));
+      await sim.advance(1_000, () => sim.state === 'running');
+      expect(sim.state).toBe('running');
       sim.verdict();
     } finally {
       sim.actor.stop();

@@ -27,6 +27,8 @@ const RECOVERY_MS = 120_000;
 /** SIGTERM to exit: the drain deadline, then a bounded release and a bounded deregister. */
 const SHUTDOWN_BUDGET_MS = DEFAULT_TUNING.drainDeadlineMs + 2 * DEFAULT_TUNING.drainCallMs + 1;
 const AFTER_SHUTDOWN = new Set(['draining', 'stopped']);
+/** The sim's randomness: backoff waits are half their ceiling. */
+const RANDOM = 0.5;
 const AFTER_SIGTERM_NEVER = new Set(['register', 'heartbeat', 'poll']);
 
 const identity: Identity = { hash: 'a'.repeat(64), files: [], texts: {}, warnings: [] };
@@ -83,7 +85,7 @@ export class Sim {
       version: '0.0.0-model',
       os: process.platform,
       now: () => this.clock.now,
-      random: () => 0.5,
+      random: () => RANDOM,
       sleep: this.clock.sleep,
       tuning: DEFAULT_TUNING,
     };
@@ -117,7 +119,7 @@ export class Sim {
 
   // ---- the steps ----
 
-  env(kind: 'valid' | 'rotate' | 'otherHome' | 'invalid' | 'missing'): void {
+  env(kind: 'valid' | 'rotate' | 'otherHome' | 'otherTenantsToken' | 'invalid' | 'missing'): void {
     if (kind === 'invalid') {
       this.#verdictIs('invalid', { type: 'env.invalid', reason: 'is invalid' });
       return;
@@ -126,7 +128,8 @@ export class Sim {
       this.#verdictIs('missing', { type: 'env.missing' });
       return;
     }
-    if (kind === 'rotate' || !this.#token) this.#mint();
+    if (kind === 'otherTenantsToken') this.#mint(true);
+    else if (kind === 'rotate' || !this.#token) this.#mint();
     if (kind === 'otherHome') this.#home = HOMES.find((h) => h !== this.#home)!;
     const parsed = parseEnvText(
       `CLAWDIE_TENANT=acme\nCLAWDIE_HIVE_URL=${this.#home}\nCLAWDIE_HIVE_TOKEN=${this.#token}\n` +
@@ -196,12 +199,15 @@ export class Sim {
     // The watcher reports a verdict only when it changes.
     if (key === this.#verdict) return;
     this.#verdict = key;
+    if (event.type === 'env.valid') this.hive.epoch += 1;
     if (!this.done) this.actor.send(event);
   }
 
-  #mint(): void {
+  /** A new token for the `.env`: this tenant's (the others stop working), or another tenant's. */
+  #mint(foreign = false): void {
     this.#token = `tok-${++this.#tokenNo}`;
-    this.hive.mint(this.#token);
+    if (foreign) this.hive.mintForeign(this.#token);
+    else this.hive.mint(this.#token);
   }
 
   // ---- the invariants ----
@@ -219,6 +225,7 @@ export class Sim {
         this.violations.push(`hive ${c.kind} after SIGTERM`);
       }
     }
+    this.#checkRegistrations(this.#callsSeen);
     this.#callsSeen = calls.length;
     const now = this.clock.now;
     const stimuli =
@@ -228,6 +235,23 @@ export class Sim {
       this.violations.push(`${atNow} hive calls at ${now} ms from ${stimuli} stimuli (busy loop)`);
     }
     if (this.completions > 1) this.violations.push(`${this.completions} terminal states`);
+  }
+
+  /**
+   * Registrations from call `from` on: never again with a `.env` the hive refused at registration
+   * (401, 403: same token, no valid `.env` sent since) — the agent waits in awaitingSecrets. The
+   * sim decides a refusal when the call is made, so it is known before any later call.
+   */
+  #checkRegistrations(from: number): void {
+    const refused = new Set<string>();
+    for (const [i, c] of this.hive.calls.entries()) {
+      if (c.kind !== 'register') continue;
+      const key = `${c.token} in .env ${c.epoch}`;
+      if (refused.has(key) && i >= from) {
+        this.violations.push(`registered again with ${key}, which the hive refused`);
+      }
+      if (c.status === 401 || c.status === 403) refused.add(key);
+    }
   }
 
   /** The end of a run: recovery to `running`, then one clean stop on SIGTERM. */

@@ -177,6 +177,61 @@ describe('agent machine', () => {
     expect(last.token).toBe('tok-2');
   });
 
+  it('a registration refused 403 waits for a changed .env (no exit, no retry, one warning), then registers', async () => {
+    // A 403 (the token is another tenant's than CLAWDIE_TENANT) sent the agent to `failed`, exit 1.
+    hive.failNext('register', 403, 1, {
+      error: { code: 'forbidden', message: 'tenant does not match the token', field: 'tenant' },
+    });
+    writeEnv('tok-1');
+    const a = start();
+    await inState(a, 'awaitingSecrets');
+    expect(a.getSnapshot().context).toMatchObject({
+      env: undefined,
+      lastError: 'hive register answered 403 (forbidden, field tenant)',
+    });
+    // No timer brings it back to registering (a timer would fire inside increment()).
+    clock.increment(10 * 60_000);
+    expect(topStateOf(a.getSnapshot())).toBe('awaitingSecrets');
+    expect(hive.count('register')).toBe(1);
+    hive.tokens.add('tok-2');
+    writeEnv('tok-2');
+    await inState(a, 'running');
+    expect(hive.seen.filter((s) => s.label === 'register').map((s) => s.token)).toEqual(['tok-1', 'tok-2']);
+    const warned = logs.filter((l) => l.includes('waiting for a changed .env'));
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toContain('"level":40');
+  });
+
+  it.each([
+    [
+      '404 from the hive (no such route: the URL path is wrong)',
+      'awaitingSecrets',
+      404,
+      { code: 'not_found' },
+    ],
+    ['400 naming the tenant', 'awaitingSecrets', 400, { code: 'bad_request', field: 'tenant' }],
+    ['404 from a proxy, not the hive', 'backoff', 404, '<html>Not Found</html>'],
+    ['409', 'backoff', 409, { code: 'conflict' }],
+    [
+      '400 naming the capabilities (the skills)',
+      'failed',
+      400,
+      { code: 'bad_request', field: 'capabilities.0' },
+    ],
+  ] as const)('a registration answered %s ends in %s', async (_name, state, status, error) => {
+    const body = typeof error === 'string' ? error : { error: { message: 'refused', ...error } };
+    hive.failNext('register', status, 1, body);
+    writeEnv('tok-1');
+    const a = start();
+    await inState(a, state);
+    expect(hive.count('register')).toBe(1);
+    if (state === 'failed') {
+      expect(a.getSnapshot().context.failure).toBe(
+        'hive register answered 400 (bad_request, field capabilities.0)',
+      );
+    }
+  });
+
   it('applies a rotated token from the next request while running', async () => {
     writeEnv('tok-1');
     const a = start();

@@ -164,9 +164,16 @@ export const agentMachine = agentSetup.createMachine({
             'forgetEnv',
           ],
         },
+        // The hive forgot this agent (restarted, or a replica behind the primary that took the
+        // registration): register again after the backoff, whose wait grows while the hive keeps
+        // forgetting and starts over once a heartbeat or poll is answered (heartbeatOk, pollOk) —
+        // never straight back to registering, which against such a hive is a busy loop.
         'hive.unknownAgent': {
-          target: 'registering',
-          actions: { type: 'log', params: { msg: 'hive forgot this agent' } },
+          target: 'backoff',
+          actions: [
+            { type: 'log', params: { msg: 'hive forgot this agent; registering again' } },
+            'planBackoff',
+          ],
         },
         'hive.fatal': { target: 'backoff', actions: 'planBackoff' },
       },

@@ -93,7 +93,9 @@ export const agentSetup = setup({
       capabilities: params.capabilities,
       heartbeatMs: params.heartbeatMs,
       pollSeconds: params.pollSeconds,
-      attempt: 0,
+      // `attempt` is not reset here: a hive that accepts a registration may still forget the agent
+      // at once (lagging replicas); only a heartbeat or poll it answers (heartbeatOk, pollOk) shows
+      // that the agent stays registered.
       hbAttempt: 0,
       pollAttempt: 0,
       lastError: undefined,
@@ -108,6 +110,7 @@ export const agentSetup = setup({
         'registered with the hive',
       ),
     heartbeatOk: assign({
+      attempt: 0,
       hbAttempt: 0,
       lastHeartbeat: ({ context }) => new Date(context.deps.now()).toISOString(),
     }),
@@ -124,7 +127,7 @@ export const agentSetup = setup({
       pollDelay: ({ context }) => delayFor(context, context.pollAttempt),
       pollAttempt: ({ context }) => context.pollAttempt + 1,
     }),
-    pollOk: assign({ pollAttempt: 0 }),
+    pollOk: assign({ attempt: 0, pollAttempt: 0 }),
     announceTask: raise((_, params: { task: TaskAssignment }) => ({
       type: 'task.leased' as const,
       task: params.task,

@@ -27,7 +27,8 @@ export const STATE_MEANING: Record<AgentStateName, string> = {
   awaitingSecrets:
     'waiting for an acceptable .env (0600, own uid, valid keys), or a changed one after the hive refused it',
   registering: 'announcing this agent (identity hash, capabilities) to the hive',
-  backoff: 'waiting out a failed registration (exponential backoff, full jitter)',
+  backoff:
+    'waiting out a failed registration or a hive that forgot this agent (exponential backoff, full jitter)',
   running: 'registered: heartbeat, long-poll and task execution side by side',
   draining: 'leaving: no new tasks; the running one finishes or is handed back, then deregister',
   stopped: 'done after a drain or shutdown (exit 0)',

@@ -1,8 +1,8 @@
 // The world of the agent machine's model test, in simulated time: a clock that XState and the
 // agent's sleep both use and that the test advances timer by timer (a discrete-event simulation),
 // and a hive that answers the agent's calls on that clock — steered by the test (outage 5xx or
-// timeout, token revoked or re-minted, a token of another tenant, the agent forgotten or asked to
-// drain, a task offered).
+// timeout, token revoked or re-minted, a token of another tenant, the agent forgotten once or after
+// every registration, asked to drain, a task offered).
 // It is a HiveClient (a subclass whose calls never touch the network) because the model drives
 // thousands of runs: every answer is delivered on its own event-loop turn, so a retry loop that
 // waits for nothing shows up as calls piling up at one simulated instant instead of a hang.
@@ -113,6 +113,11 @@ export class SimHive extends HiveClient {
   /** Tokens of another tenant: valid, but registering as this agent's tenant with them is 403. */
   readonly foreign = new Set<string>();
   readonly known = new Set<string>();
+  /**
+   * Forgets every agent as soon as it registers: each heartbeat and poll is "unknown agent" (404),
+   * as with PostgreSQL replicas that lag the primary the registration went to.
+   */
+  amnesia = false;
   /** Bumped by the test on each valid `.env` it sends; recorded with every call. */
   epoch = 0;
   drainAsked = false;
@@ -197,7 +202,7 @@ export class SimHive extends HiveClient {
   }
 
   #mustKnow(kind: CallKind, agentId: string): void {
-    if (!this.known.has(agentId)) throw answered(kind, 404, 'not_found', 'agentId');
+    if (this.amnesia || !this.known.has(agentId)) throw answered(kind, 404, 'not_found', 'agentId');
   }
 
   #countTask(): void {

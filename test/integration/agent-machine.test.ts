@@ -12,6 +12,7 @@ import { HiveClient } from '../../src/hive/client.ts';
 import { createLogger } from '../../src/log.ts';
 import { type AgentMachine, agentMachine, topStateOf } from '../../src/machine/agent-machine.ts';
 import { type AgentDeps, DEFAULT_TUNING } from '../../src/machine/deps.ts';
+import { nextDelay } from '../../src/retry/backoff.ts';
 import { SecretsBox } from '../../src/secrets/box.ts';
 import { echoRunner, type TaskRunner } from '../../src/skills/task-runner.ts';
 import { type FakeHive, startFakeHive } from '../fixtures/fake-hive/server.ts';
@@ -160,6 +161,10 @@ describe('agent machine', () => {
     clock.increment(DEFAULT_TUNING.backoff.capMs);
     await inState(a, 'running');
     expect(hive.count('register')).toBe(3);
+    // The backoff starts over once the hive has answered a heartbeat (a stay, not just a registration).
+    expect(a.getSnapshot().context.attempt).toBe(2);
+    clock.increment(10_000);
+    await waitFor(a, (s) => s.context.lastHeartbeat !== undefined);
     expect(a.getSnapshot().context.attempt).toBe(0);
   });
 
@@ -230,6 +235,34 @@ describe('agent machine', () => {
         'hive register answered 400 (bad_request, field capabilities.0)',
       );
     }
+  });
+
+  it('re-registers after "unknown agent" through the growing backoff, which a stay in running resets', async () => {
+    // A hive that accepts registrations and forgets them at once (lagging replicas) answers 404 to
+    // every poll: the agent went straight back to registering, a busy loop.
+    const unknown = { error: { code: 'not_found', message: 'unknown agent', field: 'agentId' } };
+    hive.failNext('poll', 404, 3, unknown);
+    writeEnv('tok-1');
+    const a = start();
+    const waits: number[] = [];
+    for (let i = 1; i <= 3; i++) {
+      await hive.waitFor('poll', i);
+      await inState(a, 'backoff');
+      waits.push(a.getSnapshot().context.backoffMs);
+      expect(hive.count('register')).toBe(i);
+      clock.increment(a.getSnapshot().context.backoffMs);
+      await inState(a, 'running');
+    }
+    const policy = DEFAULT_TUNING.backoff;
+    expect(waits).toEqual([0, 1, 2].map((n) => nextDelay(n, policy, () => 0.5)));
+    // Running with the hive answering: a heartbeat resets the backoff.
+    clock.increment(10_000);
+    await waitFor(a, (s) => s.context.lastHeartbeat !== undefined);
+    expect(a.getSnapshot().context.attempt).toBe(0);
+    hive.failNext('heartbeat', 404, 1, unknown);
+    clock.increment(10_000);
+    await inState(a, 'backoff');
+    expect(a.getSnapshot().context.backoffMs).toBe(nextDelay(0, policy, () => 0.5));
   });
 
   it('applies a rotated token from the next request while running', async () => {

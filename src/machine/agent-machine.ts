@@ -111,13 +111,9 @@ export const agentMachine = agentSetup.createMachine({
           target: 'running',
           actions: [{ type: 'registered', params: ({ event }) => event.output }, 'logRegistered'],
         },
-        // A refused registration (the table, answer by answer, is registerOutcome in ./refusal.ts):
-        //  awaitEnv: 401, 403, the hive's own 4xx about what the .env leads to (wrong URL path,
-        //            tenant): the secrets are forgotten (no request goes out with them again) and
-        //            the agent waits for a changed file; status.json keeps the reason (lastError);
-        //  retry:    408, 429, 5xx, network, 409, a 4xx not from the hive (a proxy): backoff;
-        //  fail:     the hive refuses what the agent built (a field other than the tenant, its
-        //            version): `failed`, exit 1 — no .env can mend it.
+        // A refused registration, answer by answer in registerOutcome (./refusal.ts): about the
+        // .env (401, 403, the hive's 4xx on its URL or tenant) → forget it and wait for a changed
+        // file, the reason in status.json; passing → backoff; what the agent built → failed.
         onError: [
           {
             guard: { type: 'registerOutcome', params: 'awaitEnv' },

@@ -102,7 +102,8 @@ export class HostContext {
   }
 
   get hive(): HiveAdmin {
-    this.#hive ??= hiveAdmin(this.config.hive.url, readAdminToken(this.config.hive.adminTokenFile));
+    const h = this.config.hive;
+    this.#hive ??= hiveAdmin(h.url, readAdminToken(h.adminTokenFile), h.timeoutMs);
     return this.#hive;
   }
 

@@ -6,7 +6,7 @@ import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { ClawdieError } from '../../../src/errors.ts';
-import { formatProblem } from '../../../src/protocol/index.ts';
+import { EnvName, formatProblem } from '../../../src/protocol/index.ts';
 
 export class SpawnPolicyError extends ClawdieError {}
 
@@ -19,8 +19,6 @@ export const PLACEHOLDERS = [
   '{capabilities}',
   '{depth}',
 ] as const;
-
-const EnvName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be a variable name');
 
 export const SpawnPolicy = z
   .strictObject({

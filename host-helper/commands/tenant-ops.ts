@@ -3,16 +3,18 @@
 // reads outside it only choose what to look up in the vault, which is slow and runs unlocked.
 // Provision is fail-closed and ordered so a failure changes as little as possible: vault first
 // (nothing minted yet), then, under the lock, the row again (a tenant revoked meanwhile is refused
-// with nothing minted or written), the hive token (reused unless rotating), render (pure), the jail
-// write (atomic) and verification; `active` only after the .env is proven in place. Any failure
-// marks the row `failed` with a one-line reason and leaves the previous .env as it was.
+// with nothing minted or written), the agent's .env contract on the rendered file (a refusal mints
+// nothing), the hive token (reused unless rotating), render (pure), the jail write (atomic) and
+// verification; `active` only after the .env is proven in place. Any failure marks the row
+// `failed` with a one-line reason and leaves the previous .env as it was.
 import { describeError } from '../../src/errors.ts';
 import { deliverEnv, removeEnv } from '../envfile/deliver.ts';
+import type { EnvEntry } from '../envfile/entry.ts';
 import { renderEnv, sha256 } from '../envfile/render.ts';
 import { EXIT, type ExitCode, HostError } from '../exit-codes.ts';
+import { mintToken as tokenShaped } from '../hive/tokens.ts';
 import type { TenantRow } from '../store/tenants-store.ts';
 import { VaultError } from '../vault/index.ts';
-import type { EnvEntry } from '../vault/mapping.ts';
 import { type HostContext, nowIso } from './context.ts';
 
 /** A revoked tenant stays revoked until register-tenant re-enables it (exit 4). */
@@ -186,14 +188,19 @@ async function provisionOne(
     try {
       if (row.collection_id !== fetched.collectionId)
         ctx.store.setCollectionId(tenant, fetched.collectionId, nowIso());
+      const render = (hiveToken: string): string =>
+        renderEnv(fetched.entries, { tenant, hiveUrl: ctx.config.hive.url, hiveToken });
       let token = rotate ? undefined : ctx.store.hiveToken(tenant);
+      // The agent's contract first: a collection it would refuse fails before a token is minted
+      // (rotating kills the previous one). A random value of a token's shape stands in for one.
+      render(token ?? tokenShaped());
       if (token === undefined) {
         token = await ctx.hive.mintToken(tenant, row.shared);
         // Stored before the write: the previous token is already dead at the hive, so a later
         // failure must not lose the new one (the next provision reuses it).
         ctx.store.saveHiveToken(tenant, token, nowIso());
       }
-      const content = renderEnv(fetched.entries, { tenant, hiveUrl: ctx.config.hive.url, hiveToken: token });
+      const content = render(token);
       // `active` names the verified file (its digest): before replacing it, step out of `active`,
       // so a crash between the rename and the update below never leaves `active` over a file
       // nobody verified.

@@ -1,51 +1,116 @@
-// Property tests of the pure .env renderer: whatever the values, the output either parses back
-// through dotenv to exactly the same pairs, or rendering refuses with an error naming the item id
-// (never the value).
+// Property tests of the pure .env renderer against the one .env contract: whatever the values, the
+// output either parses back through dotenv to exactly the same pairs AND is accepted by the agent's
+// own code path (checkEnvFile on a real 0600 file), or rendering refuses with one line naming the
+// item id or the rule (never the value).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { parse } from 'dotenv';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ENV_NAME_RE } from '../../src/protocol/names.ts';
+import { checkEnvFile } from '../../src/secrets/accept.ts';
+import { MAX_ENV_BYTES, MAX_SECRET_CHARS } from '../../src/secrets/env-schema.ts';
+import type { EnvEntry } from './entry.ts';
 import { RenderError, renderEnv } from './render.ts';
 
 const host = { tenant: 'acme', hiveUrl: 'http://127.0.0.1:1', hiveToken: 'tok' };
+const KEY: EnvEntry = { name: 'OPENROUTER_API_KEY', value: 'sk-or-1', itemId: 'item-99' };
 const lacksOneQuoteKind = (v: string): boolean => !(v.includes("'") && v.includes('"') && v.includes('`'));
-const name = fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,20}$/).filter((n) => !n.startsWith('CLAWDIE_'));
+const name = fc.stringMatching(ENV_NAME_RE).filter((n) => n.length <= 20 && !n.startsWith('CLAWDIE_'));
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'clawdie-render-'));
+const envFile = path.join(dir, '.env');
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** Values of every kind, and sizes around the agent's limits. */
+const value = fc.oneof(
+  { weight: 4, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
+  { weight: 1, arbitrary: fc.constantFrom('', ' ', 'a\nb', '\'"`', 'x'.repeat(MAX_SECRET_CHARS + 1)) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .integer({ min: MAX_SECRET_CHARS - 2, max: Math.floor(MAX_ENV_BYTES / 3) })
+      .map((n) => 'v'.repeat(n)),
+  },
+);
+const entries = fc
+  .uniqueArray(
+    fc.tuple(
+      fc.oneof(name, fc.constantFrom('OPENROUTER_API_KEY', 'DEEPSEEK_API_KEY', 'CLAWDIE_MODEL')),
+      value,
+    ),
+    { selector: (t) => t[0], maxLength: 6 },
+  )
+  .map((pairs) => pairs.map(([n, v], i): EnvEntry => ({ name: n, value: v, itemId: `item-${i}` })));
+/** Mostly with a provider key (else the agent refuses every file for the lack of one). */
+const collections = fc
+  .tuple(entries, fc.boolean())
+  .map(([list, addKey]) => (addKey && !list.some((e) => e.name === KEY.name) ? [KEY, ...list] : list));
 
 describe('renderEnv', () => {
-  it('round-trips through dotenv or refuses naming the item, for any values', () => {
-    fc.assert(
-      fc.property(
-        fc.uniqueArray(fc.tuple(name, fc.string({ unit: 'binary', maxLength: 40 })), {
-          selector: (t) => t[0],
-          maxLength: 6,
-        }),
-        (pairs) => {
-          const entries = pairs.map(([n, value], i) => ({ name: n, value, itemId: `item-${i}` }));
-          try {
-            const text = renderEnv(entries, host);
-            const back = parse(text);
-            expect(back).toEqual({
-              CLAWDIE_TENANT: 'acme',
-              CLAWDIE_HIVE_URL: host.hiveUrl,
-              CLAWDIE_HIVE_TOKEN: 'tok',
-              ...Object.fromEntries(pairs),
-            });
-          } catch (err) {
-            expect(err).toBeInstanceOf(RenderError);
-            expect((err as Error).message).toMatch(/^item item-\d+: /);
-            for (const [, value] of pairs)
-              if (value.length > 3) expect((err as Error).message).not.toContain(value);
-          }
-        },
-      ),
+  it('whatever it writes, dotenv reads back exactly and the agent accepts; else one line naming the item or rule', async () => {
+    let accepted = 0;
+    const refusedByAgent = { item: 0, file: 0 };
+    await fc.assert(
+      fc.asyncProperty(collections, async (list) => {
+        let text: string;
+        try {
+          text = renderEnv(list, host);
+        } catch (err) {
+          expect(err).toBeInstanceOf(RenderError);
+          const m = (err as Error).message;
+          expect(m.includes('\n')).toBe(false);
+          expect(m).toMatch(/^(item item-\d+: |the agent would refuse this \.env: )/);
+          for (const e of list) if (e.value.length > 3) expect(m).not.toContain(e.value);
+          if (/^item .*the agent would refuse/.test(m)) refusedByAgent.item += 1;
+          if (m.startsWith('the agent would refuse')) refusedByAgent.file += 1;
+          return;
+        }
+        expect(parse(text)).toEqual({
+          CLAWDIE_TENANT: 'acme',
+          CLAWDIE_HIVE_URL: host.hiveUrl,
+          CLAWDIE_HIVE_TOKEN: 'tok',
+          ...Object.fromEntries(list.map((e) => [e.name, e.value])),
+        });
+        fs.writeFileSync(envFile, text, { mode: 0o600 });
+        const verdict = await checkEnvFile(envFile, process.getuid?.() ?? 0);
+        expect(verdict.status, verdict.status === 'valid' ? '' : verdict.reason).toBe('valid');
+        if (verdict.status === 'valid') for (const e of list) expect(verdict.env[e.name]).toBe(e.value);
+        accepted += 1;
+      }),
       { numRuns: 400 },
+    );
+    // Both sides of the contract were exercised: files the agent takes, and refusals of each kind.
+    expect(accepted).toBeGreaterThan(10);
+    expect(refusedByAgent.item).toBeGreaterThan(0);
+    expect(refusedByAgent.file).toBeGreaterThan(0);
+  });
+
+  it('refuses what the agent would refuse, naming the item and the rule, never the value', () => {
+    const long = { name: 'OPENROUTER_API_KEY', value: 'k'.repeat(MAX_SECRET_CHARS + 1), itemId: 'i-long' };
+    expect(() => renderEnv([long], host)).toThrow(
+      new RenderError(
+        `item i-long: the agent would refuse OPENROUTER_API_KEY: must be at most ${MAX_SECRET_CHARS} characters`,
+      ),
+    );
+    const empty = { name: 'DEEPSEEK_API_KEY', value: '', itemId: 'i-empty' };
+    expect(() => renderEnv([empty], host)).toThrow(/^item i-empty: .*DEEPSEEK_API_KEY: must not be empty$/);
+    expect(() => renderEnv([{ name: 'EXTRA', value: 'x', itemId: 'i1' }], host)).toThrow(
+      /^the agent would refuse this \.env: OPENROUTER_API_KEY: one of OPENROUTER_API_KEY or DEEPSEEK_API_KEY is required$/,
+    );
+    const big = { name: 'BLOB', value: 'b'.repeat(MAX_ENV_BYTES), itemId: 'i-big' };
+    expect(() => renderEnv([KEY, big], host)).toThrow(
+      new RenderError(
+        `the agent would refuse this .env: is larger than ${MAX_ENV_BYTES} bytes (largest value: item i-big)`,
+      ),
     );
   });
 
   it('renders every printable value without a quote of each kind', () => {
     fc.assert(
-      fc.property(fc.stringMatching(/^[ -~]{0,40}$/).filter(lacksOneQuoteKind), (value) => {
-        const text = renderEnv([{ name: 'V', value, itemId: 'i' }], host);
-        expect(parse(text).V).toBe(value);
+      fc.property(fc.stringMatching(/^[ -~]{0,40}$/).filter(lacksOneQuoteKind), (v) => {
+        const text = renderEnv([KEY, { name: 'V', value: v, itemId: 'i' }], host);
+        expect(parse(text).V).toBe(v);
       }),
       { numRuns: 300 },
     );
@@ -53,13 +118,10 @@ describe('renderEnv', () => {
 
   it('is stable (sorted) and refuses host keys, duplicates and bad names', () => {
     const a = renderEnv(
-      [
-        { name: 'B', value: '2', itemId: 'x' },
-        { name: 'A', value: '1', itemId: 'y' },
-      ],
+      [{ name: 'B', value: '2', itemId: 'x' }, { name: 'A', value: '1', itemId: 'y' }, KEY],
       host,
     );
-    expect(a.split('\n').slice(3, 5)).toEqual(['A=1', 'B=2']);
+    expect(a.split('\n').slice(3, 6)).toEqual(['A=1', 'B=2', 'OPENROUTER_API_KEY=sk-or-1']);
     expect(() => renderEnv([{ name: 'CLAWDIE_HIVE_TOKEN', value: 'x', itemId: 'i9' }], host)).toThrow(
       /item i9: .*set by the host/,
     );
@@ -72,6 +134,8 @@ describe('renderEnv', () => {
         host,
       ),
     ).toThrow(/item i2: duplicate/);
-    expect(() => renderEnv([{ name: 'a-b', value: '1', itemId: 'i3' }], host)).toThrow(/item i3/);
+    expect(() => renderEnv([{ name: 'a-b', value: '1', itemId: 'i3' }], host)).toThrow(
+      /^item i3: variable name is not /,
+    );
   });
 });

@@ -5,7 +5,7 @@
 // processes). Never a crash, an unhandled rejection, a 5xx or a stack trace; every error is one
 // line that names the problem and never echoes a marked value.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
@@ -15,7 +15,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { main as hostMain } from '../../host-helper/cli.ts';
-import { type EnvPair, RenderError, renderEnv } from '../../host-helper/envfile/render.ts';
+import type { EnvEntry } from '../../host-helper/envfile/entry.ts';
+import { RenderError, renderEnv } from '../../host-helper/envfile/render.ts';
 import { main as agentMain } from '../../src/cli.ts';
 import * as protocol from '../../src/protocol/index.ts';
 import { parseEnvText } from '../../src/secrets/env-schema.ts';
@@ -330,15 +331,21 @@ describe('hive HTTP endpoints with random requests', () => {
 
 describe('.env rendering', () => {
   const pair = fc.record({
-    name: fc.oneof(fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,15}$/), fc.string({ maxLength: 8 })),
+    name: fc.oneof(
+      fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,15}$/),
+      fc.string({ maxLength: 8 }),
+      fc.constantFrom('OPENROUTER_API_KEY', 'DEEPSEEK_API_KEY', 'CLAWDIE_MODEL'),
+    ),
     value: fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ maxLength: 40 }), marked),
     itemId: fc.uuid(),
   });
-  it('renders what dotenv and the agent read back exactly, or refuses in one line naming the item', () => {
+  const provider: EnvEntry = { name: 'OPENROUTER_API_KEY', value: 'sk-or-x', itemId: randomUUID() };
+  it('whatever the host renders, dotenv reads back exactly and the agent accepts; else one line naming the item or rule', () => {
     let rendered = 0;
     let refused = 0;
     fc.assert(
-      fc.property(fc.array(pair, { maxLength: 8 }), (pairs: EnvPair[]) => {
+      fc.property(fc.array(pair, { maxLength: 8 }), fc.boolean(), (drawn: EnvEntry[], withKey) => {
+        const pairs = withKey && !drawn.some((p) => p.name === provider.name) ? [provider, ...drawn] : drawn;
         const host = { tenant: 'acme', hiveUrl: 'https://hive.example.org', hiveToken: `tok-${MARK}` };
         let text: string;
         try {
@@ -347,31 +354,30 @@ describe('.env rendering', () => {
           expect(err).toBeInstanceOf(RenderError);
           const m = (err as Error).message;
           expect(oneLine(m)).toBe(true);
-          expect(m).toMatch(/^item [0-9a-f-]{36}: /);
+          expect(m).toMatch(/^(item [0-9a-f-]{36}: |the agent would refuse this \.env: )/);
           for (const p of pairs)
             if (p.value.length >= 4 && p.value.includes(MARK)) expect(m).not.toContain(p.value);
           refused += 1;
           return;
         }
         rendered += 1;
-        const back = parse(text);
-        expect(back).toEqual({
+        const written = {
           CLAWDIE_TENANT: host.tenant,
           CLAWDIE_HIVE_URL: host.hiveUrl,
           CLAWDIE_HIVE_TOKEN: host.hiveToken,
           ...Object.fromEntries(pairs.map((p) => [p.name, p.value])),
-        });
-        // The agent's own parser: accepts it when a provider key is there, else one line why.
-        const agent = parseEnvText(`${text}OPENROUTER_API_KEY=sk-or-x\n`);
-        if (!agent.ok) {
-          expect(oneLine(agent.reason)).toBe(true);
-          expect(agent.reason).not.toContain(MARK);
-        }
+        };
+        expect(parse(text)).toEqual(written);
+        // The one contract: what the host writes, the agent's own parser takes, value for value.
+        const agent = parseEnvText(text);
+        expect(agent.ok, agent.ok ? '' : agent.reason).toBe(true);
+        if (agent.ok) for (const [k, v] of Object.entries(written)) expect(agent.env[k]).toBe(v);
       }),
       { numRuns: RUNS * 2 },
     );
     figures.envRender = { rendered, refused };
     expect(rendered).toBeGreaterThan(0);
+    expect(refused).toBeGreaterThan(0);
   });
 });
 

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../host-helper/cli.ts';
 import { startTestVault, type TestVault } from '../../host-helper/demo/services/test-vault.ts';
 import { DEFAULT_FIXTURE } from '../../host-helper/demo/services/vault-server/fixture.ts';
+import { MAX_SECRET_CHARS } from '../../src/secrets/env-schema.ts';
 import { type HiveProcess, nodeBinary, REPO_ROOT, startHive } from '../support/hive-process.ts';
 import { pathOnlyEnv, type Run, runToEnd } from '../support/run-to-end.ts';
 
@@ -102,7 +103,10 @@ beforeAll(async () => {
   for (const t of concurrentTenants) {
     org?.collections?.push({
       name: t,
-      items: [{ name: 'TENANT_SECRET', type: 'login', password: secretOf(t) }],
+      items: [
+        { name: 'TENANT_SECRET', type: 'login', password: secretOf(t) },
+        { name: 'DEEPSEEK_API_KEY', type: 'login', password: `sk-ds-${t}-key` },
+      ],
     });
   }
   [tv, hive] = await Promise.all([startTestVault({ fixture }), startHive()]);
@@ -247,6 +251,24 @@ describe('clawdie-host provisioning (dir backend, real bw, real hive)', () => {
       } finally {
         await hive.restart();
         await tv.mutate({ op: 'deleteItem', id: added.id });
+      }
+    }, 240_000);
+
+    it('a value the agent would refuse: one line naming the item and the rule, nothing minted', async () => {
+      const { items } = await tv.describe();
+      const key = items.find((i) => i.name === 'OPENROUTER_API_KEY')?.id as string;
+      const long = `sk-or-${'k'.repeat(MAX_SECRET_CHARS)}`;
+      await tv.mutate({ op: 'updateItem', id: key, password: long });
+      try {
+        // Even asked to rotate, the refusal comes before a token is minted: the old one still works.
+        const prov = await expectFailure(['acme', '--rotate-token']);
+        expect(prov.stderr.trim()).toBe(
+          `clawdie-host provision: acme: failed: item ${key}: the agent would refuse OPENROUTER_API_KEY: must be at most ${MAX_SECRET_CHARS} characters`,
+        );
+        expect(prov.stdout + prov.stderr).not.toContain('kkkk');
+        expect(await hiveStatusWith(token)).toBe(404);
+      } finally {
+        await tv.mutate({ op: 'updateItem', id: key, password: 'sk-or-test-acme-0001' });
       }
     }, 240_000);
 

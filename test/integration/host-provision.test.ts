@@ -273,7 +273,8 @@ describe('clawdie-host provisioning (dir backend, real bw, real hive)', () => {
     }, 240_000);
 
     it('converges once the faults are gone, without rewriting the unchanged .env (idempotence)', async () => {
-      const ok = await cli(['provision', 'acme', '--json']);
+      // The global flags before the command, as git, docker and kubectl take theirs.
+      const ok = await cli(['--config', configFile, '--json', 'provision', 'acme'], { config: null });
       expect(ok.code, ok.stderr).toBe(0);
       expect(JSON.parse(ok.stdout)).toMatchObject({ result: 'unchanged', status: 'active' });
       expectIntact();
@@ -402,6 +403,31 @@ describe('clawdie-host bad input', () => {
       ]);
     }
   }, 90_000);
+
+  it('global flags go before the command too; a bad one there is a usage error', async () => {
+    const after = await cli(['status', 'acme', '--json']);
+    const before = await cli([`--config=${configFile}`, '--json', 'status', 'acme'], { config: null });
+    expect(before.code, before.stderr).toBe(0);
+    expect(JSON.parse(before.stdout)).toEqual(JSON.parse(after.stdout));
+    // Given on both sides, the one after the command wins (the missing file is then reported).
+    const twice = await cli(['--config', configFile, 'list', '--config', path.join(base, 'nope.json')], {
+      config: null,
+    });
+    expect([twice.code, twice.stderr.trim()]).toEqual([
+      3,
+      `clawdie-host list: config ${base}/nope.json does not exist`,
+    ]);
+    const bad = await cli(['--bogus', 'list'], { config: null });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.split('\n')[0]).toBe(
+      'clawdie-host: bad arguments before the command (ERR_PARSE_ARGS_UNKNOWN_OPTION); global flags: --config F, --json',
+    );
+    const hiveWithConfig = await inProcess(['--config', configFile, 'hive', 'serve']);
+    expect([hiveWithConfig.code, hiveWithConfig.stderr]).toEqual([
+      2,
+      'clawdie-host hive: takes neither --config nor --json\n',
+    ]);
+  }, 60_000);
 
   it('missing config, unsafe config, unknown tenant, unknown flag: one line and the right code', async () => {
     const missing = await cli(['list'], { config: path.join(base, 'nope.json') });

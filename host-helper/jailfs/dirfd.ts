@@ -56,12 +56,6 @@ export function assertComponent(name: string): void {
   }
 }
 
-/** Lexical containment, used as a second opinion beside the structural (fd-relative) walk. */
-export function isContained(root: string, target: string): boolean {
-  const rel = path.relative(root, target);
-  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
-}
-
 /** The path naming `name` inside `dir`, resolved through the descriptor when the OS allows. */
 export function at(dir: DirHandle, name: string): string {
   assertComponent(name);

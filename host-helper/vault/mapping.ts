@@ -21,7 +21,6 @@ export const BwItemSchema = z.object({
   collectionIds: z.array(z.string()).nullish(),
   organizationId: z.string().nullish(),
 });
-export type BwItem = z.infer<typeof BwItemSchema>;
 
 export type { EnvEntry };
 

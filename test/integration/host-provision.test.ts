@@ -347,9 +347,12 @@ describe('clawdie-host provisioning (dir backend, real bw, real hive)', () => {
   }, 240_000);
 
   it('doctor passes, then names the hive as the thing to fix when it is down', async () => {
-    const ok = await cli(['doctor']);
+    const ok = await cli(['doctor', '--json']);
     expect(ok.code, ok.stdout).toBe(0);
-    expect(ok.stdout).not.toMatch(/FAIL/);
+    const passed = JSON.parse(ok.stdout) as { ok: boolean; checks: { name: string; ok: boolean }[] };
+    expect(passed.checks.map((c) => [c.name, c.ok])).toEqual(
+      ['bw', 'credentials', 'hive admin token', 'store', 'jails', 'hive'].map((n) => [n, true]),
+    );
     const badHive = writeConfig(path.join(base, 'host-badhive.json'), (c) => {
       (c.hive as Record<string, unknown>).url = 'http://127.0.0.1:9';
     });

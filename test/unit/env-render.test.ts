@@ -16,7 +16,7 @@ import { renderUnderContract } from '../support/env-contract.ts';
 
 const host = { tenant: 'acme', hiveUrl: 'http://127.0.0.1:1', hiveToken: 'tok' };
 const KEY: EnvEntry = { name: 'OPENROUTER_API_KEY', value: 'sk-or-1', itemId: 'item-99' };
-/** What entry.ts can spell: no ' (single quotes), or no " and no \\ (double), or no ` (backticks). */
+/** What entry.ts can spell: no ' (single quotes), or no " and no backslash (double), or no ` (backticks). */
 const spellable = (v: string): boolean =>
   !v.includes("'") || !(v.includes('"') || v.includes('\\')) || !v.includes('`');
 const name = fc.stringMatching(ENV_NAME_RE).filter((n) => n.length <= 20 && !n.startsWith('CLAWDIE_'));

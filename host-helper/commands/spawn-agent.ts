@@ -8,7 +8,7 @@ import type { Command } from '../command.ts';
 import { EXIT, HostError } from '../exit-codes.ts';
 import { parseFlags, tenantArg, withContext } from './context.ts';
 import { describeOutcome } from './provision.ts';
-import { provisionTenants, registerTenant } from './tenant-ops.ts';
+import { provisionTenants, registerTenant, revokedError } from './tenant-ops.ts';
 
 export const run: Command = async (argv, io) => {
   const parsed = parseFlags(argv, {
@@ -28,16 +28,21 @@ export const run: Command = async (argv, io) => {
       collection: parsed.values.collection as string | undefined,
       shared: parsed.values.shared === true ? true : undefined,
     });
-    if (!exists) await backend.create(tenant);
+    // Created under the tenant's lock on a fresh look: never for a tenant revoked meanwhile, and
+    // two spawn-agents for one new tenant create it once.
+    const created = await ctx.withTenantLock(tenant, async () => {
+      if (ctx.store.require(tenant).status === 'revoked') throw revokedError(tenant);
+      if (await backend.exists(tenant)) return false;
+      await backend.create(tenant);
+      return true;
+    });
     const [outcome] = await provisionTenants(ctx, [tenant], false);
     if (!outcome || outcome.exitCode !== EXIT.ok) {
       const line = outcome ? describeOutcome(outcome) : `${tenant}: provision failed`;
       throw new HostError(line, outcome?.exitCode ?? EXIT.failure);
     }
     const wasRunning = await ctx.withTenantLock(tenant, async () => {
-      if (ctx.store.require(tenant).status === 'revoked') {
-        throw new HostError(`tenant ${tenant} was revoked meanwhile; jail not started`, EXIT.policy);
-      }
+      if (ctx.store.require(tenant).status === 'revoked') throw revokedError(tenant);
       const running = await backend.isRunning(tenant);
       if (!running) await backend.start(tenant);
       return running;
@@ -45,13 +50,13 @@ export const run: Command = async (argv, io) => {
     ctx.print(
       {
         tenant,
-        jailCreated: !exists,
+        jailCreated: created,
         started: !wasRunning,
         provision: outcome.result,
         status: outcome.status,
       },
       [
-        `${tenant}: jail ${exists ? 'exists' : 'created'}, ${describeOutcome(outcome)}, jail ${wasRunning ? 'already running' : 'started'}`,
+        `${tenant}: jail ${created ? 'created' : 'exists'}, ${describeOutcome(outcome)}, jail ${wasRunning ? 'already running' : 'started'}`,
       ],
     );
     return EXIT.ok;

@@ -18,7 +18,7 @@ import { VaultError } from '../vault/index.ts';
 import { type HostContext, nowIso } from './context.ts';
 
 /** A revoked tenant stays revoked until register-tenant re-enables it (exit 4). */
-const revokedError = (tenant: string): HostError =>
+export const revokedError = (tenant: string): HostError =>
   new HostError(`tenant ${tenant} is revoked; run register-tenant to re-enable it`, EXIT.policy);
 
 export interface RegisterResult {

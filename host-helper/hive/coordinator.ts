@@ -5,6 +5,7 @@
 import type { Logger } from '../../src/log.ts';
 import type {
   AgentView,
+  CatalogResponse,
   RegisterRequest,
   RegisterResponse,
   ReleaseRequest,
@@ -14,6 +15,7 @@ import type {
   TaskResult,
   TaskView,
 } from '../../src/protocol/index.ts';
+import { buildCatalog } from './catalog.ts';
 import { DeadlineTimer } from './deadline-timer.ts';
 import { forbidden, HttpError, notFound, unauthorized } from './http/http-error.ts';
 import { type HiveTimings, type Principal, wakeRequeued } from './parts.ts';
@@ -150,7 +152,12 @@ export class Coordinator {
     if (stored.tenant !== body.tenant) throw forbidden('agent id belongs to another tenant', 'agentId');
     this.#deadlines.arm(now + lostAfterMs(this.#timings.heartbeatSeconds));
     this.#log.info(
-      { agentId: body.agentId, tenant: body.tenant, capabilities: body.capabilities },
+      {
+        agentId: body.agentId,
+        tenant: body.tenant,
+        capabilities: body.capabilities,
+        described: body.descriptors?.length ?? 0,
+      },
       'agent registered',
     );
     return {
@@ -158,6 +165,17 @@ export class Coordinator {
       heartbeatSeconds: this.#timings.heartbeatSeconds,
       pollSeconds: this.#timings.pollSeconds,
     };
+  }
+
+  /**
+   * `GET /v1/capabilities`: what the caller can route to right now (catalog.ts decides). Reads
+   * only the agents the tenant may use; nothing on the poll, heartbeat or submit path changes.
+   */
+  async catalog(p: Principal): Promise<CatalogResponse> {
+    const agents = await this.#store.catalogAgents(p.kind === 'admin' ? null : p.tenant);
+    const viewer =
+      p.kind === 'admin' ? { kind: 'admin' as const } : { kind: 'tenant' as const, tenant: p.tenant };
+    return { capabilities: buildCatalog(agents, viewer) };
   }
 
   /** The agent a token may act as: 404 if unknown (or deregistered), 403 if another tenant's. */

@@ -23,8 +23,12 @@ export interface Routable {
  * never to another tenant's private agent.
  */
 export function canServe(agent: Server, task: Routable): boolean {
-  return (agent.shared || agent.tenant === task.tenant) && agent.capabilities.includes(task.capability);
+  return servesTenant(agent, task.tenant) && agent.capabilities.includes(task.capability);
 }
+
+/** The tenant half of the rule: an agent serves its own tenant, a shared lane's serves every tenant. */
+export const servesTenant = (agent: Pick<Server, 'tenant' | 'shared'>, tenant: string): boolean =>
+  agent.shared || agent.tenant === tenant;
 
 /** A long-poll waiting for work; `since` is when its poll arrived, `woken` that a wake is pending. */
 export interface WaiterView extends Server {

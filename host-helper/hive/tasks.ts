@@ -16,7 +16,7 @@ import { type HiveParts, type Principal, wakeRequeued } from './parts.ts';
 import { judgeRelease, judgeResult, type Verdict } from './routing.ts';
 import type { TaskRecord } from './store/store.ts';
 import { newTaskId } from './store/task-id.ts';
-import { taskView } from './views.ts';
+import { taskView, withDepth } from './views.ts';
 
 export class TaskDesk {
   readonly #hive: HiveParts;
@@ -62,6 +62,7 @@ export class TaskDesk {
           inputJson,
           expiresAt,
           idempotencyKey: body.idempotencyKey,
+          depth: body.depth,
           lease: taker ? { agentId: taker.agentId, tenant: taker.tenant, expires: leaseExpires } : undefined,
         },
         now,
@@ -80,14 +81,19 @@ export class TaskDesk {
       return out;
     }
     this.#hive.deadlines.arm(leaseExpires);
-    const handed = taker.hand({
-      taskId,
-      capability: body.capability,
-      // The body's own value (parsed from JSON, so the same as the stored text): no re-parse of up to 1 MiB.
-      input: body.input ?? null,
-      leaseSeconds: this.#hive.timings.leaseSeconds,
-      tenant,
-    });
+    const handed = taker.hand(
+      withDepth(
+        {
+          taskId,
+          capability: body.capability,
+          // The body's own value (parsed from JSON, so the same as the stored text): no re-parse of up to 1 MiB.
+          input: body.input ?? null,
+          leaseSeconds: this.#hive.timings.leaseSeconds,
+          tenant,
+        },
+        body.depth,
+      ),
+    );
     // The poll stopped waiting while the task was being stored (left, timed out, drained): requeue.
     if (!handed) await this.undelivered(taker.agentId, taskId);
     return out;

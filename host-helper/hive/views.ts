@@ -24,11 +24,19 @@ export function taskView(t: TaskRecord): TaskView {
 
 /** A lease as the long-poll answers it. */
 export function assignment(t: LeasedTask, leaseSeconds: number): TaskAssignment {
-  return {
-    taskId: t.taskId,
-    capability: t.capability,
-    input: JSON.parse(t.inputJson) as unknown,
-    leaseSeconds,
-    tenant: t.tenant,
-  };
+  return withDepth(
+    {
+      taskId: t.taskId,
+      capability: t.capability,
+      input: JSON.parse(t.inputJson) as unknown,
+      leaseSeconds,
+      tenant: t.tenant,
+    },
+    t.depth,
+  );
+}
+
+/** An assignment carries its tool-call depth only above 0 (absent means 0, as for older hives). */
+export function withDepth(a: TaskAssignment, depth: number | undefined): TaskAssignment {
+  return depth ? { ...a, depth } : a;
 }

@@ -9,6 +9,7 @@ import PoolClass from 'undici/lib/dispatcher/pool.js';
 import type { z } from 'zod';
 import { formatProblem } from '../protocol/format-issue.ts';
 import {
+  CatalogResponse,
   HeartbeatResponse,
   type RegisterRequest,
   RegisterResponse,
@@ -127,6 +128,20 @@ export class HiveClient {
       path: `/v1/tasks/${enc(taskId)}`,
       label: 'task',
       schema: TaskView,
+      signal,
+    });
+  }
+
+  /**
+   * `GET /v1/capabilities`: what this tenant can route to right now (its own agents' capabilities
+   * and shared lanes'), with descriptions and input schemas; the tool loop's menu.
+   */
+  capabilities(signal?: AbortSignal): Promise<CatalogResponse> {
+    return this.#call({
+      method: 'GET',
+      path: '/v1/capabilities',
+      label: 'capabilities',
+      schema: CatalogResponse,
       signal,
     });
   }

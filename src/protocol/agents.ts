@@ -1,17 +1,48 @@
 // Wire schemas of the agent lifecycle (DESIGN §5): register, heartbeat, deregister, admin listing.
 import * as z from 'zod';
+import { CapabilityDescriptor, jsonBytes, MAX_DESCRIPTORS_BYTES } from './capabilities.ts';
 import { AgentId, Capability, TenantName } from './names.ts';
 
 export const MAX_CAPABILITIES = 64;
 
-export const RegisterRequest = z.object({
-  agentId: AgentId,
-  tenant: TenantName,
-  capabilities: z.array(Capability).max(MAX_CAPABILITIES),
-  identityHash: z.string().regex(/^[a-f0-9]{64}$/, 'must be a lowercase hex SHA-256'),
-  version: z.string().min(1).max(64),
-  os: z.string().min(1).max(64),
-});
+export const RegisterRequest = z
+  .object({
+    agentId: AgentId,
+    tenant: TenantName,
+    capabilities: z.array(Capability).max(MAX_CAPABILITIES),
+    /**
+     * What the agent says about its capabilities (the catalog's descriptions and input schemas).
+     * Optional: an agent that sends only names is listed without a description.
+     */
+    descriptors: z.array(CapabilityDescriptor).max(MAX_CAPABILITIES).optional(),
+    identityHash: z.string().regex(/^[a-f0-9]{64}$/, 'must be a lowercase hex SHA-256'),
+    version: z.string().min(1).max(64),
+    os: z.string().min(1).max(64),
+  })
+  .superRefine((reg, ctx) => {
+    if (reg.descriptors === undefined) return;
+    const named = new Set(reg.capabilities);
+    const seen = new Set<string>();
+    reg.descriptors.forEach((d, i) => {
+      if (!named.has(d.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['descriptors', i, 'name'],
+          message: 'must be one of capabilities',
+        });
+      } else if (seen.has(d.name)) {
+        ctx.addIssue({ code: 'custom', path: ['descriptors', i, 'name'], message: 'is described twice' });
+      }
+      seen.add(d.name);
+    });
+    if (jsonBytes(reg.descriptors) > MAX_DESCRIPTORS_BYTES) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['descriptors'],
+        message: `must serialize to at most ${MAX_DESCRIPTORS_BYTES} bytes together`,
+      });
+    }
+  });
 export type RegisterRequest = z.infer<typeof RegisterRequest>;
 
 export const DEFAULT_HEARTBEAT_SECONDS = 10;

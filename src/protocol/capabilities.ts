@@ -7,13 +7,21 @@ import { Capability, TenantName } from './names.ts';
 
 /** A description the model reads to choose a tool: long enough for a paragraph, not a manual. */
 export const MAX_DESCRIPTION_CHARS = 1024;
-/** A capability's input schema (JSON Schema), serialized; also bounds the registration body. */
+/** A capability's input schema (JSON Schema), serialized (UTF-8 bytes of its JSON text). */
 export const MAX_INPUT_SCHEMA_BYTES = 16 * 1024;
+/**
+ * All of one registration's descriptors together, serialized: 64 capabilities at the per-item
+ * limits would be ~1.1 MiB, over the 1 MiB body cap, so the sum has its own bound well below it.
+ */
+export const MAX_DESCRIPTORS_BYTES = 256 * 1024;
+
+/** JSON text size in UTF-8 bytes (what the body cap counts), not UTF-16 units. */
+export const jsonBytes = (v: unknown): number => Buffer.byteLength(JSON.stringify(v));
 
 /** A JSON Schema object. Only its shape is checked here; the agent validates it at discovery. */
 export const InputSchema = z
   .record(z.string(), z.unknown())
-  .refine((s) => JSON.stringify(s).length <= MAX_INPUT_SCHEMA_BYTES, {
+  .refine((s) => jsonBytes(s) <= MAX_INPUT_SCHEMA_BYTES, {
     message: `must serialize to at most ${MAX_INPUT_SCHEMA_BYTES} bytes`,
   });
 export type InputSchema = z.infer<typeof InputSchema>;

@@ -3,12 +3,25 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   formatProblem,
+  MAX_DESCRIPTORS_BYTES,
+  MAX_TOOL_DEPTH,
   RegisterRequest,
   readErrorBody,
   SubmitTaskRequest,
+  TaskAssignment,
   TaskResult,
   TenantName,
 } from './index.ts';
+
+const registration = (extra: Record<string, unknown> = {}) => ({
+  agentId: 'acme-1',
+  tenant: 'acme',
+  capabilities: ['echo', 'chat'],
+  identityHash: 'a'.repeat(64),
+  version: '0.1.0',
+  os: 'linux',
+  ...extra,
+});
 
 describe('protocol schemas', () => {
   it('accepts a well-formed registration', () => {
@@ -38,6 +51,53 @@ describe('protocol schemas', () => {
     const line = formatProblem(bad.error);
     expect(line.startsWith('tenant: ')).toBe(true);
     expect(line).not.toContain('ACME');
+  });
+
+  it('takes descriptors only for registered capabilities, once each; names alone still register', () => {
+    expect(RegisterRequest.safeParse(registration()).success).toBe(true);
+    const described = RegisterRequest.safeParse(
+      registration({
+        descriptors: [
+          { name: 'chat', description: 'Answers a message.', inputSchema: { type: 'object' } },
+          { name: 'echo' },
+        ],
+      }),
+    );
+    expect(described.success).toBe(true);
+    const problem = (extra: Record<string, unknown>): string => {
+      const r = RegisterRequest.safeParse(registration(extra));
+      expect(r.success).toBe(false);
+      return r.success ? '' : formatProblem(r.error);
+    };
+    expect(problem({ descriptors: [{ name: 'chat' }, { name: 'bar-chart-secret' }] })).toBe(
+      'descriptors.1.name: must be one of capabilities',
+    );
+    expect(problem({ descriptors: [{ name: 'chat' }, { name: 'chat' }] })).toBe(
+      'descriptors.1.name: is described twice',
+    );
+    expect(problem({ descriptors: [{ name: 'chat', inputSchema: { x: 'y'.repeat(17_000) } }] })).toMatch(
+      /^descriptors\.0\.inputSchema: must serialize to at most 16384 bytes$/,
+    );
+    const big = (name: string) => ({ name, inputSchema: { d: 'é'.repeat(7000) } });
+    const names = Array.from({ length: 20 }, (_, i) => `c${i}`);
+    expect(problem({ capabilities: names, descriptors: names.map(big) })).toBe(
+      `descriptors: must serialize to at most ${MAX_DESCRIPTORS_BYTES} bytes together`,
+    );
+  });
+
+  it('bounds a task’s tool depth on submit and in the assignment', () => {
+    const submit = (depth: unknown) => SubmitTaskRequest.safeParse({ capability: 'chat', input: 'x', depth });
+    expect(submit(undefined).success).toBe(true);
+    expect(submit(0).success).toBe(true);
+    expect(submit(MAX_TOOL_DEPTH).success).toBe(true);
+    for (const bad of [-1, MAX_TOOL_DEPTH + 1, 1.5, '1']) {
+      const r = submit(bad);
+      expect(r.success, String(bad)).toBe(false);
+      if (!r.success) expect(formatProblem(r.error)).toMatch(/^depth: /);
+    }
+    const leased = { taskId: 't-1', capability: 'chat', input: 1, leaseSeconds: 60 };
+    expect(TaskAssignment.parse({ ...leased, depth: 2 }).depth).toBe(2);
+    expect(TaskAssignment.parse(leased).depth).toBeUndefined();
   });
 
   it('refuses unsafe tenant names', () => {

@@ -8,6 +8,18 @@ const MAX_TASK_TTL_SECONDS = 86_400;
 /** Longest server-side wait a long-poll may ask for. */
 export const MAX_POLL_WAIT_SECONDS = 60;
 export const DEFAULT_LEASE_SECONDS = 60;
+/**
+ * How deep a task may sit in a chain of tool calls: a task submitted by a tool loop carries its
+ * parent's depth + 1, and a loop at this depth offers its model no tools (a `chat` calling `chat`
+ * ends here instead of recursing until the TTLs run out). The hive refuses deeper submits.
+ */
+export const MAX_TOOL_DEPTH = 4;
+/** A task's depth in a chain of tool calls (0, the default, for a task no tool loop submitted). */
+export const TaskDepth = z
+  .number()
+  .int('must be a whole number')
+  .min(0, 'must be at least 0')
+  .max(MAX_TOOL_DEPTH, `must be at most ${MAX_TOOL_DEPTH}`);
 
 /** Task input and output are arbitrary JSON; the 1 MiB body cap bounds their size. */
 const Json: z.ZodType<unknown> = z.unknown();
@@ -20,6 +32,8 @@ export const SubmitTaskRequest = z.object({
   idempotencyKey: z.string().min(1).max(128).optional(),
   /** The tenant to submit as: required for the admin token, must equal a tenant token's own tenant. */
   tenant: TenantName.optional(),
+  /** Set by a tool loop: its own task's depth + 1 (absent means 0). */
+  depth: TaskDepth.optional(),
 });
 export type SubmitTaskRequest = z.infer<typeof SubmitTaskRequest>;
 
@@ -34,6 +48,8 @@ export const TaskAssignment = z.object({
   leaseSeconds: z.number().positive(),
   /** The tenant that submitted it (a shared lane serves several). */
   tenant: TenantName.optional(),
+  /** The task's depth in a chain of tool calls, when above 0 (absent means 0). */
+  depth: TaskDepth.optional(),
 });
 export type TaskAssignment = z.infer<typeof TaskAssignment>;
 

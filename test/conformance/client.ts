@@ -3,7 +3,7 @@
 // or with whatever else the coordinator under test is serving.
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
-import { ErrorBody, RegisterResponse } from '../../src/protocol/index.ts';
+import { type CapabilityDescriptor, ErrorBody, RegisterResponse } from '../../src/protocol/index.ts';
 
 export interface Target {
   url: string;
@@ -94,15 +94,29 @@ export function registration(
   tenant: string,
   agentId: string,
   capabilities: string[],
+  descriptors?: CapabilityDescriptor[],
 ): Record<string, unknown> {
-  return { agentId, tenant, capabilities, identityHash: IDENTITY_HASH, version: '0.1.0', os: 'conformance' };
+  return {
+    agentId,
+    tenant,
+    capabilities,
+    ...(descriptors ? { descriptors } : {}),
+    identityHash: IDENTITY_HASH,
+    version: '0.1.0',
+    os: 'conformance',
+  };
 }
 
-export async function newAgent(t: Target, tenant: Tenant, capabilities: string[]): Promise<string> {
+export async function newAgent(
+  t: Target,
+  tenant: Tenant,
+  capabilities: string[],
+  descriptors?: CapabilityDescriptor[],
+): Promise<string> {
   const agentId = uniq('agent');
   const r = await call(t, 'POST', '/v1/agents', {
     token: tenant.token,
-    json: registration(tenant.name, agentId, capabilities),
+    json: registration(tenant.name, agentId, capabilities, descriptors),
   });
   expect([200, 201], r.text).toContain(r.status);
   expect(RegisterResponse.parse(r.body).agentId).toBe(agentId);

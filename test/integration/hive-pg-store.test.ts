@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MIGRATIONS } from '../../host-helper/hive/pg/schema.ts';
 import { PgHiveStore } from '../../host-helper/hive/pg/store.ts';
 import type { StoreEvent } from '../../host-helper/hive/store/store.ts';
 import { hashToken } from '../../host-helper/hive/tokens.ts';
@@ -64,7 +65,7 @@ describe.skipIf(skip !== null)('PgHiveStore on a real server', () => {
     await c.connect();
     try {
       const rows = (await c.query('SELECT version FROM hive_schema_migrations ORDER BY version')).rows;
-      expect(rows).toEqual([{ version: 1 }]);
+      expect(rows).toEqual(MIGRATIONS.map((_, i) => ({ version: i + 1 })));
       await c.query('INSERT INTO hive_schema_migrations (version) VALUES (99)');
     } finally {
       await c.end();

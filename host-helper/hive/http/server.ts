@@ -94,6 +94,7 @@ function routes(hive: Coordinator, extras: HiveServerExtras = {}): Route[] {
       },
     },
     { pattern: ['v1', 'agents', ':', 'tasks'], methods: { GET: (c) => poll(hive, c, agentId(c)) } },
+    { pattern: ['v1', 'capabilities'], methods: { GET: async (c) => ok(await hive.catalog(c.p)) } },
     {
       pattern: ['v1', 'tasks'],
       methods: {

@@ -48,6 +48,16 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX hive_tasks_queued ON hive_tasks (capability, seq) WHERE state = 'queued';
    CREATE INDEX hive_tasks_queued_ttl ON hive_tasks (expires_at) WHERE state = 'queued';
    CREATE INDEX hive_tasks_leased ON hive_tasks (lease_expires) WHERE state = 'leased';`,
+  // v2: a task's depth in a chain of tool calls (protocol MAX_TOOL_DEPTH), handed out with its lease.
+  'ALTER TABLE hive_tasks ADD COLUMN depth integer NOT NULL DEFAULT 0;',
+  // v3: what each agent said about its capabilities at its latest registration (the catalog's
+  // descriptions and input schemas), apart from hive_agents so that heartbeats and polls, which
+  // rewrite and read that row, never carry them.
+  `CREATE TABLE hive_agent_descriptors (
+     agent_id text PRIMARY KEY,
+     descriptors text NOT NULL,
+     registered_at bigint NOT NULL
+   );`,
 ];
 
 /** Any fixed 63-bit number: the advisory lock key that serializes migrations across replicas. */

@@ -32,7 +32,13 @@ export function statements(origin: string) {
           identity_hash = excluded.identity_hash, version = excluded.version, os = excluded.os,
           state = 'live', drain = false, last_heartbeat = excluded.last_heartbeat
         WHERE hive_agents.tenant = excluded.tenant
-        RETURNING *)
+        RETURNING *),
+      -- Only a registration that applied (not another tenant's id) replaces the descriptors.
+      d AS (
+        INSERT INTO hive_agent_descriptors (agent_id, descriptors, registered_at)
+        SELECT agent_id, $8, $7 FROM u
+        ON CONFLICT (agent_id) DO UPDATE SET descriptors = excluded.descriptors,
+          registered_at = excluded.registered_at)
       SELECT a.*, COALESCE(t.shared, false) AS shared, ${sqlNotify.agent(origin, 'a.agent_id', true)} AS n
       FROM u a LEFT JOIN hive_tenants t ON t.tenant = a.tenant`,
     heartbeat: `WITH u AS (
@@ -57,11 +63,11 @@ export function statements(origin: string) {
     ),
     insertTask: `WITH ins AS (
         INSERT INTO hive_tasks (task_id, tenant, capability, input, state, created_at, expires_at,
-          idempotency_key, lease_agent, lease_tenant, lease_expires, updated_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $6)
+          idempotency_key, lease_agent, lease_tenant, lease_expires, depth, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $6)
         ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
         RETURNING task_id)
-      SELECT task_id, pg_notify('${CHANNEL}', $12) FROM ins`,
+      SELECT task_id, pg_notify('${CHANNEL}', $13) FROM ins`,
     // Same rule as routing.canServe: own tenant or shared lane, and a registered capability. SKIP
     // LOCKED: a row another replica is leasing right now is passed over, not waited for.
     leaseNext: `UPDATE hive_tasks SET state = 'leased', lease_agent = $1, lease_tenant = $2,
@@ -70,7 +76,7 @@ export function statements(origin: string) {
                    WHERE state = 'queued' AND capability = ANY($5::text[]) AND expires_at > $4
                      AND (tenant = $2 OR $6::boolean)
                    ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)
-      RETURNING task_id, tenant, capability, input, lease_expires`,
+      RETURNING task_id, tenant, capability, input, lease_expires, depth`,
     release: requeue(
       `UPDATE hive_tasks SET ${END_LEASE}
        WHERE task_id = $2 AND state = 'leased' AND lease_agent = $3 AND lease_expires > $1`,

@@ -10,10 +10,12 @@ import type { Logger } from '../../../src/log.ts';
 import type { AgentState } from '../../../src/protocol/index.ts';
 import {
   agentValues,
+  descriptorsJson,
   type Row,
   str,
   taskValues,
   toAgent,
+  toCatalogAgent,
   toDeadlines,
   toLeased,
   toRequeued,
@@ -23,6 +25,7 @@ import {
 import type {
   AgentRecord,
   AgentRegistration,
+  CatalogAgent,
   CompleteArgs,
   Deadlines,
   HiveStore,
@@ -130,7 +133,11 @@ export class PgHiveStore implements HiveStore {
   }
 
   async upsertAgent(reg: AgentRegistration, now: number): Promise<AgentRecord> {
-    const [r] = await this.#q('upsertAgent', this.#sql.upsertAgent, [...agentValues(reg), now]);
+    const [r] = await this.#q('upsertAgent', this.#sql.upsertAgent, [
+      ...agentValues(reg),
+      now,
+      descriptorsJson(reg),
+    ]);
     if (r) return toAgent(r);
     // The id is another tenant's (the caller checked, but a concurrent registration may have won):
     // that row is left alone and returned, so the caller refuses.
@@ -157,6 +164,21 @@ export class PgHiveStore implements HiveStore {
     return (await this.#q('listAgents', `${AGENT_SELECT('hive_agents')} ORDER BY a.agent_id`, [])).map(
       toAgent,
     );
+  }
+
+  async catalogAgents(tenant: string | null): Promise<CatalogAgent[]> {
+    const rows = await this.#q(
+      'catalogAgents',
+      `SELECT a.agent_id, a.tenant, COALESCE(t.shared, false) AS shared, a.capabilities, d.descriptors,
+         COALESCE(d.registered_at, a.registered_at) AS registered_at
+       FROM hive_agents a LEFT JOIN hive_tenants t ON t.tenant = a.tenant
+         LEFT JOIN hive_agent_descriptors d ON d.agent_id = a.agent_id
+       WHERE a.state = 'live'
+         AND ($1::text IS NULL OR a.tenant = $1 OR (t.shared AND t.token_hash IS NOT NULL))
+       ORDER BY a.agent_id`,
+      [tenant],
+    );
+    return rows.map(toCatalogAgent);
   }
 
   async markLost(cutoff: number, now: number): Promise<{ agents: string[]; requeued: Requeued[] }> {

@@ -132,7 +132,9 @@ export class SpawnService {
         'spawned agent: ungranted capabilities dropped',
       );
     }
-    return { ...reg, capabilities: kept };
+    // A dropped capability's descriptor goes too (the catalog lists only what the agent serves).
+    const descriptors = reg.descriptors?.filter((d) => granted.has(d.name));
+    return { ...reg, capabilities: kept, ...(descriptors ? { descriptors } : {}) };
   }
 
   /**

@@ -49,6 +49,16 @@ export const MIGRATIONS: readonly string[] = [
   // v3: one index less to write on every lease change; the leased set is small (bounded by the
   // agents), so releasing an agent's leases scans tasks_leased instead.
   'DROP INDEX tasks_lease_agent;',
+  // v4: a task's depth in a chain of tool calls (protocol MAX_TOOL_DEPTH), handed out with its lease.
+  'ALTER TABLE tasks ADD COLUMN depth INTEGER NOT NULL DEFAULT 0;',
+  // v5: what each agent said about its capabilities at its latest registration (the catalog's
+  // descriptions and input schemas), apart from the agents row so that heartbeats and polls,
+  // which rewrite and read that row, never carry them.
+  `CREATE TABLE agent_descriptors (
+     agent_id TEXT PRIMARY KEY,
+     descriptors TEXT NOT NULL,
+     registered_at INTEGER NOT NULL
+   );`,
 ];
 
 // The row mapping lives in rows.ts (shared with the PostgreSQL store); re-exported for the importers

@@ -8,7 +8,7 @@ import { AGENT_COLUMNS, END_LEASE, TASK_COLUMNS } from './schema.ts';
 const LEASE = `UPDATE tasks SET state = 'leased', lease_agent = $agent, lease_tenant = $tenant,
     lease_expires = $leaseExpires, updated_at = $now
   WHERE seq = `;
-const LEASED = 'RETURNING task_id, tenant, capability, input, created_at, expires_at, lease_expires';
+const LEASED = 'RETURNING task_id, tenant, capability, input, created_at, expires_at, lease_expires, depth';
 
 export const SQL = {
   countQueued: "SELECT COUNT(*) AS n FROM tasks WHERE state = 'queued'",
@@ -32,14 +32,23 @@ export const SQL = {
     "UPDATE agents SET state = ?, drain = CASE WHEN ? = 'draining' THEN 1 ELSE drain END WHERE agent_id = ?",
   releaseAgentLeases: `UPDATE tasks SET ${END_LEASE} WHERE state = 'leased' AND lease_agent = $agent
     RETURNING task_id, tenant, capability, state`,
+  upsertDescriptors: `INSERT INTO agent_descriptors (agent_id, descriptors, registered_at) VALUES (?, ?, ?)
+    ON CONFLICT(agent_id) DO UPDATE SET descriptors = excluded.descriptors, registered_at = excluded.registered_at`,
+  // The catalog's agents: live, and the tenant's own or a shared lane's with a token (all for the admin).
+  catalogAgents: `SELECT a.agent_id, a.tenant, COALESCE(t.shared, 0) AS shared, a.capabilities, d.descriptors,
+      COALESCE(d.registered_at, a.registered_at) AS registered_at
+    FROM agents a LEFT JOIN tenants t ON t.tenant = a.tenant LEFT JOIN agent_descriptors d ON d.agent_id = a.agent_id
+    WHERE a.state = 'live'
+      AND ($tenant IS NULL OR a.tenant = $tenant OR (t.shared = 1 AND t.token_hash IS NOT NULL))
+    ORDER BY a.agent_id`,
   deregister: "UPDATE agents SET state = 'gone' WHERE agent_id = ?",
   listAgents: `SELECT ${AGENT_COLUMNS} ORDER BY a.agent_id`,
   markLost: `UPDATE agents SET state = 'lost' WHERE state IN ('live', 'draining') AND last_heartbeat <= ?
     RETURNING agent_id`,
   taskByIdempotencyKey: 'SELECT task_id FROM tasks WHERE tenant = ? AND idempotency_key = ?',
   insertTask: `INSERT INTO tasks (task_id, tenant, capability, input, state, created_at, expires_at, idempotency_key,
-    lease_agent, lease_tenant, lease_expires, updated_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    lease_agent, lease_tenant, lease_expires, depth, updated_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   task: `SELECT ${TASK_COLUMNS} FROM tasks WHERE task_id = ?`,
   complete: `UPDATE tasks SET state = ?, result_status = ?, result_output = ?, completed_by = lease_agent,
     lease_expires = NULL, updated_at = ?

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hashToken } from '../tokens.ts';
+import { MIGRATIONS } from './schema.ts';
 import { SqliteHiveStore } from './store.ts';
 
 let dir: string;
@@ -39,7 +40,7 @@ describe('SqliteHiveStore', () => {
     expect((await s2.leaseNext(lessee, 2, 100))?.inputJson).toBe('{"a":1}');
     await s2.close();
     const db = new DatabaseSync(path);
-    expect(db.prepare('PRAGMA user_version').get()).toEqual({ user_version: 3 });
+    expect(db.prepare('PRAGMA user_version').get()).toEqual({ user_version: MIGRATIONS.length });
     expect(db.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
     db.close();
   });

@@ -7,11 +7,13 @@
 import type { AgentState } from '../../../src/protocol/index.ts';
 import {
   agentValues,
+  descriptorsJson,
   leasedRecord,
   type Row,
   str,
   taskValues,
   toAgent,
+  toCatalogAgent,
   toDeadlines,
   toLeased,
   toRequeued,
@@ -21,6 +23,7 @@ import {
 import type {
   AgentRecord,
   AgentRegistration,
+  CatalogAgent,
   CompleteArgs,
   Deadlines,
   HiveStore,
@@ -111,10 +114,14 @@ export class SqliteHiveStore implements HiveStore {
    */
   upsertAgent(reg: AgentRegistration, now: number): Promise<AgentRecord> {
     return this.#db.write(() => {
-      this.#db.q(SQL.upsertAgent).run(...agentValues(reg), now, now);
+      const r = this.#db.q(SQL.upsertAgent).run(...agentValues(reg), now, now);
+      // Only a registration that applied (not another tenant's id) replaces the descriptors.
+      if (Number(r.changes) === 1) {
+        this.#db.q(SQL.upsertDescriptors).run(reg.agentId, descriptorsJson(reg), now);
+      }
       this.#cache.dropAgent(reg.agentId);
       return this.#agent(reg.agentId)!;
-    });
+    }, true);
   }
 
   heartbeat(agentId: string, now: number): Promise<AgentRecord | null> {
@@ -157,6 +164,10 @@ export class SqliteHiveStore implements HiveStore {
 
   async listAgents(): Promise<AgentRecord[]> {
     return (this.#db.q(SQL.listAgents).all() as Row[]).map(toAgent);
+  }
+
+  async catalogAgents(tenant: string | null): Promise<CatalogAgent[]> {
+    return (this.#db.q(SQL.catalogAgents).all({ tenant }) as Row[]).map(toCatalogAgent);
   }
 
   markLost(cutoff: number, now: number): Promise<{ agents: string[]; requeued: Requeued[] }> {

@@ -3,10 +3,16 @@
 // booleans as 0/1 or true/false), records out; and a new task's or agent's column values in insert
 // order.
 // Pure, no I/O.
-import type { AgentState, ResultStatus, TaskState } from '../../../src/protocol/index.ts';
+import type {
+  AgentState,
+  CapabilityDescriptor,
+  ResultStatus,
+  TaskState,
+} from '../../../src/protocol/index.ts';
 import type {
   AgentRecord,
   AgentRegistration,
+  CatalogAgent,
   Deadlines,
   LeasedTask,
   NewTask,
@@ -46,6 +52,21 @@ export function toAgent(r: Row): AgentRecord {
   };
 }
 
+/** A catalog row: an agent's id, tenant, shared flag, capabilities, descriptors (JSON or null), registered_at. */
+export function toCatalogAgent(r: Row): CatalogAgent {
+  return {
+    agentId: str(r.agent_id),
+    tenant: str(r.tenant),
+    shared: bool(r.shared),
+    capabilities: JSON.parse(str(r.capabilities)) as string[],
+    descriptors: r.descriptors == null ? [] : (JSON.parse(str(r.descriptors)) as CapabilityDescriptor[]),
+    registeredAt: Number(r.registered_at),
+  };
+}
+
+/** A registration's descriptors as stored (validated by the protocol on the way in). */
+export const descriptorsJson = (reg: AgentRegistration): string => JSON.stringify(reg.descriptors ?? []);
+
 export function toTask(r: Row): TaskRecord {
   return {
     taskId: str(r.task_id),
@@ -70,13 +91,14 @@ export const toRequeued = (r: Row): Requeued => ({
   state: str(r.state) as TaskState,
 });
 
-/** A row returned by a lease statement (task_id, tenant, capability, input, lease_expires). */
+/** A row returned by a lease statement (task_id, tenant, capability, input, lease_expires, depth). */
 export const toLeased = (r: Row): LeasedTask => ({
   taskId: str(r.task_id),
   tenant: str(r.tenant),
   capability: str(r.capability),
   inputJson: str(r.input),
   leaseExpires: Number(r.lease_expires),
+  depth: Number(r.depth ?? 0),
 });
 
 /** The row of the next-deadlines query (columns lease, ttl, heartbeat; each null when none). */
@@ -96,7 +118,7 @@ export function agentValues(reg: AgentRegistration): string[] {
 
 /**
  * A new task's values for the columns task_id, tenant, capability, input, state, created_at,
- * expires_at, idempotency_key, lease_agent, lease_tenant, lease_expires (in that order).
+ * expires_at, idempotency_key, lease_agent, lease_tenant, lease_expires, depth (in that order).
  */
 export function taskValues(task: NewTask, now: number): (string | number | null)[] {
   return [
@@ -111,6 +133,7 @@ export function taskValues(task: NewTask, now: number): (string | number | null)
     task.lease?.agentId ?? null,
     task.lease?.tenant ?? null,
     task.lease?.expires ?? null,
+    task.depth ?? 0,
   ];
 }
 

@@ -2,7 +2,12 @@
 // (PostgreSQL, a later issue) can sit behind the same interface as the SQLite one. Each method is
 // one atomic step; conditional updates (lease, complete, release) report whether they applied.
 // Times are epoch milliseconds; task input/output cross this boundary as JSON text.
-import type { AgentState, ResultStatus, TaskState } from '../../../src/protocol/index.ts';
+import type {
+  AgentState,
+  CapabilityDescriptor,
+  ResultStatus,
+  TaskState,
+} from '../../../src/protocol/index.ts';
 
 export interface TenantRecord {
   tenant: string;
@@ -28,7 +33,24 @@ export interface AgentRecord {
 export type AgentRegistration = Pick<
   AgentRecord,
   'agentId' | 'tenant' | 'capabilities' | 'identityHash' | 'version' | 'os'
->;
+> & {
+  /** What the agent said about its capabilities (validated by the protocol); none replaces earlier ones. */
+  descriptors?: readonly CapabilityDescriptor[] | undefined;
+};
+
+/**
+ * A live agent as the capability catalog sees it: what it serves, what it said about that, and
+ * when it last registered (the newest registration's description wins among equals). Kept apart
+ * from AgentRecord so that polls and heartbeats never read descriptors.
+ */
+export interface CatalogAgent {
+  agentId: string;
+  tenant: string;
+  shared: boolean;
+  capabilities: string[];
+  descriptors: CapabilityDescriptor[];
+  registeredAt: number;
+}
 
 /** A task as stored, without its input (only a lease hands the input out; it may be up to 1 MiB). */
 export interface TaskRecord {
@@ -54,6 +76,8 @@ export interface NewTask {
   inputJson: string;
   expiresAt: number;
   idempotencyKey?: string | undefined;
+  /** Its depth in a chain of tool calls (protocol TaskDepth; 0 when absent). */
+  depth?: number | undefined;
   /** Store it already leased to this agent (a submit handing it to a waiting poll). */
   lease?: { agentId: string; tenant: string; expires: number } | undefined;
 }
@@ -64,6 +88,7 @@ export interface LeasedTask {
   capability: string;
   inputJson: string;
   leaseExpires: number;
+  depth: number;
 }
 
 /** A task whose lease ended without a result: back in the queue, or expired past its TTL. */
@@ -115,6 +140,11 @@ export interface HiveStore {
   /** Marks the agent gone and requeues its leases. */
   deregister(agentId: string, now: number): Promise<Requeued[]>;
   listAgents(): Promise<AgentRecord[]>;
+  /**
+   * Live agents that serve `tenant` (its own and live shared lanes'), with their descriptors;
+   * every live agent when `tenant` is null (the admin's view).
+   */
+  catalogAgents(tenant: string | null): Promise<CatalogAgent[]>;
   /** Marks agents whose last heartbeat is at or before `cutoff` lost and requeues their leases. */
   markLost(cutoff: number, now: number): Promise<{ agents: string[]; requeued: Requeued[] }>;
 

@@ -1,7 +1,7 @@
 // Conformance: the task lifecycle — submit, lease by long-poll, result (idempotent, first result
 // kept), release and the 409 of a lease no longer held, idempotency keys, and who may submit.
 import { describe, expect, it } from 'vitest';
-import { TaskAck, TaskAssignment, TaskView } from '../../../src/protocol/index.ts';
+import { MAX_TOOL_DEPTH, TaskAck, TaskAssignment, TaskView } from '../../../src/protocol/index.ts';
 import type { Target } from '../client.ts';
 import { call, expectError, newAgent, newTenant, okResult, poll, submit, uniq } from '../client.ts';
 
@@ -48,6 +48,30 @@ export function defineTaskSuite(target: () => Target): void {
         state: 'succeeded',
         result: { status: 'ok', output: { echoed: 1 } },
       });
+    });
+
+    it('a task carries its tool-call depth to the agent; deeper than the maximum is refused', async () => {
+      const t = target();
+      const a = await newTenant(t);
+      const cap = uniq('cap');
+      const agentId = await newAgent(t, a, [cap]);
+      // Queued first, then leased by a poll (the stored depth).
+      const queued = await submit(t, a.token, { capability: cap, input: 1, depth: MAX_TOOL_DEPTH });
+      const first = TaskAssignment.parse((await poll(t, a.token, agentId, 5)).body);
+      expect(first).toMatchObject({ taskId: queued, depth: MAX_TOOL_DEPTH });
+      // Handed straight to a poll already waiting (the submit's depth).
+      const waiting = poll(t, a.token, agentId, 10);
+      await new Promise((r) => setTimeout(r, 300));
+      const handed = await submit(t, a.token, { capability: cap, input: 2, depth: 1 });
+      expect(TaskAssignment.parse((await waiting).body)).toMatchObject({ taskId: handed, depth: 1 });
+      // No depth: none in the assignment (0).
+      await submit(t, a.token, { capability: cap, input: 3 });
+      expect(TaskAssignment.parse((await poll(t, a.token, agentId, 5)).body).depth ?? 0).toBe(0);
+      const deep = await call(t, 'POST', '/v1/tasks', {
+        token: a.token,
+        json: { capability: cap, input: 4, depth: MAX_TOOL_DEPTH + 1 },
+      });
+      expectError(deep, 400, 'depth');
     });
 
     it('an error result fails the task', async () => {

@@ -8,9 +8,9 @@ export type RegisterOutcome = 'retry' | 'awaitEnv' | 'fail';
 
 /**
  * The one registration field the hive may name that comes from the `.env` (CLAWDIE_TENANT). Every
- * other field (agentId, capabilities, identityHash, version, os, the body itself) is built by the
- * agent from its key, its skills and its build: a hive refusing one refuses this agent, not its
- * `.env`.
+ * other field (agentId, capabilities, descriptors, identityHash, version, os, the body itself) is
+ * built by the agent from its key, its skills and its build: a hive refusing one refuses this
+ * agent, not its `.env`.
  */
 const ENV_FIELD = 'tenant';
 

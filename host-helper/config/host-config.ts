@@ -48,7 +48,14 @@ export const HostConfig = z
         timeoutMs: z.number().int().min(1000).max(600_000).optional(),
       })
       .strict(),
-    hive: z.object({ url: HiveUrl, adminTokenFile: AbsPath }).strict(),
+    hive: z
+      .object({
+        url: HiveUrl,
+        adminTokenFile: AbsPath,
+        /** Optional: how long an admin call may take (a revoke waits for a spawn in flight). */
+        timeoutMs: z.number().int().min(1000).max(600_000).optional(),
+      })
+      .strict(),
     jails: z
       .object({
         backend: z.enum(['bastille', 'linux', 'dir']),

@@ -13,14 +13,13 @@ import {
   HeartbeatResponse,
   type RegisterRequest,
   RegisterResponse,
-  readErrorBody,
   type SubmitTaskRequest,
   SubmitTaskResponse,
   TaskAssignment,
   type TaskResult,
   TaskView,
 } from '../protocol/index.ts';
-import { failureOfStatus, failureOfThrown, HiveError } from './errors.ts';
+import { answeredError, failureOfThrown, HiveError } from './errors.ts';
 
 export interface HiveClientOptions {
   baseUrl: () => string | undefined;
@@ -213,10 +212,7 @@ export class HiveClient {
     } finally {
       clearTimeout(timer);
     }
-    if (status >= 400) {
-      const reason = failureOfStatus(status);
-      throw new HiveError(`${what} answered ${status}${errorCodeOf(text)}`, reason, { status });
-    }
+    if (status >= 400) throw answeredError(what, status, text);
     if (!call.schema) return undefined as T;
     if (status === 204) {
       if (call.allowEmpty) return undefined as T;
@@ -243,10 +239,4 @@ export class HiveClient {
     }
     return parsed.data;
   }
-}
-
-/** " (code)" from a protocol error body, or nothing; the hive's free text is not repeated. */
-function errorCodeOf(text: string): string {
-  const code = readErrorBody(text)?.code;
-  return code ? ` (${code.slice(0, 40)})` : '';
 }

@@ -2,6 +2,7 @@
 // 429, 5xx and network errors are retryable, other 4xx are not) and the cause for the log.
 // Pure classification functions sit beside the class so they can be tested without a server.
 import { ClawdieError, type ErrorKind } from '../errors.ts';
+import { tlsRefusal } from './tls/policy.ts';
 
 export type HiveFailure =
   | 'unauthorized'
@@ -13,6 +14,8 @@ export type HiveFailure =
   | 'client'
   | 'network'
   | 'timeout'
+  /** The hive's certificate or key was refused (tls/policy.ts): wait and retry, never plain text. */
+  | 'tls'
   | 'bad-response'
   | 'aborted'
   | 'no-credentials';
@@ -34,6 +37,7 @@ export function failureKind(reason: HiveFailure): ErrorKind {
     reason === 'server' ||
     reason === 'network' ||
     reason === 'timeout' ||
+    reason === 'tls' ||
     reason === 'bad-response'
     ? 'retryable'
     : 'fatal';
@@ -57,6 +61,7 @@ export function failureOfThrown(err: unknown): HiveFailure {
   const e = err as { name?: string; code?: string } | undefined;
   if (e?.name === 'AbortError' || e?.code === 'UND_ERR_ABORTED' || e?.code === 'ABORT_ERR') return 'aborted';
   if (e?.code && TIMEOUT_CODES.has(e.code)) return 'timeout';
+  if (tlsRefusal(err) !== null) return 'tls';
   return 'network';
 }
 

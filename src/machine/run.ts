@@ -7,6 +7,8 @@ import type { AgentPaths } from '../config/paths.ts';
 import { tuningFromEnv } from '../config/tuning.ts';
 import { settleHeap, tuneV8ForIdleAgent } from '../config/v8.ts';
 import { HiveClient } from '../hive/client.ts';
+import { loadHiveCa } from '../hive/tls/ca-file.ts';
+import { parsePins } from '../hive/tls/policy.ts';
 import { currentPrincipal } from '../identity/resolve.ts';
 import type { Logger } from '../log.ts';
 import { SecretsBox } from '../secrets/box.ts';
@@ -42,9 +44,26 @@ export async function runAgent(options: RunOptions): Promise<number> {
   });
   if (breaker.exitCode !== undefined) return breaker.exitCode;
   const secrets = new SecretsBox();
+  // The hive's CA from the read-only soul layers (read once; a new one comes with a restart), its
+  // pins from the `.env` (read with every request, so a rotated `.env` applies at once).
+  const principal = currentPrincipal();
+  let ca: Awaited<ReturnType<typeof loadHiveCa>>;
+  try {
+    ca = await loadHiveCa(paths.layers, principal);
+  } catch (err) {
+    options.stderr.write(`clawdie-agent: ${err instanceof Error ? err.message : String(err)}\n`);
+    log.error({ err }, 'failed');
+    return await breaker.finish(1);
+  }
+  for (const w of ca?.warnings ?? []) log.warn(w);
+  if (ca) log.info({ file: ca.file }, 'hive CA file in use');
   const hive = new HiveClient({
     baseUrl: () => secrets.get()?.CLAWDIE_HIVE_URL,
     token: () => secrets.get()?.CLAWDIE_HIVE_TOKEN,
+    trust: () => {
+      const pins = secrets.get()?.CLAWDIE_HIVE_TLS_PIN;
+      return { ca: ca?.pem, pins: pins === undefined ? undefined : (parsePins(pins) ?? undefined) };
+    },
   });
   const deps: AgentDeps = {
     paths,
@@ -52,7 +71,7 @@ export async function runAgent(options: RunOptions): Promise<number> {
     hive,
     secrets,
     createRunner: options.createRunner,
-    principal: currentPrincipal(),
+    principal,
     version: options.version,
     os: process.platform,
     now: Date.now,

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { TenantName } from '../../src/protocol/names.ts';
 import type { CommandIO } from '../command.ts';
+import { hiveTrustOf } from '../config/hive-trust.ts';
 import { type HostConfig, loadConfig } from '../config/host-config.ts';
 import { readAdminToken } from '../config/secret-file.ts';
 import { EXIT, HostError, usageError } from '../exit-codes.ts';
@@ -102,7 +103,8 @@ export class HostContext {
   }
 
   get hive(): HiveAdmin {
-    this.#hive ??= hiveAdmin(this.config.hive.url, readAdminToken(this.config.hive.adminTokenFile));
+    const h = this.config.hive;
+    this.#hive ??= hiveAdmin(h.url, readAdminToken(h.adminTokenFile), undefined, hiveTrustOf(h));
     return this.#hive;
   }
 

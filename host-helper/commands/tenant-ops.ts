@@ -156,7 +156,13 @@ async function provisionOne(
         // failure must not lose the new one (the next provision reuses it).
         ctx.store.saveHiveToken(tenant, token, nowIso());
       }
-      const content = renderEnv(fetched.entries, { tenant, hiveUrl: ctx.config.hive.url, hiveToken: token });
+      const content = renderEnv(fetched.entries, {
+        tenant,
+        hiveUrl: ctx.config.hive.url,
+        hiveToken: token,
+        hivePins: ctx.config.hive.pin,
+        hivePrivateNetwork: ctx.config.hive.privateNetwork,
+      });
       // `active` names the verified file (its digest): before replacing it, step out of `active`,
       // so a crash between the rename and the update below never leaves `active` over a file
       // nobody verified.

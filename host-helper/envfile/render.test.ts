@@ -74,4 +74,15 @@ describe('renderEnv', () => {
     ).toThrow(/item i2: duplicate/);
     expect(() => renderEnv([{ name: 'a-b', value: '1', itemId: 'i3' }], host)).toThrow(/item i3/);
   });
+
+  it('carries host.json’s hive pin and private-network switch, which a collection may not set', () => {
+    const pin = `sha256/${'A'.repeat(43)}=`;
+    const text = renderEnv([], { ...host, hivePins: pin, hivePrivateNetwork: true });
+    expect(text).toContain(`CLAWDIE_HIVE_TLS_PIN=${pin}\n`);
+    expect(text).toContain('CLAWDIE_HIVE_PRIVATE_NETWORK=yes\n');
+    expect(renderEnv([], host)).not.toMatch(/TLS_PIN|PRIVATE_NETWORK/);
+    expect(() => renderEnv([{ name: 'CLAWDIE_HIVE_TLS_PIN', value: pin, itemId: 'i4' }], host)).toThrow(
+      /item i4: .*set by the host/,
+    );
+  });
 });

@@ -1,4 +1,5 @@
-// Renders a tenant's .env (DESIGN §4): the collection's pairs plus the three host-owned keys.
+// Renders a tenant's .env (DESIGN §4): the collection's pairs plus the host-owned keys (tenant,
+// hive URL and token, and the hive's pins / private-network switch when host.json sets them).
 // Pure. Each value is written in the first quoting style that dotenv's parser reads back exactly,
 // and the whole file is re-parsed before it is returned; a value no style can carry is an error
 // naming the item id, never the value.
@@ -7,7 +8,13 @@ import { parse } from 'dotenv';
 import { ClawdieError } from '../../src/errors.ts';
 
 export const ENV_NAME_RE = /^[A-Z_][A-Z0-9_]*$/;
-export const HOST_KEYS = ['CLAWDIE_TENANT', 'CLAWDIE_HIVE_URL', 'CLAWDIE_HIVE_TOKEN'] as const;
+export const HOST_KEYS = [
+  'CLAWDIE_TENANT',
+  'CLAWDIE_HIVE_URL',
+  'CLAWDIE_HIVE_TOKEN',
+  'CLAWDIE_HIVE_TLS_PIN',
+  'CLAWDIE_HIVE_PRIVATE_NETWORK',
+] as const;
 
 export interface EnvPair {
   name: string;
@@ -20,6 +27,10 @@ export interface HostValues {
   tenant: string;
   hiveUrl: string;
   hiveToken: string;
+  /** host.json's hive.pin: the agent trusts the same hive key as the host. */
+  hivePins?: string | undefined;
+  /** host.json's hive.privateNetwork: plain http off loopback, declared by the operator. */
+  hivePrivateNetwork?: boolean | undefined;
 }
 
 export class RenderError extends ClawdieError {}
@@ -57,6 +68,10 @@ export function renderEnv(collection: readonly EnvPair[], host: HostValues): str
     { name: 'CLAWDIE_TENANT', value: host.tenant, itemId: 'host' },
     { name: 'CLAWDIE_HIVE_URL', value: host.hiveUrl, itemId: 'host' },
     { name: 'CLAWDIE_HIVE_TOKEN', value: host.hiveToken, itemId: 'host' },
+    ...(host.hivePins ? [{ name: 'CLAWDIE_HIVE_TLS_PIN', value: host.hivePins, itemId: 'host' }] : []),
+    ...(host.hivePrivateNetwork
+      ? [{ name: 'CLAWDIE_HIVE_PRIVATE_NETWORK', value: 'yes', itemId: 'host' }]
+      : []),
     ...[...collection].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
   ];
   const text = `${pairs.map(renderLine).join('\n')}\n`;

@@ -5,6 +5,8 @@
 import { Agent, request } from 'undici';
 import type { z } from 'zod';
 import { ClawdieError } from '../../src/errors.ts';
+import { type HiveTrust, hiveConnector } from '../../src/hive/tls/connector.ts';
+import { tlsRefusal } from '../../src/hive/tls/policy.ts';
 import type { AdminAgentsResponse as AgentsList } from '../../src/protocol/index.ts';
 import {
   AdminAgentsResponse,
@@ -35,9 +37,15 @@ export interface HiveAdmin {
   close(): Promise<void>;
 }
 
-export function hiveAdmin(baseUrl: string, adminToken: string, timeoutMs = 10_000): HiveAdmin {
+export function hiveAdmin(
+  baseUrl: string,
+  adminToken: string,
+  timeoutMs = 10_000,
+  trust?: HiveTrust,
+): HiveAdmin {
   const dispatcher = new Agent({
-    connectTimeout: timeoutMs,
+    // The agent's trust rules (CA store or file, pins): a refused certificate never falls back.
+    connect: hiveConnector(trust, timeoutMs),
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
   });
@@ -57,6 +65,8 @@ export function hiveAdmin(baseUrl: string, adminToken: string, timeoutMs = 10_00
       const text = await res.body.text();
       return { status: res.statusCode, text };
     } catch (err) {
+      const refusal = tlsRefusal(err);
+      if (refusal) throw new HiveAdminError(`hive refused: ${refusal}`, { cause: err, kind: 'retryable' });
       const code = (err as { code?: string }).code ?? 'network error';
       throw new HiveAdminError(`hive unreachable (${code})`, { cause: err, kind: 'retryable' });
     }

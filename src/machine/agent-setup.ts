@@ -70,7 +70,10 @@ export const agentSetup = setup({
       attempt: ({ context }) => context.attempt + 1,
     }),
     logBackoff: ({ context }) =>
-      context.deps.log.info({ delayMs: context.backoffMs }, 'backing off before registering again'),
+      context.deps.log.info(
+        { delayMs: context.backoffMs, err: context.lastError },
+        'backing off before registering again',
+      ),
     registered: assign(({ event }) => {
       const out = (event as { output?: unknown }).output as {
         agentId: string;

@@ -23,6 +23,7 @@ const COMMANDS: Record<string, { summary: string; load: Loader }> = {
     summary: 'spawn-agent T [--jail] [--collection NAME] [--shared] [--json] [--config F]',
     load: () => import('./commands/spawn-agent.ts'),
   },
+  ui: { summary: 'ui [--json] [--config F]', load: () => import('./commands/ui.ts') },
   hive: {
     summary: 'hive serve --listen HOST:PORT --db PATH [--admin-token-file F]',
     load: () => import('./hive/serve-command.ts'),

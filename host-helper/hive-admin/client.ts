@@ -3,7 +3,7 @@
 // goes only into the Authorization header; errors carry the status and the hive's error code,
 // never a token.
 import { Agent, request } from 'undici';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ClawdieError } from '../../src/errors.ts';
 import { type HiveTrust, hiveConnector } from '../../src/hive/tls/connector.ts';
 import { tlsRefusal } from '../../src/hive/tls/policy.ts';
@@ -14,6 +14,8 @@ import {
   ErrorBody,
   MintTokenResponse,
 } from '../../src/protocol/index.ts';
+
+const UiLinkResponse = z.object({ code: z.string().min(20).max(100), expiresInSeconds: z.number() });
 
 export class HiveAdminError extends ClawdieError {
   readonly status: number | undefined;
@@ -34,6 +36,8 @@ export interface HiveAdmin {
   listAgents(): Promise<AgentsList>;
   /** Tenants spawned from `tenant` (directly or deeper), parents before children. */
   descendants(tenant: string): Promise<string[]>;
+  /** A one-time code for the hive's /ui live view (a link `clawdie-host ui` prints). */
+  uiCode(): Promise<{ code: string; expiresInSeconds: number }>;
   close(): Promise<void>;
 }
 
@@ -123,6 +127,11 @@ export function hiveAdmin(
       );
       if (status !== 200) fail('list descendants', status, text);
       return json(AdminDescendantsResponse, 'list descendants', text).tenants;
+    },
+    async uiCode() {
+      const { status, text } = await call('POST', '/ui/api/link', {});
+      if (status !== 201) fail('ui link', status, text);
+      return json(UiLinkResponse, 'ui link', text);
     },
     close: () => dispatcher.close(),
   };

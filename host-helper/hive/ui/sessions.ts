@@ -3,7 +3,7 @@
 // (`/ui#code=…`, which browsers never send to a server, so it lands in no access log); the page
 // trades the code once, within a minute, for a read-only session token, kept in the tab's
 // sessionStorage. An operator may paste the admin token instead: the page trades that the same way
-// and keeps only the session token. Tokens and codes are random 256-bit values held hashed, in this
+// and keeps only the session token. Tokens and codes are random 256-bit values (codes in hex) held hashed, in this
 // replica's memory, for a bounded number of sessions. Pure bookkeeping; time is injected.
 import { createHash, randomBytes } from 'node:crypto';
 
@@ -13,6 +13,8 @@ const MAX_ENTRIES = 256;
 
 const hash = (secret: string): string => createHash('sha256').update(secret).digest('base64url');
 const fresh = (): string => randomBytes(32).toString('base64url');
+/** Codes are printed: hex, so they never look like a hive token (43 base64url) in logs or scans. */
+const freshCode = (): string => randomBytes(32).toString('hex');
 
 export class UiSessions {
   readonly #now: () => number;
@@ -37,7 +39,7 @@ export class UiSessions {
   /** A one-time code for a link (the caller has checked the admin token). */
   issueCode(): { code: string; expiresInSeconds: number } {
     this.#prune(this.#codes);
-    const code = fresh();
+    const code = freshCode();
     this.#codes.set(hash(code), this.#now() + CODE_SECONDS * 1000);
     return { code, expiresInSeconds: CODE_SECONDS };
   }

@@ -97,16 +97,16 @@ describe('GET /metrics', () => {
     expect(c).not.toBeNull();
     await submit('nobody-has-this');
     // A parked long-poll, counted while it waits.
-    const parked = api(lane, 'GET', '/v1/agents/lane-m1/tasks?wait=2');
-
+    const parked = api(lane, 'GET', '/v1/agents/lane-m1/tasks?wait=5');
+    await waitUntil(async () => {
+      const m = samples(await (await scrape(hive)).text());
+      return value(m, 'clawdie_hive_long_polls_parked') >= 1 ? true : undefined;
+    }, 'a poll to park');
+    await parked;
     const s = await waitUntil(async () => {
       const m = samples(await (await scrape(hive)).text());
-      return value(m, 'clawdie_hive_lease_expiries_total{capability="echo"}') >= 1 &&
-        value(m, 'clawdie_hive_long_polls_parked') >= 1
-        ? m
-        : undefined;
-    }, 'a lease to expire and a poll to park');
-    await parked;
+      return value(m, 'clawdie_hive_lease_expiries_total{capability="echo"}') >= 1 ? m : undefined;
+    }, 'a lease to expire');
     expect(value(s, 'clawdie_hive_tasks_submitted_total{capability="echo"}')).toBe(3);
     expect(value(s, 'clawdie_hive_tasks_finished_total{capability="echo",outcome="succeeded"}')).toBe(1);
     expect(value(s, 'clawdie_hive_tasks_finished_total{capability="echo",outcome="failed"}')).toBe(1);

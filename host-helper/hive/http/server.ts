@@ -44,9 +44,14 @@ interface Route {
   admin?: boolean;
 }
 
+/** What a path parameter is called after the segment before it (agents/:agentId, tenants/:tenant). */
+const PARAM_NAMES: Record<string, string> = { agents: ':agentId', tasks: ':taskId', tenants: ':tenant' };
+
 /** A route's template for metrics labels: /v1/agents/:agentId/tasks (never a raw id). */
-const templateOf = (pattern: string[]): string =>
-  `/${pattern.map((s, i) => (s === ':' ? `:${pattern[i - 1] === 'tenants' ? 'tenant' : `${pattern[i - 1]!.slice(0, -1)}Id`}` : s)).join('/')}`;
+function templateOf(pattern: string[]): string {
+  const named = pattern.map((s, i) => (s === ':' ? (PARAM_NAMES[pattern[i - 1] ?? ''] ?? ':param') : s));
+  return `/${named.join('/')}`;
+}
 
 /** Another door on the hive's listener: it answers every request to `path` or below it. */
 export interface Door {

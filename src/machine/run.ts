@@ -8,7 +8,7 @@ import { tuningFromEnv } from '../config/tuning.ts';
 import { settleHeap, tuneV8ForIdleAgent } from '../config/v8.ts';
 import { HiveClient } from '../hive/client.ts';
 import { loadHiveCa } from '../hive/tls/ca-file.ts';
-import { parsePins } from '../hive/tls/policy.ts';
+import { trustReader } from '../hive/tls/connector.ts';
 import { currentPrincipal } from '../identity/resolve.ts';
 import type { Logger } from '../log.ts';
 import { SecretsBox } from '../secrets/box.ts';
@@ -60,10 +60,7 @@ export async function runAgent(options: RunOptions): Promise<number> {
   const hive = new HiveClient({
     baseUrl: () => secrets.get()?.CLAWDIE_HIVE_URL,
     token: () => secrets.get()?.CLAWDIE_HIVE_TOKEN,
-    trust: () => {
-      const pins = secrets.get()?.CLAWDIE_HIVE_TLS_PIN;
-      return { ca: ca?.pem, pins: pins === undefined ? undefined : (parsePins(pins) ?? undefined) };
-    },
+    trust: trustReader(ca?.pem, () => secrets.get()?.CLAWDIE_HIVE_TLS_PIN),
   });
   const deps: AgentDeps = {
     paths,

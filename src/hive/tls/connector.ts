@@ -6,7 +6,7 @@
 import type { TLSSocket } from 'node:tls';
 import type { buildConnector as BuildConnector } from 'undici';
 import buildConnector from 'undici/lib/core/connect.js';
-import { PIN_MISMATCH, spkiPin } from './policy.ts';
+import { PIN_MISMATCH, parsePins, spkiPin } from './policy.ts';
 
 export interface HiveTrust {
   /** PEM text of the CA certificate(s) that replace the runtime's store. */
@@ -20,6 +20,23 @@ export type Connector = BuildConnector.connector;
 /** A stable key for a trust: a pool made for one trust is not reused for another. */
 export const trustKey = (t: HiveTrust | undefined): string =>
   t ? `${t.ca?.length ?? 0}:${t.ca?.slice(-64) ?? ''}|${(t.pins ?? []).join(',')}` : '';
+
+/**
+ * The agent's trust, read on every request: a fixed CA (from the soul layers, or none) and the pins
+ * of the current `.env` (parsed again only when their text changes).
+ */
+export function trustReader(ca: string | undefined, pinText: () => string | undefined): () => HiveTrust {
+  let text: string | undefined;
+  let trust: HiveTrust = { ca };
+  return () => {
+    const now = pinText();
+    if (now !== text) {
+      text = now;
+      trust = { ca, pins: now === undefined ? undefined : (parsePins(now) ?? undefined) };
+    }
+    return trust;
+  };
+}
 
 class PinMismatchError extends Error {
   readonly code = PIN_MISMATCH;

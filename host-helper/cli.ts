@@ -26,6 +26,7 @@ const COMMANDS: Record<string, { summary: string; load: Loader; globals?: false 
     summary: 'spawn-agent T [--jail] [--collection NAME] [--shared]',
     load: () => import('./commands/spawn-agent.ts'),
   },
+  ui: { summary: 'ui [--json] [--config F]', load: () => import('./commands/ui.ts') },
   hive: {
     summary: 'hive serve --listen HOST:PORT --db PATH [--admin-token-file F]',
     load: () => import('./hive/serve-command.ts'),

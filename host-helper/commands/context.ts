@@ -6,6 +6,7 @@ import path from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { TenantName } from '../../src/protocol/names.ts';
 import type { CommandIO } from '../command.ts';
+import { hiveTrustOf } from '../config/hive-trust.ts';
 import { type HostConfig, loadConfig } from '../config/host-config.ts';
 import { readAdminToken } from '../config/secret-file.ts';
 import { EXIT, HostError, usageError } from '../exit-codes.ts';
@@ -99,7 +100,7 @@ export class HostContext {
 
   get hive(): HiveAdmin {
     const h = this.config.hive;
-    this.#hive ??= hiveAdmin(h.url, readAdminToken(h.adminTokenFile), h.timeoutMs);
+    this.#hive ??= hiveAdmin(h.url, readAdminToken(h.adminTokenFile), h.timeoutMs, hiveTrustOf(h));
     return this.#hive;
   }
 

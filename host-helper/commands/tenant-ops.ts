@@ -189,7 +189,13 @@ async function provisionOne(
       if (row.collection_id !== fetched.collectionId)
         ctx.store.setCollectionId(tenant, fetched.collectionId, nowIso());
       const render = (hiveToken: string): string =>
-        renderEnv(fetched.entries, { tenant, hiveUrl: ctx.config.hive.url, hiveToken });
+        renderEnv(fetched.entries, {
+          tenant,
+          hiveUrl: ctx.config.hive.url,
+          hiveToken,
+          hivePins: ctx.config.hive.pin,
+          hivePrivateNetwork: ctx.config.hive.privateNetwork,
+        });
       let token = rotate ? undefined : ctx.store.hiveToken(tenant);
       // The agent's contract first: a collection it would refuse fails before a token is minted
       // (rotating kills the previous one). A random value of a token's shape stands in for one.

@@ -1,4 +1,5 @@
-// Renders a tenant's .env (DESIGN §4): the collection's entries plus the three host-owned keys.
+// Renders a tenant's .env (DESIGN §4): the collection's entries plus the host-owned keys (tenant,
+// hive URL and token, and the hive's pins / private-network switch when host.json sets them).
 // Pure. Each value is written in its dotenv spelling (entry.ts) and the whole file is re-parsed
 // before it is returned; then the agent's own contract (src/secrets/env-schema.ts: its schema and
 // limits) is applied to the text, so the host never writes a file the agent would refuse. Every
@@ -10,12 +11,22 @@ import { ENV_NAME_RE } from '../../src/protocol/names.ts';
 import { parseEnvText } from '../../src/secrets/env-schema.ts';
 import { dotenvQuote, type EnvEntry, sortedByName } from './entry.ts';
 
-export const HOST_KEYS = ['CLAWDIE_TENANT', 'CLAWDIE_HIVE_URL', 'CLAWDIE_HIVE_TOKEN'] as const;
+export const HOST_KEYS = [
+  'CLAWDIE_TENANT',
+  'CLAWDIE_HIVE_URL',
+  'CLAWDIE_HIVE_TOKEN',
+  'CLAWDIE_HIVE_TLS_PIN',
+  'CLAWDIE_HIVE_PRIVATE_NETWORK',
+] as const;
 
 export interface HostValues {
   tenant: string;
   hiveUrl: string;
   hiveToken: string;
+  /** host.json's hive.pin: the agent trusts the same hive key as the host. */
+  hivePins?: string | undefined;
+  /** host.json's hive.privateNetwork: plain http off loopback, declared by the operator. */
+  hivePrivateNetwork?: boolean | undefined;
 }
 
 export class RenderError extends ClawdieError {}
@@ -54,6 +65,10 @@ export function renderEnv(collection: readonly EnvEntry[], host: HostValues): st
     { name: 'CLAWDIE_TENANT', value: host.tenant, itemId: 'host' },
     { name: 'CLAWDIE_HIVE_URL', value: host.hiveUrl, itemId: 'host' },
     { name: 'CLAWDIE_HIVE_TOKEN', value: host.hiveToken, itemId: 'host' },
+    ...(host.hivePins ? [{ name: 'CLAWDIE_HIVE_TLS_PIN', value: host.hivePins, itemId: 'host' }] : []),
+    ...(host.hivePrivateNetwork
+      ? [{ name: 'CLAWDIE_HIVE_PRIVATE_NETWORK', value: 'yes', itemId: 'host' }]
+      : []),
     ...sortedByName(collection),
   ];
   const text = `${entries.map(renderLine).join('\n')}\n`;

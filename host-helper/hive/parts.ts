@@ -3,6 +3,7 @@
 // a request speaks for. Types and one helper; no I/O of its own.
 import type { Logger } from '../../src/log.ts';
 import type { DeadlineTimer } from './deadline-timer.ts';
+import type { HiveEvents } from './events.ts';
 import type { HiveStore, Requeued } from './store/store.ts';
 import type { WaiterRegistry } from './waiters.ts';
 
@@ -21,6 +22,8 @@ export interface HiveParts {
   waiters: WaiterRegistry;
   deadlines: DeadlineTimer;
   log: Logger;
+  /** Told of submits, outcomes and ended leases (metrics, the live view). */
+  events: HiveEvents;
   /** The coordinator stopped: no poll is handed work any more. */
   stopped(): boolean;
 }

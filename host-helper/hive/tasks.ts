@@ -28,7 +28,10 @@ export class TaskDesk {
   /** Hands back a lease whose long-poll answer never reached the agent. */
   async undelivered(agentId: string, taskId: string): Promise<void> {
     const r = await this.#hive.store.release(taskId, agentId, Date.now());
-    if (r) wakeRequeued(this.#hive.waiters, [r]);
+    if (r) {
+      this.#hive.events.leasesEnded([r], 'undelivered');
+      wakeRequeued(this.#hive.waiters, [r]);
+    }
     this.#hive.log.warn({ agentId, taskId }, 'long-poll answer not delivered; task requeued');
   }
 
@@ -75,6 +78,7 @@ export class TaskDesk {
       if (taker) this.#hive.waiters.unreserve(taker);
       return out;
     }
+    this.#hive.events.submitted({ tenant, capability: body.capability });
     this.#hive.deadlines.arm(expiresAt);
     if (!taker) {
       this.#hive.waiters.wake({ tenant, capability: body.capability });
@@ -122,7 +126,9 @@ export class TaskDesk {
         now,
       );
       if (!ok) throw conflict('lease is no longer held');
-      return { taskId, state: body.status === 'ok' ? 'succeeded' : 'failed' };
+      const state = body.status === 'ok' ? 'succeeded' : 'failed';
+      this.#hive.events.finished(t, state);
+      return { taskId, state };
     }
     return { taskId, state: t.state };
   }
@@ -138,6 +144,7 @@ export class TaskDesk {
     this.#refuse(verdict, now);
     const r = await this.#hive.store.release(taskId, t.leaseAgent!, now);
     if (!r) throw conflict('lease is no longer held');
+    this.#hive.events.leasesEnded([r], 'released');
     wakeRequeued(this.#hive.waiters, [r]);
     return { taskId, state: r.state };
   }

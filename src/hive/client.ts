@@ -20,12 +20,16 @@ import {
   TaskView,
 } from '../protocol/index.ts';
 import { answeredError, failureOfThrown, HiveError } from './errors.ts';
+import { type HiveTrust, hiveConnector, trustKey } from './tls/connector.ts';
+import { tlsRefusal } from './tls/policy.ts';
 
 export interface HiveClientOptions {
   baseUrl: () => string | undefined;
   token: () => string | undefined;
   /** Per-request budget for everything but the long-poll (which adds its wait). */
   timeoutMs?: number;
+  /** How an https:// hive is trusted (tls/connector.ts); read with the URL, so a new `.env` applies. */
+  trust?: () => HiveTrust | undefined;
 }
 
 interface Call<T> {
@@ -46,7 +50,7 @@ const enc = encodeURIComponent;
 export class HiveClient {
   readonly #options: HiveClientOptions;
   #pool: Pool | undefined;
-  #origin = '';
+  #poolKey = '';
   #prefix = '';
 
   constructor(options: HiveClientOptions) {
@@ -149,7 +153,7 @@ export class HiveClient {
   async close(): Promise<void> {
     const pool = this.#pool;
     this.#pool = undefined;
-    this.#origin = '';
+    this.#poolKey = '';
     await pool?.destroy().catch(() => undefined);
   }
 
@@ -158,17 +162,19 @@ export class HiveClient {
     const base = this.#options.baseUrl();
     if (!base) throw new HiveError('no hive URL configured', 'no-credentials');
     const url = new URL(base);
-    if (this.#pool && url.origin === this.#origin) {
+    const trust = this.#options.trust?.();
+    const key = `${url.origin} ${trustKey(trust)}`;
+    if (this.#pool && key === this.#poolKey) {
       this.#prefix = url.pathname.replace(/\/+$/, '');
       return this.#pool;
     }
     void this.#pool?.close().catch(() => undefined);
-    this.#origin = url.origin;
+    this.#poolKey = key;
     this.#prefix = url.pathname.replace(/\/+$/, '');
     this.#pool = new PoolClass(url.origin, {
       connections: 4,
       keepAliveTimeout: 30_000,
-      connect: { timeout: 5_000 },
+      connect: hiveConnector(trust, 5_000),
     });
     return this.#pool;
   }
@@ -207,6 +213,8 @@ export class HiveClient {
         throw new HiveError(`${what} timed out after ${timeoutMs} ms`, 'timeout', { cause: err });
       }
       const reason = failureOfThrown(err);
+      const refusal = tlsRefusal(err);
+      if (refusal) throw new HiveError(`${what} refused: ${refusal}`, reason, { cause: err });
       const code = (err as { code?: string }).code ?? reason;
       throw new HiveError(`${what} failed: ${code}`, reason, { cause: err });
     } finally {

@@ -5,6 +5,7 @@
 // the hive itself said (its §5 error code and the field it names, never its free text).
 import { ClawdieError, type ErrorKind } from '../errors.ts';
 import { ErrorCode, readErrorBody } from '../protocol/errors.ts';
+import { tlsRefusal } from './tls/policy.ts';
 
 export type HiveFailure =
   | 'unauthorized'
@@ -16,6 +17,8 @@ export type HiveFailure =
   | 'client'
   | 'network'
   | 'timeout'
+  /** The hive's certificate or key was refused (tls/policy.ts): wait and retry, never plain text. */
+  | 'tls'
   | 'bad-response'
   | 'aborted'
   | 'no-credentials'
@@ -55,6 +58,7 @@ export function failureKind(reason: HiveFailure): ErrorKind {
     reason === 'server' ||
     reason === 'network' ||
     reason === 'timeout' ||
+    reason === 'tls' ||
     reason === 'bad-response' ||
     reason === 'stale-token'
     ? 'retryable'
@@ -102,6 +106,7 @@ export function failureOfThrown(err: unknown): HiveFailure {
   const e = err as { name?: string; code?: string } | undefined;
   if (e?.name === 'AbortError' || e?.code === 'UND_ERR_ABORTED' || e?.code === 'ABORT_ERR') return 'aborted';
   if (e?.code && TIMEOUT_CODES.has(e.code)) return 'timeout';
+  if (tlsRefusal(err) !== null) return 'tls';
   return 'network';
 }
 

@@ -5,6 +5,7 @@
 // would refuse its .env.
 import { parse } from 'dotenv';
 import * as z from 'zod';
+import { ENV_SETTING_NAMES, HivePins, PrivateNetworkFlag, transportProblem } from '../hive/tls/policy.ts';
 import { firstProblem, formatProblem } from '../protocol/format-issue.ts';
 import { ENV_NAME_RE, TenantName } from '../protocol/names.ts';
 
@@ -37,10 +38,26 @@ export const AgentEnv = z
     OPENROUTER_API_KEY: Secret.optional(),
     DEEPSEEK_API_KEY: Secret.optional(),
     CLAWDIE_MODEL: z.string().min(1).max(200).optional(),
+    /** Pins of the hive's public key (hive/tls/policy.ts); with them only that key is trusted. */
+    CLAWDIE_HIVE_TLS_PIN: HivePins.optional(),
+    /** The explicit switch that allows a plain http:// hive URL off loopback. */
+    CLAWDIE_HIVE_PRIVATE_NETWORK: PrivateNetworkFlag.optional(),
   })
   .refine((e) => e.OPENROUTER_API_KEY !== undefined || e.DEEPSEEK_API_KEY !== undefined, {
     message: 'one of OPENROUTER_API_KEY or DEEPSEEK_API_KEY is required',
     path: ['OPENROUTER_API_KEY'],
+  })
+  // How the hive may be reached: the rule shared with clawdie-host and the MCP bridge.
+  .superRefine((e, ctx) => {
+    const p = transportProblem(
+      {
+        url: e.CLAWDIE_HIVE_URL,
+        pins: e.CLAWDIE_HIVE_TLS_PIN,
+        privateNetwork: e.CLAWDIE_HIVE_PRIVATE_NETWORK !== undefined,
+      },
+      ENV_SETTING_NAMES,
+    );
+    if (p) ctx.addIssue({ code: 'custom', path: [p.field], message: p.message });
   });
 
 /** Every value is a string (dotenv gives nothing else); the known keys are checked above. */

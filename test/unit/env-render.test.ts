@@ -116,4 +116,18 @@ describe('renderEnv', () => {
       /^item i3: variable name is not /,
     );
   });
+
+  it('carries host.json’s hive pin and private-network switch, which a collection may not set', () => {
+    const pin = `sha256/${'A'.repeat(43)}=`;
+    const pinned = renderEnv([KEY], { ...host, hiveUrl: 'https://hive.example.org', hivePins: pin });
+    expect(pinned).toContain(`CLAWDIE_HIVE_TLS_PIN=${pin}\n`);
+    const priv = renderEnv([KEY], { ...host, hiveUrl: 'http://10.0.0.5:8080', hivePrivateNetwork: true });
+    expect(priv).toContain('CLAWDIE_HIVE_PRIVATE_NETWORK=yes\n');
+    // The agent's contract holds for what the host writes: a pin needs https.
+    expect(() => renderEnv([KEY], { ...host, hivePins: pin })).toThrow(/must be https/);
+    expect(renderEnv([KEY], host)).not.toMatch(/TLS_PIN|PRIVATE_NETWORK/);
+    expect(() => renderEnv([KEY, { name: 'CLAWDIE_HIVE_TLS_PIN', value: pin, itemId: 'i4' }], host)).toThrow(
+      /item i4: .*set by the host/,
+    );
+  });
 });

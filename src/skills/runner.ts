@@ -10,6 +10,7 @@ import type { Logger } from '../log.ts';
 import { MAX_CAPABILITIES, type TaskAssignment, type TaskResult } from '../protocol/index.ts';
 import type { ChatProvider } from '../providers/openai-compatible.ts';
 import type { ProviderTuning } from '../providers/select.ts';
+import { describeCapabilities } from './descriptors.ts';
 import { type Discovery, discoverSkills, formatDiscoveryProblem, type LoadedSkill } from './discover.ts';
 import { type Gated, gateSkills } from './gating.ts';
 import type { InputCheck } from './input-validator.ts';
@@ -131,5 +132,7 @@ export async function loadSkillRunner(options: SkillRunnerOptions): Promise<Skil
     return runPrompt({ skill, task, context, provider, ...(options.soul ? { soul: options.soul } : {}) });
   }
 
-  return { discovery, gated: () => gate(currentEnv()), capabilities, run };
+  const descriptors = (registered: readonly string[]) =>
+    describeCapabilities(registered, gate(currentEnv()).routes);
+  return { discovery, gated: () => gate(currentEnv()), capabilities, descriptors, run };
 }

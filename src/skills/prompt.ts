@@ -9,10 +9,10 @@ import { MAX_TOOL_DEPTH, type TaskAssignment, type TaskResult } from '../protoco
 import type { ChatProvider } from '../providers/messages.ts';
 import { modelFor } from '../providers/select.ts';
 import type { LoadedSkill } from './discover.ts';
-import { loopBudgets } from './loop/budgets.ts';
 import type { ToolAccess } from './loop/calls.ts';
 import { runLoop } from './loop/loop.ts';
 import { NO_TOOLS, type Toolbox, toolbox } from './loop/tools.ts';
+import { loopBudget } from './loop-budget.ts';
 import type { TaskContext } from './task-runner.ts';
 
 /** A string input is the message; `{prompt}` or `{message}` strings are taken as is; else JSON. */
@@ -49,8 +49,6 @@ export interface PromptRun {
   provider: (env: Readonly<Record<string, string>>) => ChatProvider;
   /** Resolved soul files by name (DESIGN §7), placed before the skill's instructions. */
   soul?: Readonly<Record<string, string>>;
-  /** Overall deadline when the skill sets none (metadata timeout-seconds). */
-  timeoutMs?: number;
   /** The capabilities this agent serves itself: a call to one runs here, not through the hive. */
   local?: LocalCapabilities;
   log?: Logger | undefined;
@@ -111,7 +109,7 @@ function accessFor(run: PromptRun): ToolAccess {
 
 export async function runPrompt(run: PromptRun): Promise<TaskResult> {
   const { skill, task, context } = run;
-  const budgets = loopBudgets(skill.extensions, run.timeoutMs);
+  const budgets = loopBudget(skill.extensions);
   let provider: ChatProvider;
   try {
     provider = run.provider(context.env);

@@ -1,6 +1,6 @@
 // The contract between the agent machine (which leases tasks) and whatever executes them (skills).
 // The machine knows only this interface; the built-in `echo` capability is the first implementation.
-import type { CatalogEntry, TaskAssignment, TaskResult } from '../protocol/index.ts';
+import type { CapabilityDescriptor, CatalogEntry, TaskAssignment, TaskResult } from '../protocol/index.ts';
 
 /** What a borrowed task gave back, and which hive task it was (when the borrow path knows). */
 export type BorrowResult = TaskResult & { taskId?: string };
@@ -29,6 +29,11 @@ export interface TaskContext {
 export interface TaskRunner {
   /** Capabilities to register (always includes `echo`). */
   capabilities(): string[];
+  /**
+   * What to tell the hive about each of `capabilities` (the catalog's descriptions and input
+   * schemas); without it, only `echo` is described (descriptors.ts).
+   */
+  descriptors?(capabilities: readonly string[]): CapabilityDescriptor[];
   /** Runs one task; failures of the task itself are returned as `{status: 'error'}`, not thrown. */
   run(task: TaskAssignment, context: TaskContext): Promise<TaskResult>;
 }

@@ -8,8 +8,8 @@ import { describeError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { TaskResult } from '../../protocol/index.ts';
 import { assistantTurn, type ChatMessage, type ChatProvider } from '../../providers/messages.ts';
+import type { LoopBudget } from '../loop-budget.ts';
 import { MAX_TASK_OUTPUT_BYTES } from '../task-runner.ts';
-import type { LoopBudgets } from './budgets.ts';
 import { runCalls, type Step, type ToolAccess } from './calls.ts';
 import { type Artifact, extractBinary, toolContent } from './results.ts';
 import { NO_TOOLS, type Toolbox } from './tools.ts';
@@ -27,7 +27,7 @@ export interface LoopRun {
   /** The loop's own task id and depth (its calls run at depth + 1). */
   taskId: string;
   depth: number;
-  budgets: LoopBudgets;
+  budgets: LoopBudget;
   /** Aborted when the lease is lost or the agent shuts down. */
   signal: AbortSignal;
   now?: () => number;

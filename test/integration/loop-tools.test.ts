@@ -30,6 +30,7 @@ const agents: Record<'acme' | 'lane' | 'other', AgentProcess> = {} as never;
 const tokens: Record<string, string> = {};
 /** The tools the model was offered, by scenario (the user's message). */
 const offered = new Map<string, string[]>();
+let parallelTools: NonNullable<RecordedRequest['body']['tools']> = [];
 
 const toolsOf = (req: RecordedRequest): string[] => (req.body.tools ?? []).map((t) => t.function.name);
 const results = (req: RecordedRequest) => (req.body.messages ?? []).filter((m) => m.role === 'tool');
@@ -38,6 +39,7 @@ function model(req: RecordedRequest) {
   const scenario = lastUser(req);
   const done = results(req);
   if (done.length === 0) offered.set(scenario, toolsOf(req));
+  if (scenario === 'parallel' && done.length === 0) parallelTools = req.body.tools ?? [];
   switch (scenario) {
     case 'parallel':
       if (done.length > 0) return `answer: ${done.map((m) => m.content).join(' | ')}`;
@@ -171,6 +173,12 @@ describe('the agent loop across the hive', () => {
     expect(agents.lane.output()).toContain(out.steps[1]!.taskId);
     expect(offered.get('parallel')).toEqual(expect.arrayContaining(['add', 'upper', 'echo', 'step-chat']));
     expect(offered.get('parallel')).not.toContain('chat');
+    // Descriptions come from the skills through registration and the catalog; a lane's says so.
+    expect(parallelTools.find((t) => t.function.name === 'upper')?.function).toEqual({
+      name: 'upper',
+      description: 'Shouts. (served by a shared lane of the hive)',
+      parameters: { type: 'object', additionalProperties: true },
+    });
     await agents.acme.waitLog(
       (r) => r.msg === 'tool step' && r.tool === 'upper' && r.status === 'ok',
       'step log',

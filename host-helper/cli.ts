@@ -23,6 +23,10 @@ const COMMANDS: Record<string, { summary: string; load: Loader }> = {
     summary: 'spawn-agent T [--jail] [--collection NAME] [--shared] [--json] [--config F]',
     load: () => import('./commands/spawn-agent.ts'),
   },
+  body: {
+    summary: 'body install [--from DIR] | list | switch VERSION (T...|--all) | rollback (T...|--all) | prune',
+    load: () => import('./commands/body.ts'),
+  },
   hive: {
     summary: 'hive serve --listen HOST:PORT --db PATH [--admin-token-file F]',
     load: () => import('./hive/serve-command.ts'),

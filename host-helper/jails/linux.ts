@@ -5,13 +5,25 @@
 // Commands inside use `nsenter` into the init's namespaces and root, dropping to the jail user's
 // uid/gid (supplementary groups cleared), so every path lookup happens inside the jail.
 // The boot itself (what init runs) is the image's business; `jails.init` names it.
+//
+// The body (DESIGN §11): with a body store (`jails.bodies`), the jail's version is recorded in
+// <jails.root>/T/body and bound read-only (nosuid, nodev) at BODY_MOUNT inside the jail's own
+// mount namespace before it is entered, so the host's mount table stays as it was and the mount
+// ends with the jail. The jail's root (init, before it drops to the jail user) keeps only the
+// capabilities it needs to do that (JAIL_ROOT_CAPS): without CAP_SYS_ADMIN it cannot remount the
+// body writable, without CAP_SYS_CHROOT it cannot leave its root, so nothing in a jail can write
+// the body. switchBody drains the agent (SIGTERM to the jail's pid 1, which is the agent) and
+// starts the jail again on the other version.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { BODY_MOUNT, VERSION_RE } from '../body/layout.ts';
+import { readLink, versionDir } from '../body/store.ts';
 import { EXIT, HostError } from '../exit-codes.ts';
 import type { JailBackend, JailUser } from './backend.ts';
 import { isRealDirectory } from './is-dir.ts';
+import { listJailDirs } from './list.ts';
 import { jailUserFromPasswd } from './passwd.ts';
 import { minimalEnv, runOk } from './run.ts';
 
@@ -21,7 +33,28 @@ export interface LinuxOptions {
   /** A directory copied (cp -a) as the new jail's root; without it a minimal skeleton is made. */
   template?: string;
   init?: string;
+  /** The body store (DESIGN §11): every jail gets a version of it at BODY_MOUNT. */
+  bodies?: string;
+  /** How long a drained stop waits for the agent before SIGKILL (default 90 s). */
+  drainTimeoutMs?: number;
 }
+
+/** The bounding set of a jail's root: enough to drop to the jail user, nothing to undo the jail. */
+export const JAIL_ROOT_CAPS = ['setuid', 'setgid', 'setpcap'] as const;
+
+/**
+ * Run by the host's /bin/sh as pid 1 of the new namespaces ($1 body or empty, $2 jail root,
+ * $3 BODY_MOUNT, $4 init): bind the body read-only into the jail, enter the jail's root, and
+ * exec its init through the jail's own setpriv with the reduced bounding set.
+ */
+export const JAIL_ENTRY_SCRIPT = [
+  'set -e',
+  'if [ -n "$1" ]; then',
+  '  mount --bind "$1" "$2$3"',
+  '  mount -o remount,bind,ro,nosuid,nodev "$2$3"',
+  'fi',
+  `exec chroot "$2" /usr/bin/setpriv --bounding-set=-all,${JAIL_ROOT_CAPS.map((c) => `+${c}`).join(',')} --inh-caps=-all -- "$4"`,
+].join('\n');
 
 /** Pure: a stable per-tenant uid in [200000, 999999) so jails do not share a uid by default. */
 export function defaultJailUid(jail: string): number {
@@ -65,6 +98,52 @@ export function linuxBackend(options: LinuxOptions): JailBackend {
   const jailDir = (jail: string): string => path.join(jailsRoot(), jail);
   const jailRoot = (jail: string): string => path.join(jailDir(jail), 'root');
   const pidFile = (jail: string): string => path.join(jailDir(jail), 'unshare.pid');
+  const bodyFile = (jail: string): string => path.join(jailDir(jail), 'body');
+
+  /** The version recorded for the jail (host-side, outside the jail root). */
+  const recordedBody = (jail: string): string | undefined => {
+    try {
+      const v = fs.readFileSync(bodyFile(jail), 'utf8').trim();
+      return VERSION_RE.test(v) ? v : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const recordBody = (jail: string, version: string): void => {
+    const tmp = `${bodyFile(jail)}.tmp`;
+    fs.writeFileSync(tmp, `${version}\n`, { mode: 0o600 });
+    fs.renameSync(tmp, bodyFile(jail));
+  };
+  const currentBody = (): string => {
+    const v = options.bodies ? readLink(options.bodies, 'current') : undefined;
+    if (!v) throw new HostError('no body is installed (run clawdie-host body install)', EXIT.notFound);
+    return v;
+  };
+
+  /**
+   * The host directory to bind at BODY_MOUNT, checked: the version is installed, and every
+   * component of the mount point inside the jail root is a real directory (a link there would
+   * send the bind elsewhere).
+   */
+  const bodyToMount = (jail: string): string => {
+    if (!options.bodies) return '';
+    let version = recordedBody(jail);
+    if (!version) {
+      version = currentBody();
+      recordBody(jail, version);
+    }
+    const dir = versionDir(options.bodies, version);
+    if (!isRealDirectory(dir))
+      throw new HostError(`body ${version} of jail ${jail} is not installed`, EXIT.notFound);
+    let at = jailRoot(jail);
+    for (const part of BODY_MOUNT.split('/').filter(Boolean)) {
+      at = path.join(at, part);
+      if (!isRealDirectory(at)) {
+        throw new HostError(`jail ${jail}: ${BODY_MOUNT} is not a real directory in its root`, EXIT.policy);
+      }
+    }
+    return dir;
+  };
 
   /** The running init's host pid, checked to really be chrooted into this jail's root. */
   const runningInit = (jail: string): number | undefined => {
@@ -79,14 +158,40 @@ export function linuxBackend(options: LinuxOptions): JailBackend {
     }
   };
 
-  return {
+  /**
+   * SIGTERM to the jail's pid 1 (the agent, once boot.sh has exec'd it): it drains and exits, and
+   * its pid namespace ends with it. SIGKILL only after the drain timeout.
+   */
+  const drainStop = async (jail: string, init: number): Promise<void> => {
+    const gone = (): boolean => runningInit(jail) !== init;
+    try {
+      process.kill(init, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+    const deadline = Date.now() + (options.drainTimeoutMs ?? 90_000);
+    while (!gone() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    if (!gone()) {
+      try {
+        process.kill(init, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+      while (!gone()) await new Promise((r) => setTimeout(r, 20));
+    }
+    fs.rmSync(pidFile(jail), { force: true });
+  };
+
+  const backend: JailBackend = {
     kind: 'linux',
     jailsRoot,
     exists: async (jail) => isRealDirectory(jailRoot(jail)),
     async create(jail) {
       // A fresh tree under the host-owned <jails.root>/T: nothing hostile in it yet, so plain paths
       // are fine. Modes are set explicitly: clawdie-host runs with umask 077.
+      const version = options.bodies ? currentBody() : undefined;
       fs.mkdirSync(jailDir(jail), { mode: 0o700 });
+      if (version) recordBody(jail, version);
       const root = jailRoot(jail);
       mkdirMode(root, 0o755);
       if (options.template) {
@@ -126,6 +231,7 @@ export function linuxBackend(options: LinuxOptions): JailBackend {
     async start(jail) {
       if (runningInit(jail) !== undefined) return;
       const init = options.init ?? '/sbin/init';
+      const body = bodyToMount(jail);
       const child = spawn(
         'unshare',
         [
@@ -138,8 +244,13 @@ export function linuxBackend(options: LinuxOptions): JailBackend {
           '--propagation',
           'private',
           '--kill-child',
-          '--root',
+          '/bin/sh',
+          '-c',
+          JAIL_ENTRY_SCRIPT,
+          'clawdie-jail',
+          body,
           jailRoot(jail),
+          BODY_MOUNT,
           init,
         ],
         { env: minimalEnv(), stdio: 'ignore', detached: true },
@@ -172,6 +283,18 @@ export function linuxBackend(options: LinuxOptions): JailBackend {
       fs.rmSync(pidFile(jail), { force: true });
     },
     isRunning: async (jail) => runningInit(jail) !== undefined,
+    list: async () => listJailDirs(jailsRoot()),
+    bodyOf: async (jail) => (options.bodies ? recordedBody(jail) : undefined),
+    async switchBody(jail, version) {
+      if (!options.bodies) throw new HostError('jails.bodies is not set: jails have no body', EXIT.usage);
+      if (!isRealDirectory(versionDir(options.bodies, version))) {
+        throw new HostError(`body ${version} is not installed`, EXIT.notFound);
+      }
+      const init = runningInit(jail);
+      if (init !== undefined) await drainStop(jail, init);
+      recordBody(jail, version);
+      if (init !== undefined) await backend.start(jail);
+    },
     async execAsUser(jail, user, argv, stdin) {
       // --wdns (chdir after entering the root), never --wd=DIR: nsenter opens a --wd path in the
       // HOST's view, which would leave the jail's /bin/sh with a working directory outside its root.
@@ -203,4 +326,5 @@ export function linuxBackend(options: LinuxOptions): JailBackend {
       return jailUserFromPasswd(jailsRoot(), jail, user);
     },
   };
+  return backend;
 }

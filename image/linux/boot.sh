@@ -1,7 +1,8 @@
 #!/bin/sh
-# Pid 1 of a Linux jail: the `linux` backend starts this (host.json `jails.init`, here
-# /usr/local/libexec/clawdie/boot.sh) as root, chrooted into the jail root, in new mount, pid, net,
-# uts and ipc namespaces. It finds the jail user in the jail's own /etc/passwd (refusing root and
+# Pid 1 of a Linux jail: the `linux` backend starts this from the jail's body (host.json
+# `jails.init`, here /usr/local/share/clawdie/libexec/boot.sh) as root, chrooted into the jail
+# root, in new mount, pid, net, uts and ipc namespaces, with a bounding set of setuid, setgid and
+# setpcap only. Node, this script and the agent bundle are the body's, read-only (DESIGN §11). It finds the jail user in the jail's own /etc/passwd (refusing root and
 # nobody), sends the agent's log to /var/log/clawdie/agent.log, and replaces itself with the agent
 # as that user: uid/gid, no supplementary groups, no new privileges, no capabilities, a clean
 # environment. The agent is then pid 1 of the jail and gets SIGTERM directly (no wrapper).
@@ -9,8 +10,9 @@
 set -eu
 PATH=/usr/local/bin:/usr/bin:/bin
 user=${CLAWDIE_USER:-clawdie}
-node=/usr/local/bin/node
-bundle=/usr/local/libexec/clawdie/clawdie-agent.mjs
+body=/usr/local/share/clawdie
+node=$body/runtime/usr/local/bin/node
+bundle=$body/libexec/clawdie-agent.mjs
 
 uid=''
 gid=''

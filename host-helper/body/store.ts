@@ -181,7 +181,8 @@ function agentVersionOf(bundle: string): string {
 async function nodeVersionOf(opts: InstallOptions, staged: string): Promise<string> {
   try {
     if (opts.runtime === 'linux') {
-      return execFileSync(opts.nodeBin ?? process.execPath, ['--version'], { encoding: 'utf8' }).trim();
+      const out = execFileSync(opts.nodeBin ?? process.execPath, ['--version'], { encoding: 'utf8' });
+      return (out.split('\n')[0] ?? '').trim().slice(0, 64) || 'unknown';
     }
     const r = await runOk(opts.pkgBin ?? 'pkg', [
       '-r',
@@ -190,7 +191,7 @@ async function nodeVersionOf(opts: InstallOptions, staged: string): Promise<stri
       '%n-%v',
       NODE_PKG,
     ]);
-    return r.stdout.trim() || 'unknown';
+    return (r.stdout.split('\n')[0] ?? '').trim().slice(0, 64) || 'unknown';
   } catch {
     return 'unknown';
   }

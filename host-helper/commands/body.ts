@@ -157,7 +157,10 @@ export const run: Command = async (argv, io) => {
       case 'switch': {
         const [version, ...names] = parsed.positionals;
         if (!version) throw usageError('switch needs a body version');
-        versionDir(store, version);
+        if (!listVersions(store).includes(version)) {
+          versionDir(store, version); // a malformed name is a usage error
+          throw new HostError(`body ${version} is not installed`, EXIT.notFound);
+        }
         readManifest(store, version);
         const jails = await targets(ctx, names, all);
         if (all) {

@@ -114,5 +114,7 @@ if (import.meta.main) {
     ...(values.uid ? { uid: Number(values.uid) } : {}),
     ...(values.user ? { user: values.user } : {}),
   });
-  process.stdout.write(`${r.dir}: jail root template for ${r.user} (uid ${r.uid}); its body is mounted at ${BODY_MOUNT}\n`);
+  process.stdout.write(
+    `${r.dir}: jail root template for ${r.user} (uid ${r.uid}); its body is mounted at ${BODY_MOUNT}\n`,
+  );
 }

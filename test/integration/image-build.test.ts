@@ -10,8 +10,8 @@ import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUNDLES, bundleOptions, EXTERNAL_PACKAGES, readEmbeddedVersion } from '../../image/bundle.ts';
 import { BODY } from '../../host-helper/body/layout.ts';
+import { BUNDLES, bundleOptions, EXTERNAL_PACKAGES, readEmbeddedVersion } from '../../image/bundle.ts';
 import { assembleOverlay, foreignImports, OverlayError } from '../../image/overlay.ts';
 
 const repo = path.resolve(import.meta.dirname, '../..');

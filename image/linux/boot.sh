@@ -36,8 +36,11 @@ fi
 # The log is opened here, as root (/var/log/clawdie is root's, from the template): the agent can
 # append to it but not replace or remove it.
 exec >>/var/log/clawdie/agent.log 2>&1
+# --no-short-builtin-calls: V8 places its code range next to node's embedded builtins by reading
+# /proc/self/maps, which a jail does not have; it then copies the builtins (2 MiB of private
+# memory per agent) to reach them with short calls. Measured: idle USS -2.2 MiB per jailed agent.
 echo "clawdie boot: starting the agent as $user ($uid:$gid)"
 exec setpriv --reuid="$uid" --regid="$gid" --clear-groups --no-new-privs \
   --inh-caps=-all --bounding-set=-all \
   env -i PATH="$PATH" HOME="/home/$user" USER="$user" CLAWDIE_USER="$user" LANG=C.UTF-8 \
-  "$node" --disable-warning=ExperimentalWarning "$bundle" run --root /
+  "$node" --disable-warning=ExperimentalWarning --no-short-builtin-calls "$bundle" run --root /

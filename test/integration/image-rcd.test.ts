@@ -180,6 +180,7 @@ describe('rc.d/clawdie_agent', () => {
     expect(command).toEqual([
       inJail(BODY.node),
       '--disable-warning=ExperimentalWarning',
+      '--no-short-builtin-calls',
       inJail(BODY.bundle),
       'run',
       '--root',

@@ -1,28 +1,23 @@
 // The `linux` backend (capability lanes, and real isolation in tests): a jail is the directory
 // <jails.root>/T/root with its own user in its own etc/passwd, started as root in new mount, pid,
-// net, uts and ipc namespaces with `unshare --root` (a chroot). Host-side bookkeeping (the pid of
+// net, uts and ipc namespaces through JAIL_ENTRY_SCRIPT (a chroot). Host-side bookkeeping (the pid of
 // `unshare`) lives in <jails.root>/T/, outside the jail root, where the jail cannot reach it.
 // Commands inside use `nsenter` into the init's namespaces and root, dropping to the jail user's
 // uid/gid (supplementary groups cleared), so every path lookup happens inside the jail.
 // The boot itself (what init runs) is the image's business; `jails.init` names it.
 //
-// The body (DESIGN §11): with a body store (`jails.bodies`), the jail's version is recorded in
-// <jails.root>/T/body and bound read-only (nosuid, nodev) at BODY_MOUNT inside the jail's own
-// mount namespace before it is entered, so the host's mount table stays as it was and the mount
-// ends with the jail. The jail's root (init, before it drops to the jail user) keeps only the
-// capabilities it needs to do that (JAIL_ROOT_CAPS): without CAP_SYS_ADMIN it cannot remount the
-// body writable, without CAP_SYS_CHROOT it cannot leave its root, so nothing in a jail can write
-// the body. switchBody drains the agent (SIGTERM to the jail's pid 1, which is the agent) and
-// starts the jail again on the other version.
+// The body (DESIGN §11, ./linux-body.ts): bound read-only into the jail's own mount namespace as
+// the jail starts; switchBody drains the agent (SIGTERM to the jail's pid 1, which is the agent)
+// and starts the jail again on the other version.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BODY_MOUNT, VERSION_RE } from '../body/layout.ts';
-import { readLink, versionDir } from '../body/store.ts';
+import { BODY_MOUNT } from '../body/layout.ts';
 import { EXIT, HostError } from '../exit-codes.ts';
 import type { JailBackend, JailUser } from './backend.ts';
 import { isRealDirectory } from './is-dir.ts';
+import { JAIL_ENTRY_SCRIPT, linuxBodies } from './linux-body.ts';
 import { listJailDirs } from './list.ts';
 import { jailUserFromPasswd } from './passwd.ts';
 import { minimalEnv, runOk } from './run.ts';
@@ -38,23 +33,6 @@ export interface LinuxOptions {
   /** How long a drained stop waits for the agent before SIGKILL (default 90 s). */
   drainTimeoutMs?: number;
 }
-
-/** The bounding set of a jail's root: enough to drop to the jail user, nothing to undo the jail. */
-export const JAIL_ROOT_CAPS = ['setuid', 'setgid', 'setpcap'] as const;
-
-/**
- * Run by the host's /bin/sh as pid 1 of the new namespaces ($1 body or empty, $2 jail root,
- * $3 BODY_MOUNT, $4 init): bind the body read-only into the jail, enter the jail's root, and
- * exec its init through the jail's own setpriv with the reduced bounding set.
- */
-export const JAIL_ENTRY_SCRIPT = [
-  'set -e',
-  'if [ -n "$1" ]; then',
-  '  mount --bind "$1" "$2$3"',
-  '  mount -o remount,bind,ro,nosuid,nodev "$2$3"',
-  'fi',
-  `exec chroot "$2" /usr/bin/setpriv --bounding-set=-all,${JAIL_ROOT_CAPS.map((c) => `+${c}`).join(',')} --inh-caps=-all -- "$4"`,
-].join('\n');
 
 /** Pure: a stable per-tenant uid in [200000, 999999) so jails do not share a uid by default. */
 export function defaultJailUid(jail: string): number {
@@ -98,52 +76,7 @@ export function linuxBackend(options: LinuxOptions): JailBackend {
   const jailDir = (jail: string): string => path.join(jailsRoot(), jail);
   const jailRoot = (jail: string): string => path.join(jailDir(jail), 'root');
   const pidFile = (jail: string): string => path.join(jailDir(jail), 'unshare.pid');
-  const bodyFile = (jail: string): string => path.join(jailDir(jail), 'body');
-
-  /** The version recorded for the jail (host-side, outside the jail root). */
-  const recordedBody = (jail: string): string | undefined => {
-    try {
-      const v = fs.readFileSync(bodyFile(jail), 'utf8').trim();
-      return VERSION_RE.test(v) ? v : undefined;
-    } catch {
-      return undefined;
-    }
-  };
-  const recordBody = (jail: string, version: string): void => {
-    const tmp = `${bodyFile(jail)}.tmp`;
-    fs.writeFileSync(tmp, `${version}\n`, { mode: 0o600 });
-    fs.renameSync(tmp, bodyFile(jail));
-  };
-  const currentBody = (): string => {
-    const v = options.bodies ? readLink(options.bodies, 'current') : undefined;
-    if (!v) throw new HostError('no body is installed (run clawdie-host body install)', EXIT.notFound);
-    return v;
-  };
-
-  /**
-   * The host directory to bind at BODY_MOUNT, checked: the version is installed, and every
-   * component of the mount point inside the jail root is a real directory (a link there would
-   * send the bind elsewhere).
-   */
-  const bodyToMount = (jail: string): string => {
-    if (!options.bodies) return '';
-    let version = recordedBody(jail);
-    if (!version) {
-      version = currentBody();
-      recordBody(jail, version);
-    }
-    const dir = versionDir(options.bodies, version);
-    if (!isRealDirectory(dir))
-      throw new HostError(`body ${version} of jail ${jail} is not installed`, EXIT.notFound);
-    let at = jailRoot(jail);
-    for (const part of BODY_MOUNT.split('/').filter(Boolean)) {
-      at = path.join(at, part);
-      if (!isRealDirectory(at)) {
-        throw new HostError(`jail ${jail}: ${BODY_MOUNT} is not a real directory in its root`, EXIT.policy);
-      }
-    }
-    return dir;
-  };
+  const bodies = options.bodies ? linuxBodies(options.bodies, jailDir, jailRoot) : undefined;
 
   /** The running init's host pid, checked to really be chrooted into this jail's root. */
   const runningInit = (jail: string): number | undefined => {
@@ -189,9 +122,9 @@ export function linuxBackend(options: LinuxOptions): JailBackend {
     async create(jail) {
       // A fresh tree under the host-owned <jails.root>/T: nothing hostile in it yet, so plain paths
       // are fine. Modes are set explicitly: clawdie-host runs with umask 077.
-      const version = options.bodies ? currentBody() : undefined;
+      const version = bodies?.current();
       fs.mkdirSync(jailDir(jail), { mode: 0o700 });
-      if (version) recordBody(jail, version);
+      if (version) bodies?.record(jail, version);
       const root = jailRoot(jail);
       mkdirMode(root, 0o755);
       if (options.template) {
@@ -231,7 +164,7 @@ export function linuxBackend(options: LinuxOptions): JailBackend {
     async start(jail) {
       if (runningInit(jail) !== undefined) return;
       const init = options.init ?? '/sbin/init';
-      const body = bodyToMount(jail);
+      const body = bodies?.toMount(jail) ?? '';
       const child = spawn(
         'unshare',
         [
@@ -284,15 +217,13 @@ export function linuxBackend(options: LinuxOptions): JailBackend {
     },
     isRunning: async (jail) => runningInit(jail) !== undefined,
     list: async () => listJailDirs(jailsRoot()),
-    bodyOf: async (jail) => (options.bodies ? recordedBody(jail) : undefined),
+    bodyOf: async (jail) => bodies?.recorded(jail),
     async switchBody(jail, version) {
-      if (!options.bodies) throw new HostError('jails.bodies is not set: jails have no body', EXIT.usage);
-      if (!isRealDirectory(versionDir(options.bodies, version))) {
-        throw new HostError(`body ${version} is not installed`, EXIT.notFound);
-      }
+      if (!bodies) throw new HostError('jails.bodies is not set: jails have no body', EXIT.usage);
+      bodies.checkInstalled(version);
       const init = runningInit(jail);
       if (init !== undefined) await drainStop(jail, init);
-      recordBody(jail, version);
+      bodies.record(jail, version);
       if (init !== undefined) await backend.start(jail);
     },
     async execAsUser(jail, user, argv, stdin) {

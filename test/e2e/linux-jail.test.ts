@@ -23,7 +23,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BODY, BODY_MOUNT, inJail } from '../../host-helper/body/layout.ts';
 import { startTestVault, type TestVault } from '../../host-helper/demo/services/test-vault.ts';
-import { JAIL_ROOT_CAPS } from '../../host-helper/jails/linux.ts';
+import { JAIL_ROOT_CAPS } from '../../host-helper/jails/linux-body.ts';
 import { assembleLinuxRoot, JAIL_INIT, JAIL_NODE, lddPaths } from '../../image/linux/rootfs.ts';
 import { type HiveProcess, nodeBinary, REPO_ROOT, startHive } from '../support/hive-process.ts';
 import { pathOnlyEnv, type Run, runToEnd } from '../support/run-to-end.ts';

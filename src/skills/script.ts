@@ -101,7 +101,7 @@ function execute(
   const borrows = new Set(skill.extensions.borrows);
   const child = spawn(command, args, {
     cwd: workDir,
-    env: scriptEnv(skill.extensions.env, context.env),
+    env: scriptEnv(skill.extensions.env, context.env, process.env),
     detached: true, // its own process group, so a timeout kills grandchildren too
     stdio: ['pipe', 'pipe', 'pipe'],
   });

@@ -12,14 +12,16 @@ import { describeError } from '../errors.ts';
 import { Capability, type TaskAssignment, type TaskResult } from '../protocol/index.ts';
 import type { LoadedSkill } from './discover.ts';
 import { interpreterFor, scriptEnv } from './script-env.ts';
-import type { TaskContext } from './task-runner.ts';
+import { MAX_TASK_OUTPUT_BYTES, type TaskContext } from './task-runner.ts';
 
 export interface ScriptLimits {
   timeoutMs: number;
-  /** Hive bodies are capped at 1 MiB, so the default stays below it. */
   maxOutputBytes: number;
 }
-export const DEFAULT_SCRIPT_LIMITS: ScriptLimits = { timeoutMs: 60_000, maxOutputBytes: 900 * 1024 };
+export const DEFAULT_SCRIPT_LIMITS: ScriptLimits = {
+  timeoutMs: 60_000,
+  maxOutputBytes: MAX_TASK_OUTPUT_BYTES,
+};
 
 export interface ScriptRun {
   skill: Pick<LoadedSkill, 'name' | 'dir' | 'extensions'>;

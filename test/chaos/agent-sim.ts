@@ -17,7 +17,7 @@ import { parseEnvText } from '../../src/secrets/env-schema.ts';
 import { echoRunner } from '../../src/skills/task-runner.ts';
 import { CALL_TIMEOUT_MS, SimClock, SimHive } from './sim-hive.ts';
 
-const HOMES = ['http://hive-a.test', 'http://hive-b.test'];
+const HOMES = ['https://hive-a.test', 'https://hive-b.test'];
 /**
  * A stimulus (a step of the test, a timer set at an earlier instant, a task handed out) may cause
  * at most this many hive calls at its instant; a loop that waits for nothing exceeds it.

@@ -4,6 +4,7 @@
 import type { Logger } from '../../src/log.ts';
 import type { DeadlineTimer } from './deadline-timer.ts';
 import type { HiveStore, Requeued } from './store/store.ts';
+import type { TaskWatch } from './task-watch.ts';
 import type { WaiterRegistry } from './waiters.ts';
 
 export interface HiveTimings {
@@ -21,6 +22,8 @@ export interface HiveParts {
   waiters: WaiterRegistry;
   deadlines: DeadlineTimer;
   log: Logger;
+  /** Whoever waits here on a task's state is woken by the changes this process makes. */
+  watch: TaskWatch;
   /** The coordinator stopped: no poll is handed work any more. */
   stopped(): boolean;
 }

@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import type { Logger } from '../../../src/log.ts';
 import {
   AgentId,
+  CancelRequest,
   HeartbeatRequest,
   MintTokenRequest,
   PollQuery,
@@ -88,8 +89,8 @@ function routes(hive: Coordinator, extras: HiveServerExtras = {}): Route[] {
       methods: {
         POST: async (c) => {
           const id = agentId(c);
-          await body(c, HeartbeatRequest);
-          return ok(await hive.heartbeat(c.p, id));
+          const hb = await body(c, HeartbeatRequest);
+          return ok(await hive.heartbeat(c.p, id, hb.busy));
         },
       },
     },
@@ -112,6 +113,16 @@ function routes(hive: Coordinator, extras: HiveServerExtras = {}): Route[] {
     {
       pattern: ['v1', 'tasks', ':', 'release'],
       methods: { POST: async (c) => ok(await hive.release(c.p, taskId(c), await body(c, ReleaseRequest))) },
+    },
+    {
+      pattern: ['v1', 'tasks', ':', 'cancel'],
+      methods: {
+        POST: async (c) => {
+          const id = taskId(c);
+          await body(c, CancelRequest);
+          return ok(await hive.cancel(c.p, id));
+        },
+      },
     },
     {
       pattern: ['v1', 'spawn'],

@@ -24,7 +24,7 @@ import type { HiveStore } from './store/store.ts';
 
 const USAGE =
   'usage: clawdie-host hive serve --listen HOST:PORT --db PATH|postgres://… [--admin-token-file F] ' +
-  '[--heartbeat-seconds N] [--poll-seconds N] [--lease-seconds N] [--spawn-policy-file F]';
+  '[--heartbeat-seconds N] [--poll-seconds N] [--lease-seconds N] [--spawn-policy-file F] [--public-url URL]';
 
 const Seconds = z.coerce.number().positive().max(3600);
 
@@ -40,6 +40,11 @@ const ServeFlags = z.object({
   'lease-seconds': Seconds.default(DEFAULT_LEASE_SECONDS),
   synchronous: z.enum(['normal', 'full']).default('normal'),
   'spawn-policy-file': z.string().min(1).optional(),
+  /** How clients reach this hive (the MCP door allows its host and names its resource by it). */
+  'public-url': z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .refine((u) => !new URL(u).username && !new URL(u).password, 'must not carry credentials')
+    .optional(),
 });
 
 function parseFlags(argv: string[]): z.infer<typeof ServeFlags> {
@@ -58,6 +63,7 @@ function parseFlags(argv: string[]): z.infer<typeof ServeFlags> {
         'lease-seconds': { type: 'string' },
         synchronous: { type: 'string' },
         'spawn-policy-file': { type: 'string' },
+        'public-url': { type: 'string' },
       },
     }));
   } catch (err) {
@@ -161,7 +167,10 @@ export const run: Command = async (argv: string[], io: CommandIO): Promise<numbe
   // hive's db so that revoking a parent reaches its children even after the policy is switched off.
   // With PostgreSQL the policy is off (checked above): nothing is spawned, the lineage stays empty.
   const spawn = await startSpawn(policy, pg ? ':memory:' : flags.db, hive, log, io.env);
-  const server = createHiveServer(hive, log, { spawn: spawn.service });
+  // /mcp, the tenants' MCP door (issue 17), on the same listener.
+  const { mcpDoors } = await import('./mcp/door.ts');
+  const mcp = mcpDoors({ hive, log, publicUrl: flags['public-url'] });
+  const server = createHiveServer(hive, log, { spawn: spawn.service, doors: mcp.doors });
   try {
     const { host, port } = splitListen(flags.listen);
     server.listen(port, host);
@@ -198,6 +207,8 @@ export const run: Command = async (argv: string[], io: CommandIO): Promise<numbe
 
   if (!io.signal.aborted) await once(io.signal, 'abort');
   log.info('shutting down');
+  // In-flight MCP calls end first (their tasks go on; clients may retry on another replica).
+  await mcp.close();
   const closed = once(server, 'close');
   server.close();
   hive.stop(); // answers open long-polls with 204

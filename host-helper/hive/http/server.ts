@@ -1,6 +1,7 @@
 // The hive's HTTP shell (plain node:http): matches /v1 routes, authenticates the bearer token,
 // validates bodies and path parameters with the protocol schemas, and calls the coordinator.
-// Unknown path → 404, known path with another method → 405, every error in the §5 shape.
+// Unknown path → 404, known path with another method → 405, every error in the §5 shape. Other
+// doors (the MCP door) share the listener.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import type { Logger } from '../../../src/log.ts';
@@ -43,6 +44,12 @@ interface Route {
   admin?: boolean;
 }
 
+/** Another door on the hive's listener: it answers every request to `path` or below it. */
+export interface Door {
+  path: string;
+  handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void>;
+}
+
 const body = async <S extends z.ZodType>(c: Ctx, schema: S): Promise<z.infer<S>> =>
   parseWith(schema, (await readJson(c.req)) ?? {});
 const param = <S extends z.ZodType>(schema: S, value: string, field: string): z.infer<S> =>
@@ -60,6 +67,7 @@ export interface HiveServerExtras {
     /** A spawned child registers only the capabilities its parent was allowed to give it. */
     limitRegistration(reg: RegisterRequest): RegisterRequest;
   };
+  doors?: Door[];
 }
 
 function routes(hive: Coordinator, extras: HiveServerExtras = {}): Route[] {
@@ -229,6 +237,7 @@ function splitPath(path: string): string[] | null {
 
 export function createHiveServer(hive: Coordinator, log: Logger, extras: HiveServerExtras = {}): Server {
   const table = routes(hive, extras);
+  const doors = extras.doors ?? [];
   // requireHostHeader is off so that Node does not answer a missing Host with its bare 400 (no
   // error body): handle() refuses it itself, in the §5 shape.
   const opts = { keepAliveTimeout: 65_000, requestTimeout: 120_000, requireHostHeader: false };
@@ -246,7 +255,12 @@ export function createHiveServer(hive: Coordinator, log: Logger, extras: HiveSer
       throw badRequest('missing Host header', 'host');
     const url = req.url ?? '/';
     const q = url.indexOf('?');
-    const segments = splitPath(q === -1 ? url : url.slice(0, q));
+    const path = q === -1 ? url : url.slice(0, q);
+    if (!path.startsWith('/v1/')) {
+      const door = doors.find((d) => path === d.path || path.startsWith(`${d.path}/`));
+      if (door) return door.handle(req, res, path);
+    }
+    const segments = splitPath(path);
     const found = segments ? match(table, segments) : null;
     if (!found) throw new HttpError('not_found', 'no such route');
     const handler = found.route.methods[req.method ?? ''];

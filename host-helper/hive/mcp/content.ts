@@ -1,0 +1,112 @@
+// A finished task as an MCP tools/call result (issue 17). Pure: the task's view in, the result out.
+//  - succeeded: the output as text (JSON, or the string itself) and, when it is an object, as
+//    `structuredContent`; every image inside it (a base64 string or data: URL whose bytes are a
+//    PNG, JPEG, GIF or WebP — bar-chart's `png.base64`, a chat's `artifacts[].base64`) becomes an
+//    MCP image content block, and is replaced in the text and structured copy by a short note, so
+//    the bytes travel once;
+//  - failed, expired, cancelled: a tool error (`isError: true`) whose text says why, never a
+//    protocol error: the model reads it and can decide what to do next.
+// `_meta` names the hive task, so a user can look it up (GET /v1/tasks/:id).
+import type { TaskView } from '../../../src/protocol/index.ts';
+
+export const TASK_META_KEY = 'io.clawdie/taskId';
+
+interface TextBlock {
+  type: 'text';
+  text: string;
+}
+interface ImageBlock {
+  type: 'image';
+  data: string;
+  mimeType: string;
+}
+
+export interface ToolResult {
+  [key: string]: unknown;
+  content: (TextBlock | ImageBlock)[];
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+  _meta: Record<string, unknown>;
+}
+
+const MAGIC: readonly [string, (b: Buffer) => boolean][] = [
+  ['image/png', (b) => b.subarray(0, 8).toString('hex') === '89504e470d0a1a0a'],
+  ['image/jpeg', (b) => b.subarray(0, 3).toString('hex') === 'ffd8ff'],
+  ['image/gif', (b) => b.subarray(0, 4).toString('latin1') === 'GIF8'],
+  [
+    'image/webp',
+    (b) => b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP',
+  ],
+];
+const MIN_BASE64_CHARS = 64;
+const BASE64_RE = /^[A-Za-z0-9+/]+={0,2}$/;
+const DATA_URL_RE = /^data:image\/[\w.+-]+;base64,/;
+
+/** The image a string carries (its bytes checked by their magic number), or null. */
+export function imageOf(value: string): { mimeType: string; bytes: Buffer } | null {
+  const prefix = DATA_URL_RE.exec(value)?.[0] ?? '';
+  const text = value.slice(prefix.length);
+  if (text.length < MIN_BASE64_CHARS || text.length % 4 !== 0 || !BASE64_RE.test(text)) return null;
+  const bytes = Buffer.from(text, 'base64');
+  const mimeType = MAGIC.find(([, is]) => is(bytes))?.[0];
+  return mimeType ? { mimeType, bytes } : null;
+}
+
+/** PNG dimensions from the IHDR chunk, for the note that replaces the bytes. */
+function pngSize(bytes: Buffer): string {
+  return bytes.length >= 24 ? ` ${bytes.readUInt32BE(16)}×${bytes.readUInt32BE(20)}` : '';
+}
+
+/** Replaces every image inside `output` by a note, collecting the images as content blocks. */
+export function extractImages(output: unknown): { data: unknown; images: ImageBlock[] } {
+  const images: ImageBlock[] = [];
+  const walk = (value: unknown): unknown => {
+    if (typeof value === 'string') {
+      const image = imageOf(value);
+      if (!image) return value;
+      images.push({ type: 'image', data: image.bytes.toString('base64'), mimeType: image.mimeType });
+      const size = image.mimeType === 'image/png' ? pngSize(image.bytes) : '';
+      return `[${image.mimeType}${size}, ${image.bytes.length} bytes: image ${images.length} of this result]`;
+    }
+    if (Array.isArray(value)) return value.map(walk);
+    if (value !== null && typeof value === 'object') {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
+    }
+    return value;
+  };
+  return { data: walk(output), images };
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** An error output's message when it has one, else the output as JSON. */
+function errorText(output: unknown): string {
+  if (isRecord(output) && typeof output.message === 'string') return output.message;
+  if (typeof output === 'string') return output;
+  return JSON.stringify(output ?? null);
+}
+
+const error = (taskId: string, text: string): ToolResult => ({
+  content: [{ type: 'text', text }],
+  isError: true,
+  _meta: { [TASK_META_KEY]: taskId },
+});
+
+/** The tools/call result of a task in a terminal state. */
+export function toolResult(view: TaskView): ToolResult {
+  const { taskId } = view;
+  if (view.state === 'expired')
+    return error(taskId, `task ${taskId} expired: no agent took it before its time to live ended`);
+  if (view.state === 'cancelled') return error(taskId, `task ${taskId} was cancelled`);
+  if (view.state !== 'succeeded' || view.result?.status !== 'ok') {
+    return error(taskId, `task ${taskId} failed: ${errorText(view.result?.output)}`);
+  }
+  const { data, images } = extractImages(view.result.output);
+  const text = typeof data === 'string' ? data : JSON.stringify(data ?? null);
+  return {
+    content: [{ type: 'text', text }, ...images],
+    ...(isRecord(data) ? { structuredContent: data } : {}),
+    _meta: { [TASK_META_KEY]: taskId },
+  };
+}

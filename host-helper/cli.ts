@@ -28,6 +28,7 @@ const COMMANDS: Record<string, { summary: string; load: Loader }> = {
     load: () => import('./hive/serve-command.ts'),
   },
   demo: { summary: 'demo [--dir DIR] [--listen HOST:PORT]', load: () => import('./demo/demo-command.ts') },
+  mcp: { summary: 'mcp --hive URL --token-file F', load: () => import('./commands/mcp.ts') },
 };
 
 function usage(): string {

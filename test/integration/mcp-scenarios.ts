@@ -4,7 +4,7 @@
 // listed nor callable, and progress with cancellation of a queued and of a leased task — which the
 // hive records as `cancelled`, and the agent running the leased one stops.
 import type { Client } from '@modelcontextprotocol/client';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type McpWorld, taskOfProgress, taskState, until } from './mcp-world.ts';
 
 interface Block {
@@ -35,39 +35,39 @@ function cancellableCall(client: Client, args: Record<string, unknown>) {
   return { controller, messages, done, progress };
 }
 
+/** The scenarios share one client (a bridge process is started once for all of them). */
 export function defineToolScenarios(world: () => McpWorld, connect: () => Promise<Client>): void {
   describe('tools', () => {
+    let client: Client;
+    beforeAll(async () => {
+      client = await connect();
+    }, 30_000);
+    afterAll(() => client?.close());
+
     it("lists the tenant's catalog: its own agent's and the lane's, never another tenant's private one", async () => {
-      const client = await connect();
       const { tools } = await client.listTools();
       const names = tools.map((t) => t.name).sort();
       expect(names).toEqual(expect.arrayContaining(['bar-chart', 'chat', 'echo', 'image-render', 'slow']));
       expect(names).not.toContain('globex-secret');
       for (const t of tools) expect(t.inputSchema.type).toBe('object');
-      await client.close();
     });
 
     it('echo: the output as text and structured content, the hive task named in _meta', async () => {
-      const client = await connect();
       const r = await client.callTool({ name: 'echo', arguments: { hello: 'mcp', n: 3 } });
       expect(r.isError).toBeFalsy();
       expect(r.structuredContent).toEqual({ hello: 'mcp', n: 3 });
       expect(JSON.parse(blocks(r)[0]!.text!)).toEqual({ hello: 'mcp', n: 3 });
       expect(await taskState(world().agentUrl, world().tokens.acme, taskOf(r))).toBe('succeeded');
-      await client.close();
     });
 
     it("chat answers through acme's agent and the fake provider", async () => {
-      const client = await connect();
       const r = await client.callTool({ name: 'chat', arguments: { message: 'hello from MCP' } });
       expect(r.isError).toBeFalsy();
       expect(blocks(r)[0]!.text).toContain('fake reply to: hello from MCP');
       expect((r.structuredContent as { text?: string }).text).toContain('fake reply to: hello from MCP');
-      await client.close();
     });
 
     it('bar-chart answers with its PNG as image content, the bytes once', async () => {
-      const client = await connect();
       const r = await client.callTool({
         name: 'bar-chart',
         arguments: { title: 'MCP', values: { a: 3, b: 9, c: 4 }, width: 320 },
@@ -81,29 +81,23 @@ export function defineToolScenarios(world: () => McpWorld, connect: () => Promis
       const structured = r.structuredContent as { bars: number; png: { base64: string } };
       expect(structured.bars).toBe(3);
       expect(structured.png.base64).toMatch(/^\[image\/png 320×\d+, \d+ bytes: image 1 of this result\]$/);
-      await client.close();
     });
 
     it('a failing task is a tool error the model can read, not a protocol error', async () => {
-      const client = await connect();
       const r = await client.callTool({ name: 'bar-chart', arguments: { values: { a: 'not a number' } } });
       expect(r.isError).toBe(true);
       expect(blocks(r)[0]!.text).toMatch(/^task [A-Za-z0-9-]+ failed: /);
       expect(await taskState(world().agentUrl, world().tokens.acme, taskOf(r))).toBe('failed');
-      await client.close();
     });
 
     it("another tenant's private capability cannot be called (unknown tool, -32602)", async () => {
-      const client = await connect();
       await expect(client.callTool({ name: 'globex-secret', arguments: { ms: 1 } })).rejects.toMatchObject({
         code: -32602,
       });
-      await client.close();
     });
 
     it('progress while queued and leased; cancelling cancels the queued task and stops the leased one', async () => {
       const w = world();
-      const client = await connect();
       // acme's one agent runs the first call; the second waits in the queue behind it.
       const leased = cancellableCall(client, { ms: 120_000 });
       const leasedId = await leased.progress('leased');
@@ -133,7 +127,6 @@ export function defineToolScenarios(world: () => McpWorld, connect: () => Promis
       // The agent is free again at once (the skill's process was stopped, not waited for).
       const again = await client.callTool({ name: 'slow', arguments: { ms: 10 } });
       expect(again.structuredContent).toEqual({ waited: 10 });
-      await client.close();
     });
   });
 }

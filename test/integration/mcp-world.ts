@@ -4,10 +4,12 @@
 // globex (a private `globex-secret`) — plus SDK clients over HTTP in either protocol era. The agents
 // heartbeat every second, so a cancel reaches a running skill within a second or two.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { type FakeLlm, startFakeLlm } from '../../host-helper/demo/services/fake-llm.ts';
 import { bearerJson } from '../support/bearer-json.ts';
 import { nodeBinary, REPO_ROOT } from '../support/hive-process.ts';
@@ -48,6 +50,8 @@ export interface RunningAgent {
 }
 
 export interface McpWorld {
+  /** A temp dir the world removes (token files live here). */
+  dir: string;
   /** Where agents are told the hive is. */
   agentUrl: string;
   /** Base URLs MCP clients may use (one per replica). */
@@ -167,7 +171,7 @@ export async function startWorld(hive: HiveHandle): Promise<McpWorld> {
     await stop();
     throw new Error(`${(err as Error).message}\n${logs}`);
   }
-  return { agentUrl, mcpUrls: hive.urls, adminToken: hive.adminToken, tokens, fake, agents, stop };
+  return { dir: base, agentUrl, mcpUrls: hive.urls, adminToken: hive.adminToken, tokens, fake, agents, stop };
 }
 
 export type Era = 'legacy' | 'modern';
@@ -199,3 +203,44 @@ export async function taskState(url: string, token: string, taskId: string): Pro
 /** The task id a progress message names (`task <id> <state>`). */
 export const taskOfProgress = (message: string | undefined): string | undefined =>
   /^task ([A-Za-z0-9-]+) /.exec(message ?? '')?.[1];
+
+/** Writes a token file the bridge reads (`*.token`: the leak scan's place for tokens). */
+export async function tokenFile(dir: string, name: string, token: string, mode = 0o600): Promise<string> {
+  const file = path.join(dir, `${name}.token`);
+  await writeFile(file, `${token}\n`, { mode });
+  return file;
+}
+
+/** `clawdie-host mcp …` as a real child process (argv, stderr kept), with the env a client gives it. */
+export function bridgeArgs(hiveUrl: string, file: string): { command: string; args: string[] } {
+  return {
+    command: nodeBinary(),
+    args: [path.join(REPO_ROOT, 'host-helper/cli.ts'), 'mcp', '--hive', hiveUrl, '--token-file', file],
+  };
+}
+
+export interface BridgeClient {
+  client: Client;
+  /** What the bridge wrote on stderr so far. */
+  stderr(): string;
+  /** The bridge's command line as the kernel shows it (read while it runs). */
+  argv: string;
+}
+
+/** An SDK client that launches the stdio bridge to `hiveUrl` with the token in `file`. */
+export async function bridgeClient(hiveUrl: string, file: string): Promise<BridgeClient> {
+  const transport = new StdioClientTransport({
+    ...bridgeArgs(hiveUrl, file),
+    env: { PATH: process.env.PATH ?? '' },
+    cwd: REPO_ROOT,
+    stderr: 'pipe',
+  });
+  let err = '';
+  transport.stderr?.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  const client = new Client({ name: 'mcp-test-stdio', version: '1.0.0' });
+  await client.connect(transport);
+  const argv = readFileSync(`/proc/${transport.pid}/cmdline`, 'utf8').split('\0').join(' ');
+  return { client, stderr: () => err, argv };
+}

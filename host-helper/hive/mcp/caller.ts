@@ -15,9 +15,7 @@
 // meet its own tenant's tasks. Pure: headers and ids in, strings out.
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-
-export const CLIENT_HEADER = 'clawdie-mcp-client';
-export const SESSION_HEADER = 'mcp-session-id';
+import { CLIENT_HEADER, SESSION_HEADER } from './names.ts';
 
 /** Visible ASCII (the spec's rule for session ids), bounded so a key input stays small. */
 const CLIENT_RE = /^[\x21-\x7e]{8,128}$/;

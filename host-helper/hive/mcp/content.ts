@@ -8,8 +8,7 @@
 //    protocol error: the model reads it and can decide what to do next.
 // `_meta` names the hive task, so a user can look it up (GET /v1/tasks/:id).
 import type { TaskView } from '../../../src/protocol/index.ts';
-
-export const TASK_META_KEY = 'io.clawdie/taskId';
+import { TASK_META_KEY } from './names.ts';
 
 interface TextBlock {
   type: 'text';

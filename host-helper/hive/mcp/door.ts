@@ -30,12 +30,9 @@ import { forbidden, HttpError, notFound } from '../http/http-error.ts';
 import { readJson, sendJson } from '../http/json-io.ts';
 import type { Door } from '../http/server.ts';
 import { bearerToken } from '../tokens.ts';
-import { callKey, clientOf, newSessionId, SESSION_HEADER } from './caller.ts';
+import { callKey, clientOf, newSessionId } from './caller.ts';
+import { MCP_PATH, METADATA_PATH, METADATA_ROOT, SESSION_HEADER } from './names.ts';
 import { type McpCaller, mcpServer, type TenantPrincipal } from './server.ts';
-
-export const MCP_PATH = '/mcp';
-const METADATA_ROOT = '/.well-known/oauth-protected-resource';
-export const METADATA_PATH = `${METADATA_ROOT}${MCP_PATH}`;
 
 export interface McpDoorOptions {
   hive: Coordinator;

@@ -24,11 +24,15 @@ const COMMANDS: Record<string, { summary: string; load: Loader }> = {
     load: () => import('./commands/spawn-agent.ts'),
   },
   hive: {
-    summary: 'hive serve --listen HOST:PORT --db PATH [--admin-token-file F]',
+    summary: 'hive serve --listen HOST:PORT --db PATH [--admin-token-file F] [--public-url URL]',
     load: () => import('./hive/serve-command.ts'),
   },
   demo: { summary: 'demo [--dir DIR] [--listen HOST:PORT]', load: () => import('./demo/demo-command.ts') },
   mcp: { summary: 'mcp --hive URL --token-file F', load: () => import('./commands/mcp.ts') },
+  'mcp-token': {
+    summary: 'mcp-token T [--out F] [--json] [--config F]',
+    load: () => import('./commands/mcp-token.ts'),
+  },
 };
 
 function usage(): string {

@@ -1,9 +1,11 @@
 // The esbuild side of `npm run build`: one single-file ESM bundle per program, runnable by plain
 // node >= 24 with no node_modules beside it. In: a bundle spec (name + entry module exporting
 // `runAsProcess`) and the package version. Out: `<outDir>/<name>.mjs` and its esbuild metafile.
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { type BuildOptions, build, type Metafile, type Plugin } from 'esbuild';
+import { UI_FILES } from '../host-helper/hive/ui/assets.ts';
 
 export interface BundleSpec {
   /** Output file stem and the name in the version line, e.g. `clawdie-agent`. */
@@ -135,6 +137,39 @@ export function zodShakingPlugin(repoRoot: string, importerDirs: readonly string
   };
 }
 
+/**
+ * The hive's live view (`/ui`) serves static files that its sources read from
+ * host-helper/hive/ui/static at run time; a single-file bundle has no such folder, so the module
+ * that reads them (ui/assets.ts) becomes one that holds them, read here at build time.
+ */
+export function uiAssetsSource(repoRoot: string): string {
+  const dir = path.join(repoRoot, 'host-helper/hive/ui/static');
+  const assets = Object.fromEntries(
+    Object.entries(UI_FILES).map(([name, type]) => [
+      name,
+      { type, body: readFileSync(path.join(dir, name), 'utf8') },
+    ]),
+  );
+  return [
+    `export const UI_FILES = ${JSON.stringify(UI_FILES)};`,
+    `const ASSETS = ${JSON.stringify(assets)};`,
+    'export function uiAssets() { return ASSETS; }',
+    '',
+  ].join('\n');
+}
+
+export function uiAssetsPlugin(repoRoot: string): Plugin {
+  return {
+    name: 'clawdie-ui-assets',
+    setup(b) {
+      b.onLoad({ filter: /[/\\]host-helper[/\\]hive[/\\]ui[/\\]assets\.ts$/ }, () => ({
+        contents: uiAssetsSource(repoRoot),
+        loader: 'js',
+      }));
+    },
+  };
+}
+
 /** Line 2 of every bundle; `agent-jail-bootstrap.sh` reads it to enforce its version pin. */
 export function versionLine(name: string, version: string): string {
   return `// ${name} ${version}`;
@@ -203,6 +238,7 @@ export function bundleOptions(spec: BundleSpec, b: BundleBuild): BuildOptions {
       lazyHttp2Plugin,
       absentOptionalPlugin,
       zodShakingPlugin(b.repoRoot, b.zodImporterDirs),
+      uiAssetsPlugin(b.repoRoot),
     ],
     banner: { js: banner(spec.name, b.version) },
     // Whitespace and syntax only: identifiers stay, so stack traces in syslog remain readable.

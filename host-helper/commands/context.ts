@@ -6,9 +6,11 @@ import path from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { TenantName } from '../../src/protocol/names.ts';
 import type { CommandIO } from '../command.ts';
+import { hiveTrustOf } from '../config/hive-trust.ts';
 import { type HostConfig, loadConfig } from '../config/host-config.ts';
 import { readAdminToken } from '../config/secret-file.ts';
 import { EXIT, HostError, usageError } from '../exit-codes.ts';
+import { GLOBAL_FLAGS } from '../global-flags.ts';
 import { type HiveAdmin, hiveAdmin } from '../hive-admin/client.ts';
 import type { JailBackend } from '../jails/backend.ts';
 import { createBackend } from '../jails/index.ts';
@@ -18,11 +20,6 @@ import type { TenantsStore } from '../store/tenants-store.ts';
 import { openVault, type Vault } from '../vault/index.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
-
-const COMMON: Options = {
-  config: { type: 'string' },
-  json: { type: 'boolean', default: false },
-};
 
 export interface Parsed {
   positionals: string[];
@@ -37,7 +34,7 @@ export function parseFlags(argv: string[], options: Options = {}, maxPositionals
   try {
     parsed = parseArgs({
       args: argv,
-      options: { ...COMMON, ...options },
+      options: { ...GLOBAL_FLAGS, ...options },
       allowPositionals: true,
       strict: true,
     });
@@ -102,7 +99,8 @@ export class HostContext {
   }
 
   get hive(): HiveAdmin {
-    this.#hive ??= hiveAdmin(this.config.hive.url, readAdminToken(this.config.hive.adminTokenFile));
+    const h = this.config.hive;
+    this.#hive ??= hiveAdmin(h.url, readAdminToken(h.adminTokenFile), h.timeoutMs, hiveTrustOf(h));
     return this.#hive;
   }
 

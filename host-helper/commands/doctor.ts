@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import { describeError } from '../../src/errors.ts';
 import type { Command } from '../command.ts';
+import { hiveTrustOf } from '../config/hive-trust.ts';
 import { checkSecretFile, readAdminToken } from '../config/secret-file.ts';
 import { EXIT } from '../exit-codes.ts';
 import { hiveAdmin } from '../hive-admin/client.ts';
@@ -56,7 +57,7 @@ async function runChecks(ctx: HostContext): Promise<Check[]> {
       return `${ctx.backend.kind} backend, jails in ${ctx.backend.jailsRoot()}`;
     }),
     await check('hive', `start the hive at ${c.hive.url} or fix hive.url / the admin token`, async () => {
-      const admin = hiveAdmin(c.hive.url, readAdminToken(c.hive.adminTokenFile), 5_000);
+      const admin = hiveAdmin(c.hive.url, readAdminToken(c.hive.adminTokenFile), 5_000, hiveTrustOf(c.hive));
       try {
         const { agents } = await admin.listAgents();
         return `${c.hive.url} answers (${agents.length} agents)`;

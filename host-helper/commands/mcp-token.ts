@@ -9,6 +9,7 @@ import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from '../command.ts';
+import type { HostConfig } from '../config/host-config.ts';
 import { EXIT, HostError, usageError } from '../exit-codes.ts';
 import { MCP_PATH } from '../hive/mcp/names.ts';
 import { parseFlags, tenantArg, withContext } from './context.ts';
@@ -36,9 +37,17 @@ async function writeTokenFile(file: string, token: string): Promise<void> {
   }
 }
 
-/** The two client configurations (the token itself is never in them: a file path or a placeholder). */
-export function clientConfigs(tenant: string, hiveUrl: string, tokenFile: string) {
-  const base = hiveUrl.replace(/\/+$/, '');
+/**
+ * The two client configurations (the token itself is never in them: a file path or a placeholder).
+ * The bridge trusts the hive as the host does (host.json's hive.pin, hive.caFile, privateNetwork).
+ */
+export function clientConfigs(tenant: string, hive: HostConfig['hive'], tokenFile: string) {
+  const base = hive.url.replace(/\/+$/, '');
+  const trust = [
+    ...(hive.caFile ? ['--ca-file', hive.caFile] : []),
+    ...(hive.pin ? ['--pin', hive.pin] : []),
+    ...(hive.privateNetwork ? ['--private-network'] : []),
+  ];
   const name = `clawdie-${tenant}`;
   return {
     http: {
@@ -52,7 +61,10 @@ export function clientConfigs(tenant: string, hiveUrl: string, tokenFile: string
     },
     stdio: {
       mcpServers: {
-        [name]: { command: 'clawdie-host', args: ['mcp', '--hive', base, '--token-file', tokenFile] },
+        [name]: {
+          command: 'clawdie-host',
+          args: ['mcp', '--hive', base, '--token-file', tokenFile, ...trust],
+        },
       },
     },
   };
@@ -75,7 +87,7 @@ export const run: Command = async (argv, io) => {
     }
     if (out !== undefined) await writeTokenFile(out, token);
     const file = out ?? `/home/<you>/.config/clawdie/${tenant}.token`;
-    const configs = clientConfigs(tenant, ctx.config.hive.url, file);
+    const configs = clientConfigs(tenant, ctx.config.hive, file);
     const where = out
       ? [
           `token of ${tenant} written to ${out} (mode 0600): hand it to the tenant; it works until the token is rotated`,

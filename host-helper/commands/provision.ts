@@ -14,6 +14,8 @@ export function describeOutcome(o: ProvisionOutcome): string {
       return `${o.tenant}: .env unchanged, status active`;
     case 'no-collection':
       return `${o.tenant}: no collection in the vault; nothing to do (status ${o.status})`;
+    case 'refused':
+      return `${o.tenant}: refused: ${o.error}`;
     case 'failed':
       return `${o.tenant}: failed: ${o.error}`;
   }

@@ -18,20 +18,25 @@ export const run: Command = async (argv, io) => {
   if (collection !== undefined && tenants.length > 1)
     throw usageError('--collection takes exactly one tenant');
   return withContext(parsed, io, async (ctx) => {
-    const names = new Map(tenants.map((t) => [t, collectionFor(ctx, t, collection)]));
-    const ids = await resolveCollections(ctx, [...names.values()]);
+    // What to look up in the vault, read unlocked: registerTenant decides on the row as it is then.
+    const ids = await resolveCollections(
+      ctx,
+      tenants.map((t) => collectionFor(ctx, t, collection)),
+    );
     const results = [];
     const lines: string[] = [];
     for (const tenant of tenants) {
-      const name = names.get(tenant) as string;
       const { row, created, collectionFound } = await registerTenant(ctx, tenant, {
-        collection: name,
+        collection,
         shared: parsed.values.shared === true ? true : undefined,
-        resolved: ids.get(name) ?? null,
+        resolved: ids,
+        reenable: true,
       });
       lines.push(`${created ? 'registered' : 'already registered'} ${tenant} (status ${row.status})`);
       if (collectionFound === false) {
-        lines.push(`note: no collection "${name}" in the vault yet; provision is a no-op until it exists`);
+        lines.push(
+          `note: no collection "${row.collection_name}" in the vault yet; provision is a no-op until it exists`,
+        );
       }
       results.push({
         tenant,

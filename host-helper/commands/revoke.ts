@@ -1,9 +1,11 @@
-// `clawdie-host revoke T`: revokes the tenant's hive token (its agents get 401), removes its .env,
-// marks it revoked; then does the same for every tenant spawned from T (DESIGN §8: revoking a
-// parent cascades), deepest first, as far as they have a row on this host. The descendants come
-// from the hive's spawn lineage, asked BEFORE T's token is revoked. If the hive cannot list them,
-// T is still revoked exactly as before (fail closed) and the exit is non-zero, saying so.
-// Non-zero if any step failed (each row then says what is left).
+// `clawdie-host revoke T`: marks the tenant revoked, revokes its hive token (its agents get 401),
+// removes its .env; then does the same for every tenant spawned from T (DESIGN §8: revoking a
+// parent cascades), deepest first. The descendants come from the hive's spawn lineage, asked AFTER
+// T's token is revoked: the hive answers that revocation only once its own cascade has run, which
+// waits for any spawn in flight, so a child spawned meanwhile is listed too. A listed descendant
+// with no row on this host is recorded as revoked (its spawn-agent may still be on its way; it is
+// then refused). If the hive cannot list them, T is still revoked and the exit is non-zero,
+// saying so. Non-zero if any step failed (each row then says what is left); run it again to finish.
 import { describeError } from '../../src/errors.ts';
 import type { Command } from '../command.ts';
 import { EXIT } from '../exit-codes.ts';
@@ -11,9 +13,9 @@ import { type HostContext, parseFlags, tenantArg, withContext } from './context.
 import { type RevokeOutcome, revokeTenant } from './tenant-ops.ts';
 
 export interface RevokeCascadeOutcome extends RevokeOutcome {
-  /** The spawned descendants revoked on this host, deepest first. */
+  /** The spawned descendants revoked, deepest first. */
   descendants: RevokeOutcome[];
-  /** Descendants the hive knows that have no row here (another host's, or never provisioned). */
+  /** Descendants the hive knows that had no row here (another host's, or not spawned yet): recorded as revoked. */
   notOnThisHost: string[];
   /** Set when the hive could not list the descendants (none of them was touched then). */
   descendantsError?: string;
@@ -21,6 +23,7 @@ export interface RevokeCascadeOutcome extends RevokeOutcome {
 
 export async function revokeWithDescendants(ctx: HostContext, tenant: string): Promise<RevokeCascadeOutcome> {
   ctx.store.require(tenant);
+  const own = await revokeTenant(ctx, tenant);
   let listed: string[] = [];
   let descendantsError: string | undefined;
   try {
@@ -28,17 +31,13 @@ export async function revokeWithDescendants(ctx: HostContext, tenant: string): P
   } catch (err) {
     descendantsError = `descendants could not be listed: ${describeError(err)}`;
   }
-  const own = await revokeTenant(ctx, tenant);
   const descendants: RevokeOutcome[] = [];
   const notOnThisHost: string[] = [];
   // The hive answers parents before children: reversed, a child goes before its parent.
   for (const child of [...listed].reverse()) {
     if (child === tenant) continue;
-    if (!ctx.store.get(child)) {
-      notOnThisHost.push(child);
-      continue;
-    }
-    descendants.push(await revokeTenant(ctx, child));
+    if (!ctx.store.get(child)) notOnThisHost.push(child);
+    descendants.push(await revokeTenant(ctx, child, { recordIfMissing: true }));
   }
   return { ...own, descendants, notOnThisHost, ...(descendantsError ? { descendantsError } : {}) };
 }
@@ -62,7 +61,7 @@ export const run: Command = async (argv, io) => {
       ...(out.descendantsError ? [`  ${out.descendantsError}`] : []),
       ...out.descendants.flatMap((d) => [line(d, '  descendant '), ...d.errors.map((e) => `    ${e}`)]),
       ...(out.notOnThisHost.length > 0
-        ? [`  descendants not on this host: ${out.notOnThisHost.join(', ')}`]
+        ? [`  descendants with no row here, recorded as revoked: ${out.notOnThisHost.join(', ')}`]
         : []),
     ]);
     if (problems.length > 0) io.stderr.write(`clawdie-host revoke: ${problems.join('; ')}\n`);

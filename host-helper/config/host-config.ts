@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { HivePins, transportProblem } from '../../src/hive/tls/policy.ts';
 import { formatProblem } from '../../src/protocol/format-issue.ts';
 import { EXIT, HostError } from '../exit-codes.ts';
 
@@ -20,17 +21,29 @@ const AbsPath = z
     'must be a normalized absolute path',
   );
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
-const isLoopbackHost = (host: string): boolean =>
-  LOOPBACK_HOSTS.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
-
 const HttpsUrl = z.url({ protocol: /^https$/, error: 'must be an https:// URL (bw refuses http)' });
 
-/** The hive may be plain http only on loopback (tests, a same-host coordinator); https elsewhere. */
-const HiveUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).refine((u) => {
-  const url = new URL(u);
-  return url.protocol === 'https:' || isLoopbackHost(url.hostname);
-}, 'must be https:// unless the host is loopback');
+/**
+ * How the host reaches the hive: the agent's rules (src/hive/tls/policy.ts) — https, trusted by the
+ * runtime's CAs, `caFile` or `pin`; plain http only on loopback or with `privateNetwork: true`.
+ * `pin` and `privateNetwork` also go into every tenant's `.env`, so its agent follows the same rule.
+ */
+const HiveSettings = z
+  .object({
+    url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+    adminTokenFile: AbsPath,
+    caFile: AbsPath.optional(),
+    pin: HivePins.optional(),
+    privateNetwork: z.boolean().optional(),
+    /** Optional: how long an admin call may take (a revoke waits for a spawn in flight). */
+    timeoutMs: z.number().int().min(1000).max(600_000).optional(),
+  })
+  .strict()
+  .superRefine((h, ctx) => {
+    const names = { url: 'url', pins: 'pin', privateNetwork: 'privateNetwork' };
+    const p = transportProblem({ url: h.url, pins: h.pin, privateNetwork: h.privateNetwork }, names);
+    if (p) ctx.addIssue({ code: 'custom', path: [p.field], message: p.message });
+  });
 
 export const HostConfig = z
   .object({
@@ -48,7 +61,7 @@ export const HostConfig = z
         timeoutMs: z.number().int().min(1000).max(600_000).optional(),
       })
       .strict(),
-    hive: z.object({ url: HiveUrl, adminTokenFile: AbsPath }).strict(),
+    hive: HiveSettings,
     jails: z
       .object({
         backend: z.enum(['bastille', 'linux', 'dir']),

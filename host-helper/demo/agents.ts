@@ -47,7 +47,13 @@ export interface HiveCall {
   json: unknown;
 }
 
-export async function hiveCall(base: string, token: string, method: string, route: string, body?: unknown) {
+export async function hiveCall(
+  base: string,
+  token: string,
+  method: string,
+  route: string,
+  body?: unknown,
+): Promise<HiveCall> {
   const res = await fetch(`${base}${route}`, {
     method,
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },

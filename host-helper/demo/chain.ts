@@ -179,8 +179,8 @@ export async function runChain(io: CommandIO, state: DemoState): Promise<number>
       await p.step(
         'register-tenant',
         async () => {
-          await registerTenant(ctx, DEMO_TENANT, {});
-          await registerTenant(ctx, DEMO_LANE, { shared: true });
+          await registerTenant(ctx, DEMO_TENANT, { reenable: true });
+          await registerTenant(ctx, DEMO_LANE, { shared: true, reenable: true });
         },
         () => `${DEMO_TENANT} (private), ${DEMO_LANE} (shared lane)`,
       );

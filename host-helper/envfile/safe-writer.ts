@@ -10,6 +10,7 @@
 // fs failure an EnvFileError naming the step; no raw errno leaves this module.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import { MAX_ENV_BYTES } from '../../src/secrets/env-schema.ts';
 import {
   at,
   closeQuietly,
@@ -26,7 +27,6 @@ import { sha256 } from './render.ts';
 const C = fs.constants;
 const TEMP_PREFIX = '.env.clawdie-';
 const TEMP_RE = /^\.env\.clawdie-[0-9a-f]{16}$/;
-const MAX_ENV_BYTES = 1 << 20;
 
 export interface EnvLocation {
   /** The host-owned directory that holds <jail>/root (canonicalized before use). */
@@ -84,6 +84,7 @@ export function inspectAt(dir: DirHandle, name: string): EnvState {
   try {
     const st = fsStep(where, 'inspecting the opened file', 'host', () => fs.fstatSync(fd));
     if (!st.isFile()) return { kind: 'not-regular', what: 'other' };
+    // Larger than the agent takes: not a file we wrote (and not read into memory).
     if (st.size > MAX_ENV_BYTES) return { kind: 'not-regular', what: 'other' };
     const data = fsStep(where, 'reading', 'host', () => fs.readFileSync(fd));
     return {

@@ -3,8 +3,10 @@
 // goes only into the Authorization header; errors carry the status and the hive's error code,
 // never a token.
 import { Agent, request } from 'undici';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ClawdieError } from '../../src/errors.ts';
+import { type HiveTrust, hiveConnector } from '../../src/hive/tls/connector.ts';
+import { tlsRefusal } from '../../src/hive/tls/policy.ts';
 import type { AdminAgentsResponse as AgentsList } from '../../src/protocol/index.ts';
 import {
   AdminAgentsResponse,
@@ -12,6 +14,8 @@ import {
   MintTokenResponse,
   readErrorBody,
 } from '../../src/protocol/index.ts';
+
+const UiLinkResponse = z.object({ code: z.string().min(20).max(100), expiresInSeconds: z.number() });
 
 export class HiveAdminError extends ClawdieError {
   readonly status: number | undefined;
@@ -32,12 +36,20 @@ export interface HiveAdmin {
   listAgents(): Promise<AgentsList>;
   /** Tenants spawned from `tenant` (directly or deeper), parents before children. */
   descendants(tenant: string): Promise<string[]>;
+  /** A one-time code for the hive's /ui live view (a link `clawdie-host ui` prints). */
+  uiCode(): Promise<{ code: string; expiresInSeconds: number }>;
   close(): Promise<void>;
 }
 
-export function hiveAdmin(baseUrl: string, adminToken: string, timeoutMs = 10_000): HiveAdmin {
+export function hiveAdmin(
+  baseUrl: string,
+  adminToken: string,
+  timeoutMs = 10_000,
+  trust?: HiveTrust,
+): HiveAdmin {
   const dispatcher = new Agent({
-    connectTimeout: timeoutMs,
+    // The agent's trust rules (CA store or file, pins): a refused certificate never falls back.
+    connect: hiveConnector(trust, timeoutMs),
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
   });
@@ -57,6 +69,8 @@ export function hiveAdmin(baseUrl: string, adminToken: string, timeoutMs = 10_00
       const text = await res.body.text();
       return { status: res.statusCode, text };
     } catch (err) {
+      const refusal = tlsRefusal(err);
+      if (refusal) throw new HiveAdminError(`hive refused: ${refusal}`, { cause: err, kind: 'retryable' });
       const code = (err as { code?: string }).code ?? 'network error';
       throw new HiveAdminError(`hive unreachable (${code})`, { cause: err, kind: 'retryable' });
     }
@@ -107,6 +121,11 @@ export function hiveAdmin(baseUrl: string, adminToken: string, timeoutMs = 10_00
       );
       if (status !== 200) fail('list descendants', status, text);
       return json(AdminDescendantsResponse, 'list descendants', text).tenants;
+    },
+    async uiCode() {
+      const { status, text } = await call('POST', '/ui/api/link', {});
+      if (status !== 201) fail('ui link', status, text);
+      return json(UiLinkResponse, 'ui link', text);
     },
     close: () => dispatcher.close(),
   };

@@ -18,6 +18,7 @@ import type {
 } from '../../src/protocol/index.ts';
 import { buildCatalog } from './catalog.ts';
 import { DeadlineTimer } from './deadline-timer.ts';
+import { type HiveEvents, NO_EVENTS } from './events.ts';
 import { forbidden, HttpError, notFound, unauthorized } from './http/http-error.ts';
 import { type HiveTimings, type Principal, wakeRequeued } from './parts.ts';
 import { earliest, lostAfterMs, lostCutoff } from './routing.ts';
@@ -35,6 +36,7 @@ export class Coordinator {
   readonly #timings: HiveTimings;
   readonly #adminHash: Buffer;
   readonly #log: Logger;
+  readonly #events: HiveEvents;
   readonly #waiters = new WaiterRegistry();
   readonly #watch = new TaskWatch();
   readonly #startedAt = Date.now();
@@ -47,11 +49,18 @@ export class Coordinator {
   /** Submit, read, result and release (tasks.ts), over the same store, waiters and timer. */
   readonly #tasks: TaskDesk;
 
-  constructor(store: HiveStore, timings: HiveTimings, adminToken: string, log: Logger) {
+  constructor(
+    store: HiveStore,
+    timings: HiveTimings,
+    adminToken: string,
+    log: Logger,
+    events: HiveEvents = NO_EVENTS,
+  ) {
     this.#store = store;
     this.#timings = timings;
     this.#adminHash = hashToken(adminToken);
     this.#log = log;
+    this.#events = events;
     this.#tasks = new TaskDesk({
       store,
       timings,
@@ -59,12 +68,18 @@ export class Coordinator {
       deadlines: this.#deadlines,
       log,
       watch: this.#watch,
+      events,
       stopped: () => this.#stopped,
     });
   }
 
   get timings(): HiveTimings {
     return this.#timings;
+  }
+
+  /** Long-polls parked right now (read at scrape time by the metrics). */
+  get parkedPolls(): number {
+    return this.#waiters.size;
   }
 
   /** Ends leases that ran out while the coordinator was down and arms the deadline timer. */
@@ -194,6 +209,7 @@ export class Coordinator {
   async deregister(p: Principal, agentId: string): Promise<void> {
     await this.#ownAgent(p, agentId);
     const requeued = await this.#store.deregister(agentId, Date.now());
+    this.#events.leasesEnded(requeued, 'deregistered');
     this.#waiters.end((w) => w.agentId === agentId, 'stop');
     this.#requeued(requeued);
     this.#log.info({ agentId, requeued: requeued.length }, 'agent deregistered');
@@ -307,12 +323,15 @@ export class Coordinator {
   async #sweep(): Promise<number | null> {
     const now = Date.now();
     const requeued = await this.#store.expireLeases(now);
+    this.#events.leasesEnded(requeued, 'lease_expired');
     const expired = await this.#store.expireQueued(now);
+    for (const t of expired) this.#events.finished(t, 'expired');
     const cutoff = lostCutoff(now, this.#startedAt, this.#timings.heartbeatSeconds);
     if (cutoff !== null) {
       const lost = await this.#store.markLost(cutoff, now);
       for (const agentId of lost.agents) this.#waiters.end((w) => w.agentId === agentId, 'stop');
       if (lost.agents.length > 0) this.#log.warn({ agents: lost.agents }, 'agents lost (missed heartbeats)');
+      this.#events.leasesEnded(lost.requeued, 'agent_lost');
       requeued.push(...lost.requeued);
     }
     if (requeued.length > 0 || expired.length > 0) {

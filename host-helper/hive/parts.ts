@@ -3,6 +3,7 @@
 // a request speaks for. Types and one helper; no I/O of its own.
 import type { Logger } from '../../src/log.ts';
 import type { DeadlineTimer } from './deadline-timer.ts';
+import type { HiveEvents } from './events.ts';
 import type { HiveStore, Requeued } from './store/store.ts';
 import type { TaskWatch } from './task-watch.ts';
 import type { WaiterRegistry } from './waiters.ts';
@@ -24,6 +25,8 @@ export interface HiveParts {
   log: Logger;
   /** Whoever waits here on a task's state is woken by the changes this process makes. */
   watch: TaskWatch;
+  /** Told of submits, outcomes and ended leases (metrics, the live view). */
+  events: HiveEvents;
   /** The coordinator stopped: no poll is handed work any more. */
   stopped(): boolean;
 }

@@ -216,7 +216,9 @@ describe('SQLite leaseNext agrees with canServe', () => {
     );
     const agent = { agentId: 'a', tenant: 'acme', shared: false, capabilities: ['echo'] };
     expect(await store.leaseNext(agent, 50, 100)).toBeNull();
-    expect(await store.expireQueued(50)).toEqual(['t']);
+    expect(await store.expireQueued(50)).toEqual([
+      { taskId: 't', tenant: 'acme', capability: 'echo', state: 'expired' },
+    ]);
     expect((await store.getTask('t'))?.state).toBe('expired');
     await store.close();
   });

@@ -1,8 +1,11 @@
 // `clawdie-host hive serve --listen HOST:PORT --db PATH [--admin-token-file F]` (DESIGN §5): runs
 // the reference coordinator until SIGTERM/SIGINT. The admin token comes from the file (refused if
-// group/other may read it) or CLAWDIE_HIVE_ADMIN_TOKEN, never argv. Stdout: the base URL alone as
-// the first line, then pino JSON logs. Usage errors: one line on stderr, exit 2.
+// group/other may read it) or CLAWDIE_HIVE_ADMIN_TOKEN, never argv. With --tls-cert/--tls-key it
+// serves HTTPS and reloads the pair on SIGHUP (tls/); /metrics and /ui are the operator's view
+// (operator-view.ts), /mcp the tenants' MCP door (mcp/door.ts). Stdout: the base URL alone as the
+// first line, then pino JSON logs. Usage errors: one line on stderr, exit 2.
 import { once } from 'node:events';
+import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
@@ -19,33 +22,48 @@ import { EXIT, HostError, usageError } from '../exit-codes.ts';
 import { readAdminToken } from './admin-token.ts';
 import { Coordinator } from './coordinator.ts';
 import { createHiveServer } from './http/server.ts';
+import { operatorView } from './operator-view.ts';
 import { describeDb, isPostgresUrl, pgUrlProblem } from './pg/url.ts';
 import type { HiveStore } from './store/store.ts';
+import { loadTlsPair } from './tls/pair.ts';
+import { reloadOnSighup } from './tls/reload.ts';
 
 const USAGE =
   'usage: clawdie-host hive serve --listen HOST:PORT --db PATH|postgres://… [--admin-token-file F] ' +
-  '[--heartbeat-seconds N] [--poll-seconds N] [--lease-seconds N] [--spawn-policy-file F] [--public-url URL]';
+  '[--heartbeat-seconds N] [--poll-seconds N] [--lease-seconds N] [--spawn-policy-file F] ' +
+  '[--tls-cert F --tls-key F] [--metrics on|per-tenant|off] [--metrics-listen HOST:PORT] [--public-url URL]';
 
 const Seconds = z.coerce.number().positive().max(3600);
 
-const ServeFlags = z.object({
-  listen: z
-    .string({ error: 'is required' })
-    .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be HOST:PORT')
-    .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'port must be 0-65535'),
-  db: z.string({ error: 'is required' }).min(1),
-  'admin-token-file': z.string().min(1).optional(),
-  'heartbeat-seconds': Seconds.default(DEFAULT_HEARTBEAT_SECONDS),
-  'poll-seconds': z.coerce.number().min(0).max(MAX_POLL_WAIT_SECONDS).default(DEFAULT_POLL_SECONDS),
-  'lease-seconds': Seconds.default(DEFAULT_LEASE_SECONDS),
-  synchronous: z.enum(['normal', 'full']).default('normal'),
-  'spawn-policy-file': z.string().min(1).optional(),
-  /** How clients reach this hive (the MCP door allows its host and names its resource by it). */
-  'public-url': z
-    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
-    .refine((u) => !new URL(u).username && !new URL(u).password, 'must not carry credentials')
-    .optional(),
-});
+const HostPort = z
+  .string({ error: 'is required' })
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be HOST:PORT')
+  .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'port must be 0-65535');
+
+const ServeFlags = z
+  .object({
+    listen: HostPort,
+    db: z.string({ error: 'is required' }).min(1),
+    'admin-token-file': z.string().min(1).optional(),
+    'heartbeat-seconds': Seconds.default(DEFAULT_HEARTBEAT_SECONDS),
+    'poll-seconds': z.coerce.number().min(0).max(MAX_POLL_WAIT_SECONDS).default(DEFAULT_POLL_SECONDS),
+    'lease-seconds': Seconds.default(DEFAULT_LEASE_SECONDS),
+    synchronous: z.enum(['normal', 'full']).default('normal'),
+    'spawn-policy-file': z.string().min(1).optional(),
+    'tls-cert': z.string().min(1).optional(),
+    'tls-key': z.string().min(1).optional(),
+    metrics: z.enum(['on', 'per-tenant', 'off']).default('on'),
+    'metrics-listen': HostPort.optional(),
+    /** How clients reach this hive (the MCP door allows its host and names its resource by it). */
+    'public-url': z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+      .refine((u) => !new URL(u).username && !new URL(u).password, 'must not carry credentials')
+      .optional(),
+  })
+  .refine((f) => (f['tls-cert'] === undefined) === (f['tls-key'] === undefined), {
+    message: 'and --tls-key go together',
+    path: ['tls-cert'],
+  });
 
 function parseFlags(argv: string[]): z.infer<typeof ServeFlags> {
   let values: Record<string, unknown>;
@@ -63,6 +81,10 @@ function parseFlags(argv: string[]): z.infer<typeof ServeFlags> {
         'lease-seconds': { type: 'string' },
         synchronous: { type: 'string' },
         'spawn-policy-file': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        metrics: { type: 'string' },
+        'metrics-listen': { type: 'string' },
         'public-url': { type: 'string' },
       },
     }));
@@ -143,6 +165,8 @@ export const run: Command = async (argv: string[], io: CommandIO): Promise<numbe
   const flags = parseFlags(rest);
   const adminToken = await readAdminToken(flags['admin-token-file'], io.env);
   const policy = await loadPolicy(flags['spawn-policy-file']);
+  const tlsFiles = flags['tls-cert'] ? { cert: flags['tls-cert'], key: flags['tls-key']! } : null;
+  const tls = tlsFiles ? await loadTlsPair(tlsFiles.cert, tlsFiles.key) : null;
   const pg = isPostgresUrl(flags.db);
   const urlProblem = pg ? pgUrlProblem(flags.db) : null;
   if (urlProblem) throw usageError(`--db ${urlProblem}; ${USAGE}`);
@@ -151,8 +175,11 @@ export const run: Command = async (argv: string[], io: CommandIO): Promise<numbe
       '--spawn-policy-file needs a SQLite --db (the spawn lineage is not kept in PostgreSQL yet)',
     );
   }
+  if (flags['metrics-listen'] && flags.metrics === 'off')
+    throw usageError(`--metrics-listen needs metrics on; ${USAGE}`);
   const log = createLogger({ name: 'hive' });
-  const store: HiveStore = await openStore(flags, log);
+  const view = operatorView(flags.metrics, log);
+  const store: HiveStore = view.wrapStore(await openStore(flags, log));
   const hive = new Coordinator(
     store,
     {
@@ -162,20 +189,35 @@ export const run: Command = async (argv: string[], io: CommandIO): Promise<numbe
     },
     adminToken,
     log,
+    view.events,
   );
   // The host's spawn policy (DESIGN §8): disabled without a file; the lineage table lives in the
   // hive's db so that revoking a parent reaches its children even after the policy is switched off.
   // With PostgreSQL the policy is off (checked above): nothing is spawned, the lineage stays empty.
   const spawn = await startSpawn(policy, pg ? ':memory:' : flags.db, hive, log, io.env);
+  const operator = view.serverExtras(hive, store);
   // /mcp, the tenants' MCP door (issue 17), on the same listener.
   const { mcpDoors } = await import('./mcp/door.ts');
   const mcp = mcpDoors({ hive, log, publicUrl: flags['public-url'] });
-  const server = createHiveServer(hive, log, { spawn: spawn.service, doors: mcp.doors });
+  const server = createHiveServer(hive, log, {
+    spawn: spawn.service,
+    ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
+    ...operator,
+    doors: [...(operator.doors ?? []), ...mcp.doors],
+  });
+  const scrape = flags['metrics-listen'] ? view.metricsListener() : null;
   try {
     const { host, port } = splitListen(flags.listen);
     server.listen(port, host);
     await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => Promise.reject(e))]);
+    if (scrape) {
+      const m = splitListen(flags['metrics-listen']!);
+      scrape.listen(m.port, m.host);
+      await Promise.race([once(scrape, 'listening'), once(scrape, 'error').then(([e]) => Promise.reject(e))]);
+    }
   } catch (err) {
+    server.close();
+    scrape?.close();
     hive.stop();
     spawn.close();
     await store.close();
@@ -185,7 +227,7 @@ export const run: Command = async (argv: string[], io: CommandIO): Promise<numbe
   }
   const addr = server.address() as AddressInfo;
   const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  io.stdout.write(`http://${shown}:${addr.port}\n`);
+  io.stdout.write(`${tls ? 'https' : 'http'}://${shown}:${addr.port}\n`);
   // The coordinator starts only after the URL is out: its startup sweep may log (leases that ended
   // while the hive was down), and the first stdout line must be the URL alone (DESIGN §5). Requests
   // arriving meanwhile are safe: every lease and TTL decision compares deadlines with the clock.
@@ -204,11 +246,20 @@ export const run: Command = async (argv: string[], io: CommandIO): Promise<numbe
   // Logs only after the URL: the first stdout line is the URL alone (DESIGN §5).
   log.info({ port: addr.port, db: describeDb(flags.db) }, 'hive listening');
   log.info({ spawnPolicy: policy.enabled ? 'enabled' : 'disabled' }, 'spawn policy loaded');
+  if (tls) log.info({ tls: tls.info }, 'TLS enabled; SIGHUP reloads the certificate');
+  if (scrape) {
+    const m = scrape.address() as AddressInfo;
+    log.info({ metricsListen: `${m.address}:${m.port}` }, 'metrics listening without a token');
+  }
+  const stopReload = tlsFiles ? reloadOnSighup(server as HttpsServer, tlsFiles, log) : () => {};
 
   if (!io.signal.aborted) await once(io.signal, 'abort');
   log.info('shutting down');
   // In-flight MCP calls end first (their tasks go on; clients may retry on another replica).
   await mcp.close();
+  stopReload();
+  scrape?.close();
+  scrape?.closeAllConnections();
   const closed = once(server, 'close');
   server.close();
   hive.stop(); // answers open long-polls with 204

@@ -29,7 +29,10 @@ export class TaskDesk {
   /** Hands back a lease whose long-poll answer never reached the agent. */
   async undelivered(agentId: string, taskId: string): Promise<void> {
     const r = await this.#hive.store.release(taskId, agentId, Date.now());
-    if (r) wakeRequeued(this.#hive.waiters, [r]);
+    if (r) {
+      this.#hive.events.leasesEnded([r], 'undelivered');
+      wakeRequeued(this.#hive.waiters, [r]);
+    }
     this.#hive.log.warn({ agentId, taskId }, 'long-poll answer not delivered; task requeued');
   }
 
@@ -76,6 +79,7 @@ export class TaskDesk {
       if (taker) this.#hive.waiters.unreserve(taker);
       return out;
     }
+    this.#hive.events.submitted({ tenant, capability: body.capability });
     this.#hive.deadlines.arm(expiresAt);
     if (!taker) {
       this.#hive.waiters.wake({ tenant, capability: body.capability });
@@ -124,8 +128,10 @@ export class TaskDesk {
         now,
       );
       if (!ok) throw conflict('lease is no longer held');
+      const state = body.status === 'ok' ? 'succeeded' : 'failed';
+      this.#hive.events.finished(t, state);
       this.#hive.watch.changed(taskId);
-      return { taskId, state: body.status === 'ok' ? 'succeeded' : 'failed' };
+      return { taskId, state };
     }
     if (verdict.kind === 'discard') this.#hive.log.info({ taskId }, 'result of a cancelled task discarded');
     return { taskId, state: t.state };
@@ -150,6 +156,7 @@ export class TaskDesk {
       throw conflict(`task cannot be cancelled (${now.state})`);
     }
     this.#hive.watch.changed(taskId);
+    this.#hive.events.finished(done, 'cancelled');
     this.#hive.log.info(
       { taskId, capability: done.capability, leaseAgent: done.leaseAgent ?? undefined },
       done.leaseAgent
@@ -170,6 +177,7 @@ export class TaskDesk {
     this.#refuse(verdict, now);
     const r = await this.#hive.store.release(taskId, t.leaseAgent!, now);
     if (!r) throw conflict('lease is no longer held');
+    this.#hive.events.leasesEnded([r], 'released');
     wakeRequeued(this.#hive.waiters, [r]);
     return { taskId, state: r.state };
   }

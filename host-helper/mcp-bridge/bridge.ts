@@ -16,7 +16,10 @@ import {
   StreamableHTTPClientTransport,
 } from '@modelcontextprotocol/client';
 import { ProtocolError, ProtocolErrorCode, Server, type ServerContext } from '@modelcontextprotocol/server';
+import { Agent, fetch as undiciFetch } from 'undici';
 import pkg from '../../package.json' with { type: 'json' };
+import { type HiveTrust, hiveConnector } from '../../src/hive/tls/connector.ts';
+import { tlsRefusal } from '../../src/hive/tls/policy.ts';
 import type { Logger } from '../../src/log.ts';
 import { CLIENT_HEADER, MCP_PATH } from '../hive/mcp/names.ts';
 
@@ -27,13 +30,25 @@ export interface BridgeOptions {
   hiveUrl: URL;
   token: string;
   log: Logger;
-  /**
-   * How requests reach the hive. The seam for the hive-trust rules of issue 19 (branch tls:
-   * src/hive/tls — https anywhere, plain http only on loopback or a declared private network, a CA
-   * file, SPKI pins): once that lands, the command passes a fetch whose dispatcher connects through
-   * its hiveConnector. Until then, the runtime's fetch (its CA store).
-   */
-  fetch?: typeof fetch;
+  /** How the bridge trusts the hive (src/hive/tls: the runtime's CA store or a CA file, pins). */
+  trust?: HiveTrust | undefined;
+}
+
+/** fetch through the hive's trust rules (hiveConnector): a refused certificate never falls back. */
+export function trustedFetch(trust: HiveTrust | undefined): typeof fetch {
+  // No timeouts of undici's own: a call's progress (or its absence) is judged by the SDK client.
+  const dispatcher = new Agent({ connect: hiveConnector(trust), headersTimeout: 0, bodyTimeout: 0 });
+  return ((input: Parameters<typeof fetch>[0], init?: RequestInit) =>
+    undiciFetch(input as string, { ...(init as object), dispatcher })) as unknown as typeof fetch;
+}
+
+/** The first `code` along an error's cause chain (fetch wraps socket and TLS errors). */
+function codeOf(err: unknown): string | undefined {
+  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
 }
 
 /** One line saying why the hive could not be used, never with the token or a response body. */
@@ -45,8 +60,10 @@ export function upstreamProblem(err: unknown): string {
       return 'the hive refused this token at /mcp (403): use a tenant token, not the admin token';
     return `the hive's MCP door answered HTTP ${err.status}`;
   }
-  const code = (err as { cause?: { code?: unknown } }).cause?.code ?? (err as { code?: unknown }).code;
-  return `cannot reach the hive's MCP door${typeof code === 'string' ? ` (${code})` : ''}`;
+  const code = codeOf(err);
+  const tls = tlsRefusal({ code });
+  if (tls) return tls;
+  return `cannot reach the hive's MCP door${code ? ` (${code})` : ''}`;
 }
 
 /** Connects to the hive's /mcp; rejects with the SDK's error (see upstreamProblem). */
@@ -63,7 +80,7 @@ export async function connectUpstream(o: BridgeOptions): Promise<Client> {
         [CLIENT_HEADER]: `bridge-${randomBytes(16).toString('hex')}`,
       },
     },
-    ...(o.fetch ? { fetch: o.fetch } : {}),
+    fetch: trustedFetch(o.trust),
   });
   await client.connect(transport);
   return client;

@@ -151,9 +151,10 @@ export class TenantsStore {
     tenant: string,
     status: TenantStatus,
     now: string,
-    extra: { reason?: string; envSha256?: string | null } = {},
+    extra: { reason?: string | null; envSha256?: string | null } = {},
   ): void {
-    const reason = status === 'failed' ? (extra.reason ?? 'unknown failure') : null;
+    // `failed` always says why; a `revoked` row may say what its revoke left undone.
+    const reason = status === 'failed' ? (extra.reason ?? 'unknown failure') : (extra.reason ?? null);
     if (extra.envSha256 !== undefined) {
       this.#db
         .prepare(

@@ -3,13 +3,6 @@
 export type { BwProcessEvent } from './bw-process.ts';
 export { type Credentials, readCredentials, type VaultConfig, VaultConfigSchema } from './config.ts';
 export { VAULT_ERROR_CODES, VaultError, type VaultErrorCode } from './errors.ts';
-export {
-  collectionEntries,
-  dotenvQuote,
-  ENV_NAME,
-  type EnvEntry,
-  isRepresentable,
-  itemEntries,
-} from './mapping.ts';
+export { collectionEntries, type EnvEntry, itemEntries } from './mapping.ts';
 export type { CollectionRef, VaultSession } from './session.ts';
 export { openVault, type Vault, type VaultOptions } from './vault.ts';

@@ -1,12 +1,12 @@
 // Pure mapping from decrypted bw items to env entries (DESIGN §4): an item's name is the variable
 // name; its value is the login password, or the note of a secure note; each custom field adds
-// NAME=value. Names must match ^[A-Z_][A-Z0-9_]*$; a duplicate name, a missing value or a value
-// that cannot round-trip through dotenv is an item_malformed error naming the item id — never the
-// value. `dotenvQuote` is the rendering whose round-trip defines "representable".
+// NAME=value. A name that is not a variable name, a duplicate name, a missing value or a value no
+// dotenv spelling can carry (envfile/entry.ts) is an item_malformed error naming the item id —
+// never the value.
 import { z } from 'zod';
+import { ENV_NAME_RE } from '../../src/protocol/names.ts';
+import { type EnvEntry, isRepresentable, sortedByName } from '../envfile/entry.ts';
 import { VaultError } from './errors.ts';
-
-export const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 
 /** The parts of a `bw list items` entry we read; bw sends more, which we ignore. */
 export const BwItemSchema = z.object({
@@ -21,37 +21,11 @@ export const BwItemSchema = z.object({
   collectionIds: z.array(z.string()).nullish(),
   organizationId: z.string().nullish(),
 });
-export type BwItem = z.infer<typeof BwItemSchema>;
 
-export interface EnvEntry {
-  name: string;
-  value: string;
-  itemId: string;
-}
+export type { EnvEntry };
 
 const ITEM_TYPE = { login: 1, secureNote: 2 } as const;
 const FIELD_TYPE_LINKED = 3;
-
-/**
- * The dotenv rendering of a value, or null when none round-trips through dotenv's parser.
- * Single-line values only: dotenv turns CR/CRLF into LF, and a multi-line secret in an env file
- * is fragile for every other reader (shell, systemd). NUL and other C0/DEL controls except TAB are
- * refused too. Quoting: '…' when the value has no single quote (no escapes are processed there),
- * else "…" when it has no double quote and no backslash (dotenv expands \n and \r there),
- * else `…` when it has no backtick.
- */
-export function dotenvQuote(value: string): string | null {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-  if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) return null;
-  if (!value.includes("'")) return `'${value}'`;
-  if (!value.includes('"') && !value.includes('\\')) return `"${value}"`;
-  if (!value.includes('`')) return `\`${value}\``;
-  return null;
-}
-
-export function isRepresentable(value: string): boolean {
-  return dotenvQuote(value) !== null;
-}
 
 const malformed = (itemId: string, what: string): VaultError =>
   new VaultError('item_malformed', `vault item ${itemId} ${what}: fix it in the vault`);
@@ -62,12 +36,12 @@ function checkedEntry(
   value: string | null | undefined,
   label: string,
 ): EnvEntry {
-  if (!ENV_NAME.test(name)) throw malformed(itemId, `has ${label} name that is not ^[A-Z_][A-Z0-9_]*$`);
+  if (!ENV_NAME_RE.test(name)) throw malformed(itemId, `has ${label} name that is not ${ENV_NAME_RE.source}`);
   if (value === null || value === undefined) throw malformed(itemId, `has no value for ${name}`);
   if (!isRepresentable(value)) {
     throw malformed(
       itemId,
-      `has a value for ${name} that an env file cannot hold (multi-line, control character or all three quote kinds)`,
+      `has a value for ${name} that an env file cannot hold (multi-line, a control character, malformed text or all three quote kinds)`,
     );
   }
   return { name, value, itemId };
@@ -110,5 +84,5 @@ export function collectionEntries(items: readonly unknown[], collectionId: strin
       seen.set(entry.name, entry);
     }
   }
-  return [...seen.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return sortedByName([...seen.values()]);
 }

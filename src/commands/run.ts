@@ -7,6 +7,8 @@ import { createActor } from 'xstate';
 import { tuningFromEnv } from '../config/tuning.ts';
 import { settleHeap, tuneV8ForIdleAgent } from '../config/v8.ts';
 import { HiveClient } from '../hive/client.ts';
+import { loadHiveCa } from '../hive/tls/ca-file.ts';
+import { trustReader } from '../hive/tls/connector.ts';
 import { currentPrincipal } from '../identity/resolve.ts';
 import { createLogger } from '../log.ts';
 import { agentMachine } from '../machine/agent-machine.ts';
@@ -36,9 +38,23 @@ export const run: Command = async (argv, io) => {
   });
   if (breaker.exitCode !== undefined) return breaker.exitCode;
   const secrets = new SecretsBox();
+  // The hive's CA from the read-only soul layers (read once; a new one comes with a restart), its
+  // pins from the `.env` (read with every request, so a rotated `.env` applies at once).
+  const principal = currentPrincipal();
+  let ca: Awaited<ReturnType<typeof loadHiveCa>>;
+  try {
+    ca = await loadHiveCa(paths.layers, principal);
+  } catch (err) {
+    io.stderr.write(`clawdie-agent: ${err instanceof Error ? err.message : String(err)}\n`);
+    log.error({ err }, 'failed');
+    return await breaker.finish(1);
+  }
+  for (const w of ca?.warnings ?? []) log.warn(w);
+  if (ca) log.info({ file: ca.file }, 'hive CA file in use');
   const hive = new HiveClient({
     baseUrl: () => secrets.get()?.CLAWDIE_HIVE_URL,
     token: () => secrets.get()?.CLAWDIE_HIVE_TOKEN,
+    trust: trustReader(ca?.pem, () => secrets.get()?.CLAWDIE_HIVE_TLS_PIN),
   });
   const deps: AgentDeps = {
     paths,
@@ -46,7 +62,7 @@ export const run: Command = async (argv, io) => {
     hive,
     secrets,
     createRunner: io.createRunner,
-    principal: currentPrincipal(),
+    principal,
     version,
     os: process.platform,
     now: Date.now,

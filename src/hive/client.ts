@@ -13,20 +13,23 @@ import {
   HeartbeatResponse,
   type RegisterRequest,
   RegisterResponse,
-  readErrorBody,
   type SubmitTaskRequest,
   SubmitTaskResponse,
   TaskAssignment,
   type TaskResult,
   TaskView,
 } from '../protocol/index.ts';
-import { failureOfStatus, failureOfThrown, HiveError } from './errors.ts';
+import { answeredError, failureOfThrown, HiveError } from './errors.ts';
+import { type HiveTrust, hiveConnector, trustKey } from './tls/connector.ts';
+import { tlsRefusal } from './tls/policy.ts';
 
 export interface HiveClientOptions {
   baseUrl: () => string | undefined;
   token: () => string | undefined;
   /** Per-request budget for everything but the long-poll (which adds its wait). */
   timeoutMs?: number;
+  /** How an https:// hive is trusted (tls/connector.ts); read with the URL, so a new `.env` applies. */
+  trust?: () => HiveTrust | undefined;
 }
 
 interface Call<T> {
@@ -47,7 +50,7 @@ const enc = encodeURIComponent;
 export class HiveClient {
   readonly #options: HiveClientOptions;
   #pool: Pool | undefined;
-  #origin = '';
+  #poolKey = '';
   #prefix = '';
 
   constructor(options: HiveClientOptions) {
@@ -150,7 +153,7 @@ export class HiveClient {
   async close(): Promise<void> {
     const pool = this.#pool;
     this.#pool = undefined;
-    this.#origin = '';
+    this.#poolKey = '';
     await pool?.destroy().catch(() => undefined);
   }
 
@@ -159,17 +162,19 @@ export class HiveClient {
     const base = this.#options.baseUrl();
     if (!base) throw new HiveError('no hive URL configured', 'no-credentials');
     const url = new URL(base);
-    if (this.#pool && url.origin === this.#origin) {
+    const trust = this.#options.trust?.();
+    const key = `${url.origin} ${trustKey(trust)}`;
+    if (this.#pool && key === this.#poolKey) {
       this.#prefix = url.pathname.replace(/\/+$/, '');
       return this.#pool;
     }
     void this.#pool?.close().catch(() => undefined);
-    this.#origin = url.origin;
+    this.#poolKey = key;
     this.#prefix = url.pathname.replace(/\/+$/, '');
     this.#pool = new PoolClass(url.origin, {
       connections: 4,
       keepAliveTimeout: 30_000,
-      connect: { timeout: 5_000 },
+      connect: hiveConnector(trust, 5_000),
     });
     return this.#pool;
   }
@@ -208,15 +213,14 @@ export class HiveClient {
         throw new HiveError(`${what} timed out after ${timeoutMs} ms`, 'timeout', { cause: err });
       }
       const reason = failureOfThrown(err);
+      const refusal = tlsRefusal(err);
+      if (refusal) throw new HiveError(`${what} refused: ${refusal}`, reason, { cause: err });
       const code = (err as { code?: string }).code ?? reason;
       throw new HiveError(`${what} failed: ${code}`, reason, { cause: err });
     } finally {
       clearTimeout(timer);
     }
-    if (status >= 400) {
-      const reason = failureOfStatus(status);
-      throw new HiveError(`${what} answered ${status}${errorCodeOf(text)}`, reason, { status });
-    }
+    if (status >= 400) throw answeredError(what, status, text);
     if (!call.schema) return undefined as T;
     if (status === 204) {
       if (call.allowEmpty) return undefined as T;
@@ -243,10 +247,4 @@ export class HiveClient {
     }
     return parsed.data;
   }
-}
-
-/** " (code)" from a protocol error body, or nothing; the hive's free text is not repeated. */
-function errorCodeOf(text: string): string {
-  const code = readErrorBody(text)?.code;
-  return code ? ` (${code.slice(0, 40)})` : '';
 }

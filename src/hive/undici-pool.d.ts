@@ -1,5 +1,5 @@
-// Types for the deep imports of undici (see client.ts): the same Pool class and `request` method
-// that `undici` exports, without loading its index.
+// Types for the deep imports of undici (see client.ts, tls/connector.ts): the Pool class, `request`
+// and the connector builder that `undici` exports, without loading its index.
 declare module 'undici/lib/dispatcher/pool.js' {
   import type { Pool } from 'undici';
 
@@ -13,4 +13,11 @@ declare module 'undici/lib/api/api-request.js' {
   /** Called with `this` = a dispatcher (what `Dispatcher.prototype.request` is in the index). */
   function request(this: Dispatcher, options: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData>;
   export default request;
+}
+
+declare module 'undici/lib/core/connect.js' {
+  import type { buildConnector } from 'undici';
+
+  const build: typeof buildConnector;
+  export default build;
 }

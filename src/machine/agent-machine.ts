@@ -9,7 +9,8 @@ import type { MachineStateName } from './states.ts';
 /**
  * A failed heartbeat or poll: the same rules for both calls — 401 and an unknown agent are raised
  * to `running`, a retryable error retries this call alone after its own backoff, anything else
- * sends the whole agent to `backoff`.
+ * (403: the token acts outside its tenant; other 4xx) sends the whole agent to `backoff`, whose
+ * registration then gets the hive's final word (see registering's onError).
  */
 function hiveCallFailed(what: 'heartbeat' | 'poll') {
   const retry =
@@ -110,17 +111,20 @@ export const agentMachine = agentSetup.createMachine({
           target: 'running',
           actions: [{ type: 'registered', params: ({ event }) => event.output }, 'logRegistered'],
         },
+        // A refused registration, answer by answer in registerOutcome (./refusal.ts): about the
+        // .env (401, 403, the hive's 4xx on its URL or tenant) → forget it and wait for a changed
+        // file, the reason in status.json; passing → backoff; what the agent built → failed.
         onError: [
           {
-            guard: 'unauthorized',
+            guard: { type: 'registerOutcome', params: 'awaitEnv' },
             target: 'awaitingSecrets',
-            actions: [
-              'noteError',
-              { type: 'logError', params: { msg: 'hive refused the token; waiting for a new .env' } },
-              'forgetEnv',
-            ],
+            actions: ['logRefusal', 'noteError', 'forgetEnv'],
           },
-          { guard: 'retryable', target: 'backoff', actions: ['noteError', 'planBackoff'] },
+          {
+            guard: { type: 'registerOutcome', params: 'retry' },
+            target: 'backoff',
+            actions: ['noteError', 'planBackoff'],
+          },
           { target: 'failed', actions: ['fail', 'noteError'] },
         ],
       },
@@ -156,9 +160,16 @@ export const agentMachine = agentSetup.createMachine({
             'forgetEnv',
           ],
         },
+        // The hive forgot this agent (restarted, or a replica behind the primary that took the
+        // registration): register again after the backoff, whose wait grows while the hive keeps
+        // forgetting and starts over once a heartbeat or poll is answered (heartbeatOk, pollOk) —
+        // never straight back to registering, which against such a hive is a busy loop.
         'hive.unknownAgent': {
-          target: 'registering',
-          actions: { type: 'log', params: { msg: 'hive forgot this agent' } },
+          target: 'backoff',
+          actions: [
+            { type: 'log', params: { msg: 'hive forgot this agent; registering again' } },
+            'planBackoff',
+          ],
         },
         'hive.fatal': { target: 'backoff', actions: 'planBackoff' },
       },

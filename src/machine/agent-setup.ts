@@ -16,12 +16,14 @@ import {
   type AgentEvent,
   delayFor,
   errorLine,
+  errorOf,
   isRetryable,
   isUnauthorized,
   isUnknownAgent,
   sameHome,
 } from './context.ts';
 import type { AgentDeps } from './deps.ts';
+import { type RegisterOutcome, registerOutcome } from './refusal.ts';
 
 /** The child id of the task being executed (spawned by `startTask`, stopped by `stopTask`). */
 const TASK = 'task';
@@ -45,6 +47,7 @@ export const agentSetup = setup({
     unauthorized: ({ event }) => isUnauthorized(event),
     unknownAgent: ({ event }) => isUnknownAgent(event),
     retryable: ({ event }) => isRetryable(event),
+    registerOutcome: ({ event }, params: RegisterOutcome) => registerOutcome(errorOf(event)) === params,
     wasRegistered: ({ context }) => context.agentId !== undefined,
     taskInFlight: ({ context }) => context.inFlight !== undefined,
     noTaskInFlight: ({ context }) => context.inFlight === undefined,
@@ -67,6 +70,15 @@ export const agentSetup = setup({
     logError: ({ context, event }, params: { msg: string }) =>
       context.deps.log.warn({ err: errorLine(event) }, params.msg),
     log: ({ context }, params: { msg: string }) => context.deps.log.info(params.msg),
+    /** Before noteError: a refusal is a warning once per distinct reason, then only a debug line. */
+    logRefusal: ({ context, event }) => {
+      const err = errorLine(event);
+      const level = err === context.lastError ? 'debug' : 'warn';
+      context.deps.log[level](
+        { err },
+        'hive refused this .env (its URL, token or tenant); waiting for a changed .env',
+      );
+    },
     planBackoff: assign({
       backoffMs: ({ context }) => delayFor(context, context.attempt),
       attempt: ({ context }) => context.attempt + 1,
@@ -81,7 +93,9 @@ export const agentSetup = setup({
       capabilities: params.capabilities,
       heartbeatMs: params.heartbeatMs,
       pollSeconds: params.pollSeconds,
-      attempt: 0,
+      // `attempt` is not reset here: a hive that accepts a registration may still forget the agent
+      // at once (lagging replicas); only a heartbeat or poll it answers (heartbeatOk, pollOk) shows
+      // that the agent stays registered.
       hbAttempt: 0,
       pollAttempt: 0,
       lastError: undefined,
@@ -96,6 +110,7 @@ export const agentSetup = setup({
         'registered with the hive',
       ),
     heartbeatOk: assign({
+      attempt: 0,
       hbAttempt: 0,
       lastHeartbeat: ({ context }) => new Date(context.deps.now()).toISOString(),
     }),
@@ -112,7 +127,7 @@ export const agentSetup = setup({
       pollDelay: ({ context }) => delayFor(context, context.pollAttempt),
       pollAttempt: ({ context }) => context.pollAttempt + 1,
     }),
-    pollOk: assign({ pollAttempt: 0 }),
+    pollOk: assign({ attempt: 0, pollAttempt: 0 }),
     announceTask: raise((_, params: { task: TaskAssignment }) => ({
       type: 'task.leased' as const,
       task: params.task,

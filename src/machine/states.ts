@@ -24,11 +24,14 @@ export type MachineStateName = Exclude<AgentStateName, 'crashLoopWait'>;
 export const STATE_MEANING: Record<AgentStateName, string> = {
   crashLoopWait: 'held back before boot: too many unclean ends in a row (crash-loop breaker)',
   resolvingIdentity: 'reading the layered soul and building the task runner',
-  awaitingSecrets: 'waiting for an acceptable .env (0600, own uid, valid keys)',
+  awaitingSecrets:
+    'waiting for an acceptable .env (0600, own uid, valid keys), or a changed one after the hive refused it',
   registering: 'announcing this agent (identity hash, capabilities) to the hive',
-  backoff: 'waiting out a failed registration (exponential backoff, full jitter)',
+  backoff:
+    'waiting out a failed registration or a hive that forgot this agent (exponential backoff, full jitter)',
   running: 'registered: heartbeat, long-poll and task execution side by side',
   draining: 'leaving: no new tasks; the running one finishes or is handed back, then deregister',
   stopped: 'done after a drain or shutdown (exit 0)',
-  failed: 'cannot boot: unusable soul or state dir (exit 1 with one line)',
+  failed:
+    'cannot go on: unusable soul or state dir, or the hive refuses what this build sends (exit 1 with one line)',
 };

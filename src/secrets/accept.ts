@@ -4,10 +4,7 @@
 import { createHash } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
 import { lstat, open } from 'node:fs/promises';
-import { type AgentEnv, parseEnvText } from './env-schema.ts';
-
-/** An env file bigger than this is not ours. */
-export const MAX_ENV_BYTES = 64 * 1024;
+import { type AgentEnv, MAX_ENV_BYTES, parseEnvText, TOO_LARGE } from './env-schema.ts';
 
 export type EnvVerdict =
   | { status: 'valid'; env: AgentEnv; fingerprint: string }
@@ -23,7 +20,7 @@ function judgeStat(st: StatLike, uid: number): string | null {
   const mode = st.mode & 0o7777;
   if (mode !== 0o600) return `has mode ${mode.toString(8).padStart(4, '0')}; it must be 0600`;
   if (st.uid !== uid) return `is owned by uid ${st.uid}; it must be owned by the agent's uid ${uid}`;
-  if (st.size > MAX_ENV_BYTES) return `is larger than ${MAX_ENV_BYTES} bytes`;
+  if (st.size > MAX_ENV_BYTES) return TOO_LARGE;
   return null;
 }
 

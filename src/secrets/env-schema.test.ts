@@ -17,6 +17,14 @@ describe('parseEnvText', () => {
     expect(parseEnvText(`${good}DEEPSEEK_API_KEY=k2\n`).ok).toBe(true);
   });
 
+  it('takes a pin with an https hive, and plain http off loopback only on a declared private network', () => {
+    const pin = `sha256/${'A'.repeat(43)}=`;
+    const https = good.replace('http://127.0.0.1:9', 'https://hive.example.org');
+    expect(parseEnvText(`${https}OPENROUTER_API_KEY=k\nCLAWDIE_HIVE_TLS_PIN=${pin},${pin}\n`).ok).toBe(true);
+    const lan = good.replace('127.0.0.1', '10.0.0.5');
+    expect(parseEnvText(`${lan}OPENROUTER_API_KEY=k\nCLAWDIE_HIVE_PRIVATE_NETWORK=yes\n`).ok).toBe(true);
+  });
+
   it('names what is missing or wrong', () => {
     const cases: Array<[string, string]> = [
       [good, 'OPENROUTER_API_KEY: one of OPENROUTER_API_KEY or DEEPSEEK_API_KEY is required'],
@@ -28,6 +36,19 @@ describe('parseEnvText', () => {
         'CLAWDIE_HIVE_URL: must be an http(s) URL',
       ],
       ['just some words\n', 'holds no KEY=value lines'],
+      [
+        `${good.replace('127.0.0.1', '10.0.0.5')}OPENROUTER_API_KEY=k\n`,
+        'CLAWDIE_HIVE_URL: must be https:// unless the host is loopback or CLAWDIE_HIVE_PRIVATE_NETWORK',
+      ],
+      [`${good}OPENROUTER_API_KEY=k\nCLAWDIE_HIVE_TLS_PIN=sha256/x\n`, 'CLAWDIE_HIVE_TLS_PIN: must be 1-8'],
+      [
+        `${good}OPENROUTER_API_KEY=k\nCLAWDIE_HIVE_TLS_PIN=sha256/${'A'.repeat(43)}=\n`,
+        'CLAWDIE_HIVE_TLS_PIN: is set, so CLAWDIE_HIVE_URL must be https://',
+      ],
+      [
+        `${good}OPENROUTER_API_KEY=k\nCLAWDIE_HIVE_PRIVATE_NETWORK=maybe\n`,
+        'CLAWDIE_HIVE_PRIVATE_NETWORK: must be yes',
+      ],
       [`${good}OPENROUTER_API_KEY=k\nbad-key=1\n`, 'is not a valid variable name'],
     ];
     for (const [text, want] of cases) {

@@ -3,14 +3,13 @@
 // problem is one line naming the field, never echoing a value. Our extensions live under `metadata`.
 import { parse as parseYaml, YAMLError } from 'yaml';
 import * as z from 'zod';
-import { CAPABILITY_RE, firstProblem } from '../protocol/index.ts';
+import { CAPABILITY_RE, ENV_NAME_RE, firstProblem } from '../protocol/index.ts';
 
 /** Bigger files are refused before parsing (the spec recommends < 500 lines). */
 export const MAX_SKILL_MD_BYTES = 256 * 1024;
 
 /** Spec: 1-64 of a-z, 0-9 and "-", no leading, trailing or consecutive hyphen. */
 export const SKILL_NAME_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
-const ENV_NAME_RE = /^[A-Z_][A-Z0-9_]*$/;
 const ENTRY_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 /** Node's `process.platform` values; a typo ("linx") is an error rather than a skill that never loads. */
 export const KNOWN_OS = [

@@ -5,6 +5,7 @@
 // the main thread submits. Reports tasks/s submitted→leased→completed and the dispatch latency
 // (submit sent → assignment received) p50/p99, beside a baseline from the same run: a bare node:http
 // echo server (own process) driven by the same client, so the figures read as ratios.
+// Run twice, metrics on (scraped every second) and `--metrics off`, for what the metrics cost.
 // Submission is closed-loop (at most WINDOW tasks outstanding), so latency is dispatch, not a queue
 // the benchmark itself piled up. Bounded in task count and wall time. Exits 1 if a task was lost or
 // delivered twice; the targets (≥ 2,000 tasks/s, p99 < 20 ms) are reported, not enforced.
@@ -74,16 +75,44 @@ async function baseline(requests: number): Promise<{ rate: number; cpuMsPerReque
   return { rate, cpuMsPerRequest };
 }
 
-async function main(): Promise<number> {
+type Baseline = { rate: number; cpuMsPerRequest: number };
+
+interface Measured {
+  base: Baseline;
+  rate: number;
+  hiveCpuMsPerTask: number;
+  p99Paced: number;
+  ok: boolean;
+  lines: string[];
+  json: Record<string, unknown>;
+}
+
+/**
+ * One run against a fresh coordinator started with `args`; with `scrapeMs`, /metrics is scraped at
+ * that interval all along (as Prometheus would), so its cost is part of what is measured.
+ */
+async function measure(args: string[], scrapeMs: number | null, known: Baseline | null): Promise<Measured> {
   // For profiling the coordinator: BENCH_HIVE_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=DIR' (V8
   // profile, written when it stops) or '--perf-basic-prof' (JS symbols for `perf record -p PID`).
   const hiveOptions = process.env.BENCH_HIVE_NODE_OPTIONS;
   const hive = await startHive({
     pollSeconds: 25,
     leaseSeconds: 60,
+    args,
     ...(hiveOptions ? { env: { NODE_OPTIONS: hiveOptions } } : {}),
   });
   const { send, close } = client([hive.url], WINDOW + 8);
+  let scrapes = 0;
+  const scraper =
+    scrapeMs === null
+      ? null
+      : setInterval(() => {
+          void fetch(`${hive.url}/metrics`, { headers: { authorization: `Bearer ${hive.adminToken}` } })
+            .then((r) => r.text())
+            .then(() => {
+              scrapes++;
+            });
+        }, scrapeMs);
   try {
     const token = await hive.mintToken('bench');
     let hiveCpu = 0;
@@ -106,7 +135,7 @@ async function main(): Promise<number> {
     const { completed, seconds, rate, pacedRate, pacedCount, pacedDone, duplicates, full: sorted, paced } = r;
     const ms = (xs: number[]): string =>
       `p50 ${pct(xs, 0.5).toFixed(2)} ms, p99 ${pct(xs, 0.99).toFixed(2)} ms, max ${(xs.at(-1) ?? Number.NaN).toFixed(2)} ms`;
-    const base = await baseline(Math.min(TASKS * 3, 30_000));
+    const base = known ?? (await baseline(Math.min(TASKS * 3, 30_000)));
     const hiveMsPerRequest = (hiveCpu * 1000) / completed / 3;
     const lines = [
       `tasks: ${completed}/${TASKS} completed (+${WARMUP} warm-up), ${duplicates} delivered twice; ${AGENTS} agents in ${THREADS} threads, ≤ ${WINDOW} outstanding`,
@@ -118,15 +147,50 @@ async function main(): Promise<number> {
       `ratio: hive ${(rate * 3).toFixed(0)} req/s (3 per task) = ${((rate * 3) / base.rate).toFixed(2)} × baseline throughput; hive CPU per request = ${(hiveMsPerRequest / base.cpuMsPerRequest).toFixed(2)} × baseline`,
       `capacity: one free core would carry ≈ ${(1000 / ((hiveCpu * 1000) / completed)).toFixed(0)} tasks/s of hive work at this CPU cost`,
     ];
-    process.stdout.write(`${lines.join('\n')}\n`);
-    process.stdout.write(
-      `${JSON.stringify({ bench: 'routing', tasksPerSecond: Math.round(rate), p99MsFullSpeed: pct(sorted, 0.99), pacedRate, p50MsPaced: pct(paced, 0.5), p99MsPaced: pct(paced, 0.99), baselineReqPerSecond: Math.round(base.rate), hiveCpuMsPerTask: (hiveCpu * 1000) / completed, clientCpuMsPerTask: (ownCpu * 1000) / completed, baselineCpuMsPerRequest: base.cpuMsPerRequest })}\n`,
-    );
-    return completed === TASKS && pacedDone === pacedCount && duplicates === 0 ? 0 : 1;
+    if (scraper)
+      lines.push(`metrics: /metrics scraped ${scrapes} times (every ${scrapeMs} ms) during the run`);
+    return {
+      base,
+      rate,
+      hiveCpuMsPerTask: (hiveCpu * 1000) / completed,
+      p99Paced: pct(paced, 0.99),
+      ok: completed === TASKS && pacedDone === pacedCount && duplicates === 0,
+      lines,
+      json: {
+        bench: 'routing',
+        tasksPerSecond: Math.round(rate),
+        p99MsFullSpeed: pct(sorted, 0.99),
+        pacedRate,
+        p50MsPaced: pct(paced, 0.5),
+        p99MsPaced: pct(paced, 0.99),
+        baselineReqPerSecond: Math.round(base.rate),
+        hiveCpuMsPerTask: (hiveCpu * 1000) / completed,
+        clientCpuMsPerTask: (ownCpu * 1000) / completed,
+        baselineCpuMsPerRequest: base.cpuMsPerRequest,
+      },
+    };
   } finally {
+    if (scraper) clearInterval(scraper);
     await close();
     await hive.stop();
   }
+}
+
+/**
+ * The coordinator as shipped (metrics on, scraped every second), then the same run with
+ * `--metrics off`: the ratio is what the metrics cost the hot paths (issue 19).
+ */
+async function main(): Promise<number> {
+  const on = await measure([], 1000, null);
+  process.stdout.write(`${on.lines.join('\n')}\n`);
+  const off = await measure(['--metrics', 'off'], null, on.base);
+  process.stdout.write(
+    `metrics overhead: with metrics on (scraped every 1 s) vs --metrics off: throughput ${on.rate.toFixed(0)} vs ${off.rate.toFixed(0)} tasks/s (${(on.rate / off.rate).toFixed(2)} ×), hive CPU ${on.hiveCpuMsPerTask.toFixed(3)} vs ${off.hiveCpuMsPerTask.toFixed(3)} ms/task (${(on.hiveCpuMsPerTask / off.hiveCpuMsPerTask).toFixed(2)} ×), paced p99 ${on.p99Paced.toFixed(2)} vs ${off.p99Paced.toFixed(2)} ms; load average ${loadavg()[0]!.toFixed(2)}\n`,
+  );
+  process.stdout.write(
+    `${JSON.stringify({ ...on.json, metricsOffTasksPerSecond: Math.round(off.rate), metricsOffHiveCpuMsPerTask: off.hiveCpuMsPerTask, metricsCpuRatio: on.hiveCpuMsPerTask / off.hiveCpuMsPerTask })}\n`,
+  );
+  return on.ok && off.ok ? 0 : 1;
 }
 
 process.exitCode = await main();

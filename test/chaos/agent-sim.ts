@@ -11,6 +11,7 @@ import type { Identity } from '../../src/identity/resolve.ts';
 import { createLogger } from '../../src/log.ts';
 import { type AgentMachine, agentMachine, topStateOf } from '../../src/machine/agent-machine.ts';
 import { type AgentDeps, DEFAULT_TUNING } from '../../src/machine/deps.ts';
+import { nextDelay } from '../../src/retry/backoff.ts';
 import { SecretsBox } from '../../src/secrets/box.ts';
 import { parseEnvText } from '../../src/secrets/env-schema.ts';
 import { echoRunner } from '../../src/skills/task-runner.ts';
@@ -27,7 +28,23 @@ const RECOVERY_MS = 120_000;
 /** SIGTERM to exit: the drain deadline, then a bounded release and a bounded deregister. */
 const SHUTDOWN_BUDGET_MS = DEFAULT_TUNING.drainDeadlineMs + 2 * DEFAULT_TUNING.drainCallMs + 1;
 const AFTER_SHUTDOWN = new Set(['draining', 'stopped']);
+/** The sim's randomness: backoff waits are half their ceiling. */
+const RANDOM = 0.5;
 const AFTER_SIGTERM_NEVER = new Set(['register', 'heartbeat', 'poll']);
+
+/**
+ * The most registrations an agent left alone for `ms` may make: one at the start, then one after
+ * each backoff wait that fits, counted from the first (shortest) wait — a loop that re-registers
+ * without going through the growing backoff makes more.
+ */
+export function registrationsWithin(ms: number): number {
+  let n = 1;
+  for (let spent = 0, retry = 0; ; retry++) {
+    spent += nextDelay(retry, DEFAULT_TUNING.backoff, () => RANDOM) ?? DEFAULT_TUNING.backoff.capMs;
+    if (spent > ms) return n;
+    n += 1;
+  }
+}
 
 const identity: Identity = { hash: 'a'.repeat(64), files: [], texts: {}, warnings: [] };
 
@@ -71,6 +88,9 @@ export class Sim {
   #home = HOMES[0]!;
   #verdict = '';
   #taskNo = 0;
+  /** Register calls since the last step of the test, and when that step was. */
+  #registersSinceStep = 0;
+  #lastStepAt = 0;
 
   constructor() {
     const deps: AgentDeps = {
@@ -83,7 +103,7 @@ export class Sim {
       version: '0.0.0-model',
       os: process.platform,
       now: () => this.clock.now,
-      random: () => 0.5,
+      random: () => RANDOM,
       sleep: this.clock.sleep,
       tuning: DEFAULT_TUNING,
     };
@@ -117,7 +137,7 @@ export class Sim {
 
   // ---- the steps ----
 
-  env(kind: 'valid' | 'rotate' | 'otherHome' | 'invalid' | 'missing'): void {
+  env(kind: 'valid' | 'rotate' | 'otherHome' | 'otherTenantsToken' | 'invalid' | 'missing'): void {
     if (kind === 'invalid') {
       this.#verdictIs('invalid', { type: 'env.invalid', reason: 'is invalid' });
       return;
@@ -126,7 +146,8 @@ export class Sim {
       this.#verdictIs('missing', { type: 'env.missing' });
       return;
     }
-    if (kind === 'rotate' || !this.#token) this.#mint();
+    if (kind === 'otherTenantsToken') this.#mint(true);
+    else if (kind === 'rotate' || !this.#token) this.#mint();
     if (kind === 'otherHome') this.#home = HOMES.find((h) => h !== this.#home)!;
     const parsed = parseEnvText(
       `CLAWDIE_TENANT=acme\nCLAWDIE_HIVE_URL=${this.#home}\nCLAWDIE_HIVE_TOKEN=${this.#token}\n` +
@@ -138,11 +159,13 @@ export class Sim {
     this.#verdictIs(key, { type: 'env.valid', env: parsed.env, fingerprint: key });
   }
 
-  hiveDoes(kind: 'healthy' | '5xx' | 'timeout' | 'revoke' | 'forget' | 'drain' | 'task'): void {
+  hiveDoes(kind: 'healthy' | '5xx' | 'timeout' | 'revoke' | 'forget' | 'amnesia' | 'drain' | 'task'): void {
     if (kind === 'healthy' || kind === '5xx' || kind === 'timeout') {
       this.hive.outage = kind === 'healthy' ? 'none' : kind;
+      if (kind === 'healthy') this.hive.amnesia = false;
     } else if (kind === 'revoke') this.hive.revoke();
     else if (kind === 'forget') this.hive.known.clear();
+    else if (kind === 'amnesia') this.hive.amnesia = true;
     else if (kind === 'drain') this.hive.drainAsked = true;
     else
       this.hive.offer({
@@ -162,6 +185,8 @@ export class Sim {
   /** Runs one step of the test at the current instant, then lets the agent react. */
   async step(act: () => void): Promise<void> {
     this.steps.set(this.clock.now, (this.steps.get(this.clock.now) ?? 0) + 1);
+    this.#lastStepAt = this.clock.now;
+    this.#registersSinceStep = 0;
     act();
     await this.settle();
   }
@@ -196,12 +221,15 @@ export class Sim {
     // The watcher reports a verdict only when it changes.
     if (key === this.#verdict) return;
     this.#verdict = key;
+    if (event.type === 'env.valid') this.hive.epoch += 1;
     if (!this.done) this.actor.send(event);
   }
 
-  #mint(): void {
+  /** A new token for the `.env`: this tenant's (the others stop working), or another tenant's. */
+  #mint(foreign = false): void {
     this.#token = `tok-${++this.#tokenNo}`;
-    this.hive.mint(this.#token);
+    if (foreign) this.hive.mintForeign(this.#token);
+    else this.hive.mint(this.#token);
   }
 
   // ---- the invariants ----
@@ -219,6 +247,7 @@ export class Sim {
         this.violations.push(`hive ${c.kind} after SIGTERM`);
       }
     }
+    this.#checkRegistrations(this.#callsSeen);
     this.#callsSeen = calls.length;
     const now = this.clock.now;
     const stimuli =
@@ -230,11 +259,38 @@ export class Sim {
     if (this.completions > 1) this.violations.push(`${this.completions} terminal states`);
   }
 
+  /**
+   * Registrations from call `from` on: never again with a `.env` the hive refused at registration
+   * (401, 403: same token, no valid `.env` sent since) — the agent waits in awaitingSecrets. The
+   * sim decides a refusal when the call is made, so it is known before any later call. And, left
+   * alone since the last step of the test, never more often than the growing backoff allows (no
+   * busy loop, e.g. against a hive that forgets the agent after every registration).
+   */
+  #checkRegistrations(from: number): void {
+    const refused = new Set<string>();
+    for (const [i, c] of this.hive.calls.entries()) {
+      if (c.kind !== 'register') continue;
+      const key = `${c.token} in .env ${c.epoch}`;
+      if (refused.has(key) && i >= from) {
+        this.violations.push(`registered again with ${key}, which the hive refused`);
+      }
+      if (c.status === 401 || c.status === 403) refused.add(key);
+      if (i < from) continue;
+      this.#registersSinceStep += 1;
+      const alone = c.at - this.#lastStepAt;
+      // +1: the step itself may have caused one registration (a new .env, the hive forgetting).
+      if (this.#registersSinceStep > registrationsWithin(alone) + 1) {
+        this.violations.push(`${this.#registersSinceStep} registrations in ${alone} ms alone (busy loop)`);
+      }
+    }
+  }
+
   /** The end of a run: recovery to `running`, then one clean stop on SIGTERM. */
   async finish(signals: 1 | 2): Promise<void> {
     if (!this.done && this.shutdowns === 0) {
       await this.step(() => {
         this.hive.outage = 'none';
+        this.hive.amnesia = false;
         this.hive.drainAsked = false;
         this.env('rotate');
       });

@@ -1,25 +1,27 @@
 // Chaos: fast-check over every boundary that takes outside input — the wire schemas, the hive's
 // HTTP endpoints (random methods, paths, tokens, bodies against the real coordinator process),
-// .env rendering through dotenv and the agent's parser, SKILL.md frontmatter, tenant names, and
+// .env rendering under the one contract (dotenv and the agent's reading of the written file),
+// SKILL.md frontmatter, tenant names, and
 // the flags of both CLIs (in-process through their real dispatchers, plus a bounded number of real
 // processes). Never a crash, an unhandled rejection, a 5xx or a stack trace; every error is one
 // line that names the problem and never echoes a marked value.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { parse } from 'dotenv';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { main as hostMain } from '../../host-helper/cli.ts';
-import { type EnvPair, RenderError, renderEnv } from '../../host-helper/envfile/render.ts';
+import type { EnvEntry } from '../../host-helper/envfile/entry.ts';
 import { main as agentMain } from '../../src/cli.ts';
 import * as protocol from '../../src/protocol/index.ts';
-import { parseEnvText } from '../../src/secrets/env-schema.ts';
 import { parseSkillMd, SkillFrontmatter } from '../../src/skills/frontmatter.ts';
+import { renderUnderContract } from '../support/env-contract.ts';
 import { type HiveProcess, nodeBinary, REPO_ROOT, startHive } from '../support/hive-process.ts';
 import { LeakScanner } from '../support/leak-scan.ts';
 import { reportFigures, SCALE } from './scale.ts';
@@ -330,48 +332,36 @@ describe('hive HTTP endpoints with random requests', () => {
 
 describe('.env rendering', () => {
   const pair = fc.record({
-    name: fc.oneof(fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,15}$/), fc.string({ maxLength: 8 })),
+    name: fc.oneof(
+      fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,15}$/),
+      fc.string({ maxLength: 8 }),
+      fc.constantFrom('OPENROUTER_API_KEY', 'DEEPSEEK_API_KEY', 'CLAWDIE_MODEL'),
+    ),
     value: fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ maxLength: 40 }), marked),
     itemId: fc.uuid(),
   });
-  it('renders what dotenv and the agent read back exactly, or refuses in one line naming the item', () => {
-    let rendered = 0;
-    let refused = 0;
-    fc.assert(
-      fc.property(fc.array(pair, { maxLength: 8 }), (pairs: EnvPair[]) => {
-        const host = { tenant: 'acme', hiveUrl: 'https://hive.example.org', hiveToken: `tok-${MARK}` };
-        let text: string;
-        try {
-          text = renderEnv(pairs, host);
-        } catch (err) {
-          expect(err).toBeInstanceOf(RenderError);
-          const m = (err as Error).message;
-          expect(oneLine(m)).toBe(true);
-          expect(m).toMatch(/^item [0-9a-f-]{36}: /);
-          for (const p of pairs)
-            if (p.value.length >= 4 && p.value.includes(MARK)) expect(m).not.toContain(p.value);
-          refused += 1;
-          return;
-        }
-        rendered += 1;
-        const back = parse(text);
-        expect(back).toEqual({
-          CLAWDIE_TENANT: host.tenant,
-          CLAWDIE_HIVE_URL: host.hiveUrl,
-          CLAWDIE_HIVE_TOKEN: host.hiveToken,
-          ...Object.fromEntries(pairs.map((p) => [p.name, p.value])),
-        });
-        // The agent's own parser: accepts it when a provider key is there, else one line why.
-        const agent = parseEnvText(`${text}OPENROUTER_API_KEY=sk-or-x\n`);
-        if (!agent.ok) {
-          expect(oneLine(agent.reason)).toBe(true);
-          expect(agent.reason).not.toContain(MARK);
-        }
+  const provider: EnvEntry = { name: 'OPENROUTER_API_KEY', value: 'sk-or-x', itemId: randomUUID() };
+  const host = { tenant: 'acme', hiveUrl: 'https://hive.example.org', hiveToken: `tok-${MARK}` };
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'clawdie-fuzz-env-'));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  it('whatever the host renders, dotenv reads back exactly and the agent accepts; else one line naming the item or rule', async () => {
+    const seen: Record<string, number> = {};
+    await fc.assert(
+      fc.asyncProperty(fc.array(pair, { maxLength: 8 }), fc.boolean(), async (drawn: EnvEntry[], withKey) => {
+        const pairs = withKey && !drawn.some((p) => p.name === provider.name) ? [provider, ...drawn] : drawn;
+        const outcome = await renderUnderContract(pairs, host, path.join(dir, '.env'), MARK);
+        seen[outcome] = (seen[outcome] ?? 0) + 1;
       }),
       { numRuns: RUNS * 2 },
     );
-    figures.envRender = { rendered, refused };
-    expect(rendered).toBeGreaterThan(0);
+    figures.envRender = seen;
+    expect(seen.accepted).toBeGreaterThan(0);
+    expect((seen['agent-item'] ?? 0) + (seen['agent-file'] ?? 0) + (seen['host-item'] ?? 0)).toBeGreaterThan(
+      0,
+    );
   });
 });
 

@@ -7,14 +7,15 @@
 // Then a leak scan over every output, argv and file the runs produced (see host-harness.ts).
 import fs from 'node:fs';
 import path from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isLockHeld } from '../../host-helper/store/process-lock.ts';
+import { BW_LOCK_FILE } from '../../host-helper/vault/vault.ts';
 import { sampleArgv } from '../support/leak-scan.ts';
 import { checkEnv, type Harness, startHarness } from './host-harness.ts';
 import { FULL, reportFigures, SCALE } from './scale.ts';
 
 const LOAD = Array.from({ length: SCALE.provisionTenants }, (_, i) => `pl-${String(i + 1).padStart(2, '0')}`);
-// Per crash lane a pool of tenants: a kill holding a tenant's lock blocks it until the lock is stale.
+// Per crash lane a pool of tenants: a tenant whose lock a live run holds is skipped.
 const POOL = Math.ceil(SCALE.crashKills / SCALE.crashLanes / 2) + 2;
 const CRASH = Array.from({ length: SCALE.crashLanes }, (_, l) =>
   Array.from({ length: POOL }, (_, j) => `kc-${l + 1}-${j + 1}`),
@@ -32,29 +33,6 @@ const phaseOf = (k: number, l: number): Phase => {
   const g = k * SCALE.crashLanes + l - 1;
   return PHASES[(g + Math.floor(g / PHASES.length)) % PHASES.length]!;
 };
-/**
- * Whether a host lock still blocks the next run, for either lock the host has used: a
- * proper-lockfile directory `<file>.lock` (blocks until its holder stopped refreshing it `staleMs`
- * ago), or a SQLite record lock on `dbFile` (dies with its holder; probed without waiting).
- */
-const lockHeld = (file: string, dbFile: string, staleMs: number): boolean => {
-  const dir = fs.statSync(`${file}.lock`, { throwIfNoEntry: false });
-  if (dir?.isDirectory() && dir.mtimeMs >= Date.now() - staleMs) return true;
-  if (!fs.lstatSync(dbFile, { throwIfNoEntry: false })?.isFile()) return false;
-  const db = new DatabaseSync(dbFile, { timeout: 0 });
-  try {
-    db.exec('BEGIN EXCLUSIVE');
-    db.exec('ROLLBACK');
-    return false;
-  } catch {
-    return true;
-  } finally {
-    db.close();
-  }
-};
-const TENANT_LOCK_STALE_MS = 120_000; // proper-lockfile's stale time in withTenantLock
-const BW_LOCK_STALE_MS = 15_000; // and in openVault
-
 /** Arms the kill for a phase; returns the disarm function. */
 function killAt(phase: Phase, pid: number, home: string, kill: () => void): () => void {
   if (phase === 'early') {
@@ -246,46 +224,40 @@ describe('crash safety: kill -9 of provision at random points', () => {
         activeShaStale: 0,
         staleTempsSeen: 0,
         tenantsLeftLocked: 0,
-        waitsForStaleLock: 0,
+        waitsForLock: 0,
       };
       const runMs: number[] = [];
       const inUse = new Set<string>();
-      const vaultLocked = (c: string): boolean =>
-        lockHeld(
-          path.join(h.base, `bw-${c}`, 'clawdie-bw'),
-          path.join(h.base, `bw-${c}`, 'clawdie-bw-lock.db'),
-          BW_LOCK_STALE_MS,
-        );
+      // The host's locks are SQLite record locks (host-helper/store/process-lock.ts): they die with
+      // their holder, so only a live run holds one.
+      const vaultLocked = (c: string): Promise<boolean> =>
+        isLockHeld(path.join(h.base, `bw-${c}`, BW_LOCK_FILE));
       const locksDir = path.join(path.dirname(h.storePath), 'locks');
-      const tenantLocked = (t: string): boolean =>
-        lockHeld(path.join(locksDir, `${t}.lock`), path.join(locksDir, `${t}.lock`), TENANT_LOCK_STALE_MS);
+      const tenantLocked = (t: string): Promise<boolean> => isLockHeld(path.join(locksDir, `${t}.lock`));
       const lane = async (l: number, kills: number): Promise<void> => {
         const pool = CRASH.filter((t) => t.startsWith(`kc-${l}-`));
-        // bw appdata dirs come from a shared pool (logged in by the load test already): a dir whose
-        // lock a killed run left behind is skipped until it goes stale (15 s), as is one in use.
-        const pick = (): string => {
-          const free =
-            APPDATA.find((c) => !inUse.has(c) && !vaultLocked(c)) ??
-            APPDATA.find((c) => !inUse.has(c)) ??
-            APPDATA[l]!;
+        // bw appdata dirs come from a shared pool (logged in by the load test already): one in use,
+        // or whose lock a run (of another lane's bw still finishing) holds, is skipped.
+        const pick = async (): Promise<string> => {
+          let free: string | undefined;
+          for (const c of APPDATA) if (!free && !inUse.has(c) && !(await vaultLocked(c))) free = c;
+          free ??= APPDATA.find((c) => !inUse.has(c)) ?? APPDATA[l]!;
           inUse.add(free);
           return free;
         };
         for (let k = 0; k < kills; k += 1) {
-          // A tenant whose lock a killed run left behind stays blocked until the lock is stale
-          // (120 s); move on to another one, as an operator would (round robin over the pool), and
-          // when all are blocked wait for the oldest lock to go stale (the next run takes it over).
+          // A tenant whose lock a live run holds is skipped, round robin over the pool; when all
+          // are held, wait for one to be released.
           let t: string | undefined;
           for (let i = 0; t === undefined; i += 1) {
-            t = [...pool.slice(k % pool.length), ...pool.slice(0, k % pool.length)].find(
-              (x) => !tenantLocked(x),
-            );
+            for (const x of [...pool.slice(k % pool.length), ...pool.slice(0, k % pool.length)])
+              if (!t && !(await tenantLocked(x))) t = x;
             if (t === undefined) {
-              tally.waitsForStaleLock += i === 0 ? 1 : 0;
+              tally.waitsForLock += i === 0 ? 1 : 0;
               await sleep(1_000);
             }
           }
-          const config = pick();
+          const config = await pick();
           const before = fs.readFileSync(h.envPath(t));
           await h.setVersion(t, h.version(t) + 1);
           const phase = phaseOf(k, l);
@@ -327,8 +299,9 @@ describe('crash safety: kill -9 of provision at random points', () => {
       await batch('provision', CRASH);
       const per = Math.ceil(SCALE.crashKills / SCALE.crashLanes);
       await Promise.all(Array.from({ length: SCALE.crashLanes }, (_, l) => lane(l + 1, per)));
-      // Every tenant not blocked by a stale lock converges on a clean run, temps gone.
-      const free = CRASH.filter((t) => !tenantLocked(t));
+      // No kill leaves a tenant locked; every tenant converges on a clean run, temps gone.
+      const free: string[] = [];
+      for (const t of CRASH) if (!(await tenantLocked(t))) free.push(t);
       tally.tenantsLeftLocked = CRASH.length - free.length;
       if (free.length > 0) await batch('provision', free);
       for (const t of free) {
@@ -352,7 +325,7 @@ describe('crash safety: kill -9 of provision at random points', () => {
       expect(tally.activeShaStale).toBe(0);
       expect(tally.killed).toBeGreaterThan(0);
       // The tenant lock dies with its holder (host-helper/store/process-lock.ts): no kill leaves a
-      // tenant blocked (with proper-lockfile, 2 of 4 short-form kills did, for up to 120 s).
+      // tenant blocked.
       expect(tally.tenantsLeftLocked).toBe(0);
     },
     FULL ? 3_600_000 : 300_000,

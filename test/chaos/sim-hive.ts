@@ -1,12 +1,13 @@
 // The world of the agent machine's model test, in simulated time: a clock that XState and the
 // agent's sleep both use and that the test advances timer by timer (a discrete-event simulation),
 // and a hive that answers the agent's calls on that clock — steered by the test (outage 5xx or
-// timeout, token revoked or re-minted, the agent forgotten or asked to drain, a task offered).
+// timeout, token revoked or re-minted, a token of another tenant, the agent forgotten once or after
+// every registration, asked to drain, a task offered).
 // It is a HiveClient (a subclass whose calls never touch the network) because the model drives
 // thousands of runs: every answer is delivered on its own event-loop turn, so a retry loop that
 // waits for nothing shows up as calls piling up at one simulated instant instead of a hang.
 import { HiveClient } from '../../src/hive/client.ts';
-import { HiveError } from '../../src/hive/errors.ts';
+import { answeredError, HiveError } from '../../src/hive/errors.ts';
 import {
   DEFAULT_HEARTBEAT_SECONDS,
   DEFAULT_POLL_SECONDS,
@@ -84,6 +85,10 @@ export interface CallRecord {
   at: number;
   /** The token the agent's secrets held when it made the call. */
   token: string | undefined;
+  /** The hive's `epoch` when the call was made (the test bumps it on each valid `.env` it sends). */
+  epoch: number;
+  /** The HTTP status the hive decided on (200 for success); undefined while open or without one. */
+  status?: number;
 }
 
 /** HiveClient's own per-request budget: what a hive that never answers costs a call. */
@@ -95,15 +100,26 @@ interface HeldPoll {
   refuse: (err: HiveError) => void;
 }
 
-const refused = (kind: CallKind): HiveError =>
-  new HiveError(`hive ${kind} answered 401 (unauthorized)`, 'unauthorized', { status: 401 });
+/** The error the agent's HiveClient makes of the hive's answer (one builder: answeredError). */
+const answered = (kind: CallKind, status: number, code: string, field?: string): HiveError =>
+  answeredError(`hive ${kind}`, status, JSON.stringify({ error: { code, message: 'simulated', field } }));
+const refused = (kind: CallKind): HiveError => answered(kind, 401, 'unauthorized');
 
 export class SimHive extends HiveClient {
   readonly calls: CallRecord[] = [];
   outage: Outage = 'none';
   /** Tokens the hive accepts (minting a new one revokes the others, as the real hive does). */
   readonly tokens = new Set<string>();
+  /** Tokens of another tenant: valid, but registering as this agent's tenant with them is 403. */
+  readonly foreign = new Set<string>();
   readonly known = new Set<string>();
+  /**
+   * Forgets every agent as soon as it registers: each heartbeat and poll is "unknown agent" (404),
+   * as with PostgreSQL replicas that lag the primary the registration went to.
+   */
+  amnesia = false;
+  /** Bumped by the test on each valid `.env` it sends; recorded with every call. */
+  epoch = 0;
   drainAsked = false;
   /** A heartbeat has answered `drain: true`: the agent was told to leave. */
   drainDelivered = false;
@@ -127,6 +143,11 @@ export class SimHive extends HiveClient {
     this.tokens.clear();
     this.tokens.add(token);
     for (const h of [...this.#held]) if (h.token !== token) h.refuse(refused('poll'));
+  }
+
+  /** A token the hive accepts, but for another tenant than the agent's `.env` names. */
+  mintForeign(token: string): void {
+    this.foreign.add(token);
   }
 
   revoke(): void {
@@ -181,9 +202,7 @@ export class SimHive extends HiveClient {
   }
 
   #mustKnow(kind: CallKind, agentId: string): void {
-    if (!this.known.has(agentId)) {
-      throw new HiveError(`hive ${kind} answered 404 (not_found)`, 'not-found', { status: 404 });
-    }
+    if (this.amnesia || !this.known.has(agentId)) throw answered(kind, 404, 'not_found', 'agentId');
   }
 
   #countTask(): void {
@@ -202,7 +221,8 @@ export class SimHive extends HiveClient {
 
   #call<T>(kind: CallKind, signal: AbortSignal | undefined, answer: () => T | Hold): Promise<T> {
     const token = this.#secrets.get()?.CLAWDIE_HIVE_TOKEN;
-    this.calls.push({ kind, at: this.#clock.now, token });
+    const record: CallRecord = { kind, at: this.#clock.now, token, epoch: this.epoch };
+    this.calls.push(record);
     return new Promise<T>((resolve, reject) => {
       let over = false;
       let timer: number | undefined;
@@ -215,7 +235,10 @@ export class SimHive extends HiveClient {
         signal?.removeEventListener('abort', onAbort);
         this.#later(deliver);
       };
-      const fail = (err: HiveError): void => end(() => reject(err));
+      const fail = (err: HiveError): void => {
+        if (!over) record.status = err.status;
+        end(() => reject(err));
+      };
       const onAbort = (): void => fail(new HiveError(`hive ${kind} aborted`, 'aborted'));
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -226,7 +249,12 @@ export class SimHive extends HiveClient {
         return;
       }
       if (this.outage === '5xx') {
-        return fail(new HiveError(`hive ${kind} answered 503`, 'server', { status: 503 }));
+        return fail(answered(kind, 503, 'unavailable'));
+      }
+      // As the real hive: another tenant's token may not register as this tenant (403, field
+      // tenant) nor act as its agents (403, field agentId).
+      if (this.foreign.has(token)) {
+        return fail(answered(kind, 403, 'forbidden', kind === 'register' ? 'tenant' : 'agentId'));
       }
       if (!this.tokens.has(token)) return fail(refused(kind));
       let value: T | Hold;
@@ -237,6 +265,7 @@ export class SimHive extends HiveClient {
       }
       if (!(value instanceof Hold)) {
         if (kind === 'poll' && value !== null) this.#countTask();
+        record.status = 200;
         return end(() => resolve(value));
       }
       // A long-poll with nothing to hand out: answered by a task offered later, or empty at `wait`.
@@ -244,6 +273,7 @@ export class SimHive extends HiveClient {
         token,
         answer: (task) => {
           if (task) this.#countTask();
+          if (!over) record.status = 200;
           end(() => resolve(task as T));
         },
         refuse: fail,

@@ -2,13 +2,27 @@
 // that create uniquely named tenants, agents and capabilities so runs never collide with each other
 // or with whatever else the coordinator under test is serving.
 import { randomBytes } from 'node:crypto';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { expect } from 'vitest';
 import { type CapabilityDescriptor, ErrorBody, RegisterResponse } from '../../src/protocol/index.ts';
 
 export interface Target {
   url: string;
   adminToken: string;
+  /** PEM of the CA an https:// hive's certificate chains to, when not a public one. */
+  ca?: string;
 }
+
+/** One dispatcher per CA, trusting only it (the runtime's store otherwise). */
+const dispatchers = new Map<string, Agent>();
+const dispatcherFor = (ca: string): Agent => {
+  let d = dispatchers.get(ca);
+  if (!d) {
+    d = new Agent({ connect: { ca } });
+    dispatchers.set(ca, d);
+  }
+  return d;
+};
 
 export interface Reply {
   status: number;
@@ -31,7 +45,11 @@ export async function call(t: Target, method: string, path: string, o: CallOptio
   if (o.raw !== undefined) body = o.raw;
   else if (o.json !== undefined) body = JSON.stringify(o.json);
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${t.url}${path}`, { method, headers, body });
+  const res = (
+    t.ca
+      ? await undiciFetch(`${t.url}${path}`, { method, headers, body, dispatcher: dispatcherFor(t.ca) })
+      : await fetch(`${t.url}${path}`, { method, headers, body })
+  ) as Response;
   const text = await res.text();
   let parsed: unknown;
   try {

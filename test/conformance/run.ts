@@ -1,6 +1,7 @@
-// `npm run conformance -- --url URL --admin-token-file F`: runs the protocol conformance suites
-// (vitest, test/conformance/) against any running hive coordinator. The admin token is read from a
-// file that group/others cannot read and handed to vitest by file path, never by argv or value.
+// `npm run conformance -- --url URL --admin-token-file F [--ca-file F]`: runs the protocol
+// conformance suites (vitest, test/conformance/) against any running hive coordinator (https:// with
+// --ca-file when its certificate chains to a private CA). The admin token is read from a file that
+// group/others cannot read and handed to vitest by file path, never by argv or value.
 // Exit code: vitest's (0 when every test passed), 2 for usage errors.
 import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
@@ -10,10 +11,11 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { formatProblem } from '../../src/protocol/index.ts';
 
-const USAGE = 'usage: npm run conformance -- --url URL --admin-token-file F';
+const USAGE = 'usage: npm run conformance -- --url URL --admin-token-file F [--ca-file F]';
 const Flags = z.object({
   url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
   'admin-token-file': z.string({ error: 'is required' }).min(1),
+  'ca-file': z.string().min(1).optional(),
 });
 
 function fail(message: string): never {
@@ -25,7 +27,11 @@ function parseFlags(): Record<string, unknown> {
   try {
     return parseArgs({
       args: process.argv.slice(2),
-      options: { url: { type: 'string' }, 'admin-token-file': { type: 'string' } },
+      options: {
+        url: { type: 'string' },
+        'admin-token-file': { type: 'string' },
+        'ca-file': { type: 'string' },
+      },
       strict: true,
       allowPositionals: false,
     }).values;
@@ -57,6 +63,7 @@ const child = spawn(
       ...process.env,
       CLAWDIE_CONFORMANCE_URL: flags.data.url,
       CLAWDIE_CONFORMANCE_ADMIN_TOKEN_FILE: tokenFile,
+      ...(flags.data['ca-file'] ? { CLAWDIE_CONFORMANCE_CA_FILE: resolve(flags.data['ca-file']) } : {}),
     },
   },
 );

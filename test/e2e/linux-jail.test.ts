@@ -1,5 +1,6 @@
-// End to end on Linux, as root (CI): the built bundles, the reference hive, the vault test server
-// and the real bw; `clawdie-host spawn-agent acme --jail` (the host bundle, a real process, the
+// End to end on Linux, as root (CI): the built bundles, the reference hive (over TLS: a test CA made
+// at start; the host trusts it by host.json's hive.caFile, the jailed agent by hive-ca.pem in the
+// image soul layer), the vault test server and the real bw; `clawdie-host spawn-agent acme --jail` (the host bundle, a real process, the
 // `linux` backend) creates the jail from a Linux root template (image/linux/rootfs.ts), registers
 // and provisions the tenant and boots the jail: image/linux/boot.sh as pid 1 in new mount, pid,
 // net, uts and ipc namespaces, dropping to the jail user and exec'ing the agent bundle.
@@ -17,8 +18,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestVault, type TestVault } from '../../host-helper/demo/services/test-vault.ts';
 import { assembleLinuxRoot, JAIL_INIT, JAIL_NODE, lddPaths } from '../../image/linux/rootfs.ts';
+import { JAIL_SOUL } from '../../image/overlay.ts';
 import { type HiveProcess, nodeBinary, REPO_ROOT, startHive } from '../support/hive-process.ts';
 import { pathOnlyEnv, type Run, runToEnd } from '../support/run-to-end.ts';
+import { makeServerPair, makeTestCa, writePair } from '../support/test-ca.ts';
 import { serveUnixToTcp } from './support/hive-link.ts';
 
 const TOOLS = ['/usr/bin/unshare', '/usr/bin/nsenter', '/usr/bin/setpriv', '/usr/sbin/ip', '/usr/bin/ldd'];
@@ -50,7 +53,7 @@ const host = (args: string[]): Promise<Run> =>
   run(nodeBinary(), [path.join(base, 'dist/clawdie-host.mjs'), ...args, '--config', configFile, '--json']);
 
 async function api<T>(method: string, route: string, body?: unknown): Promise<{ status: number; json: T }> {
-  const res = await fetch(`${hive.url}${route}`, {
+  const res = await hive.fetch(route, {
     method,
     headers: { authorization: `Bearer ${hive.adminToken}`, 'content-type': 'application/json' },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -126,7 +129,18 @@ beforeAll(async () => {
     '--outdir',
     path.join(base, 'dist'),
   ]);
-  [hive, tv] = await Promise.all([startHive({ heartbeatSeconds: 2, pollSeconds: 5 }), startTestVault()]);
+  const ca = await makeTestCa();
+  fs.writeFileSync(path.join(base, 'hive-ca.pem'), ca.cert, { mode: 0o644 });
+  const tls = writePair(base, await makeServerPair(ca), 'hive-');
+  [hive, tv] = await Promise.all([
+    startHive({
+      heartbeatSeconds: 2,
+      pollSeconds: 5,
+      tls: { certFile: tls.cert, keyFile: tls.key, ca: ca.cert },
+    }),
+    startTestVault(),
+  ]);
+  expect(hive.url).toMatch(/^https:\/\//);
   const built = await build;
   expect(built.code, built.stderr).toBe(0);
   assembleLinuxRoot({
@@ -135,12 +149,18 @@ beforeAll(async () => {
     uid: UID,
     nodeBin: nodeBinary(),
   });
+  // The agent trusts the hive's CA from the image layer (read-only to the jail user).
+  fs.writeFileSync(path.join(base, 'template', JAIL_SOUL, 'hive-ca.pem'), ca.cert, { mode: 0o644 });
   fs.writeFileSync(path.join(base, 'hive-admin.token'), `${hive.adminToken}\n`, { mode: 0o600 });
   configFile = path.join(base, 'host.json');
   const config = {
     store: path.join(base, 'state/tenants.db'),
     vault: { ...tv.config, timeoutMs: 60_000 },
-    hive: { url: hive.url, adminTokenFile: path.join(base, 'hive-admin.token') },
+    hive: {
+      url: hive.url,
+      adminTokenFile: path.join(base, 'hive-admin.token'),
+      caFile: path.join(base, 'hive-ca.pem'),
+    },
     jails: {
       backend: 'linux',
       root: jailsRoot,
@@ -251,6 +271,9 @@ describe.skipIf(!CAN_RUN)(`linux jail end to end (bundles, real bw, hive, namesp
       result: { status: 'ok', output: { hello: 'from the host' } },
     });
     expect(agentLog()).toContain(submitted.json.taskId);
+    // Over TLS, trusted by the image layer's CA file (the agent never fell back to plain http).
+    expect(agentLog()).toContain('"msg":"hive CA file in use"');
+    expect(agentLog()).not.toMatch(/refused: the hive/);
   }, 120_000);
 
   it('the .env is 0600 and the jail user’s; the agent runs as that user with a clean environment', () => {

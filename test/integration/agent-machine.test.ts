@@ -12,6 +12,7 @@ import { HiveClient } from '../../src/hive/client.ts';
 import { createLogger } from '../../src/log.ts';
 import { type AgentMachine, agentMachine, topStateOf } from '../../src/machine/agent-machine.ts';
 import { type AgentDeps, DEFAULT_TUNING } from '../../src/machine/deps.ts';
+import { nextDelay } from '../../src/retry/backoff.ts';
 import { SecretsBox } from '../../src/secrets/box.ts';
 import { echoRunner, type TaskRunner } from '../../src/skills/task-runner.ts';
 import { type FakeHive, startFakeHive } from '../fixtures/fake-hive/server.ts';
@@ -160,6 +161,10 @@ describe('agent machine', () => {
     clock.increment(DEFAULT_TUNING.backoff.capMs);
     await inState(a, 'running');
     expect(hive.count('register')).toBe(3);
+    // The backoff starts over once the hive has answered a heartbeat (a stay, not just a registration).
+    expect(a.getSnapshot().context.attempt).toBe(2);
+    clock.increment(10_000);
+    await waitFor(a, (s) => s.context.lastHeartbeat !== undefined);
     expect(a.getSnapshot().context.attempt).toBe(0);
   });
 
@@ -175,6 +180,89 @@ describe('agent machine', () => {
     await inState(a, 'running');
     const last = hive.seen.filter((s) => s.label === 'register').at(-1)!;
     expect(last.token).toBe('tok-2');
+  });
+
+  it('a registration refused 403 waits for a changed .env (no exit, no retry, one warning), then registers', async () => {
+    // A 403 (the token is another tenant's than CLAWDIE_TENANT) sent the agent to `failed`, exit 1.
+    hive.failNext('register', 403, 1, {
+      error: { code: 'forbidden', message: 'tenant does not match the token', field: 'tenant' },
+    });
+    writeEnv('tok-1');
+    const a = start();
+    await inState(a, 'awaitingSecrets');
+    expect(a.getSnapshot().context).toMatchObject({
+      env: undefined,
+      lastError: 'hive register answered 403 (forbidden, field tenant)',
+    });
+    // No timer brings it back to registering (a timer would fire inside increment()).
+    clock.increment(10 * 60_000);
+    expect(topStateOf(a.getSnapshot())).toBe('awaitingSecrets');
+    expect(hive.count('register')).toBe(1);
+    hive.tokens.add('tok-2');
+    writeEnv('tok-2');
+    await inState(a, 'running');
+    expect(hive.seen.filter((s) => s.label === 'register').map((s) => s.token)).toEqual(['tok-1', 'tok-2']);
+    const warned = logs.filter((l) => l.includes('waiting for a changed .env'));
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toContain('"level":40');
+  });
+
+  it.each([
+    [
+      '404 from the hive (no such route: the URL path is wrong)',
+      'awaitingSecrets',
+      404,
+      { code: 'not_found' },
+    ],
+    ['400 naming the tenant', 'awaitingSecrets', 400, { code: 'bad_request', field: 'tenant' }],
+    ['404 from a proxy, not the hive', 'backoff', 404, '<html>Not Found</html>'],
+    ['409', 'backoff', 409, { code: 'conflict' }],
+    [
+      '400 naming the capabilities (the skills)',
+      'failed',
+      400,
+      { code: 'bad_request', field: 'capabilities.0' },
+    ],
+  ] as const)('a registration answered %s ends in %s', async (_name, state, status, error) => {
+    const body = typeof error === 'string' ? error : { error: { message: 'refused', ...error } };
+    hive.failNext('register', status, 1, body);
+    writeEnv('tok-1');
+    const a = start();
+    await inState(a, state);
+    expect(hive.count('register')).toBe(1);
+    if (state === 'failed') {
+      expect(a.getSnapshot().context.failure).toBe(
+        'hive register answered 400 (bad_request, field capabilities.0)',
+      );
+    }
+  });
+
+  it('re-registers after "unknown agent" through the growing backoff, which a stay in running resets', async () => {
+    // A hive that accepts registrations and forgets them at once (lagging replicas) answers 404 to
+    // every poll: the agent went straight back to registering, a busy loop.
+    const unknown = { error: { code: 'not_found', message: 'unknown agent', field: 'agentId' } };
+    hive.failNext('poll', 404, 3, unknown);
+    writeEnv('tok-1');
+    const a = start();
+    const waits: number[] = [];
+    for (let i = 1; i <= 3; i++) {
+      await hive.waitFor('poll', i);
+      await inState(a, 'backoff');
+      waits.push(a.getSnapshot().context.backoffMs);
+      expect(hive.count('register')).toBe(i);
+      clock.increment(a.getSnapshot().context.backoffMs);
+      await inState(a, 'running');
+    }
+    const policy = DEFAULT_TUNING.backoff;
+    expect(waits).toEqual([0, 1, 2].map((n) => nextDelay(n, policy, () => 0.5)));
+    // Running with the hive answering: a heartbeat resets the backoff.
+    clock.increment(10_000);
+    await waitFor(a, (s) => s.context.lastHeartbeat !== undefined);
+    expect(a.getSnapshot().context.attempt).toBe(0);
+    hive.failNext('heartbeat', 404, 1, unknown);
+    clock.increment(10_000);
+    await inState(a, 'backoff');
+    expect(a.getSnapshot().context.backoffMs).toBe(nextDelay(0, policy, () => 0.5));
   });
 
   it('applies a rotated token from the next request while running', async () => {

@@ -1,6 +1,7 @@
 // clawdie-agent as a real process against the real hive coordinator process (loopback): cold start,
 // an env file that appears later, refused env files (one line per reason), token rotation without a
-// restart, a revoked token (401) sending it back to awaiting secrets; status and check commands.
+// restart, a revoked token (401) or another tenant's (403) sending it back to awaiting secrets;
+// status and check commands.
 import { mkdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -166,6 +167,33 @@ describe('clawdie-agent with its env file', () => {
     expect(again.agentId).toBe(st.agentId);
     const id2 = await submit(suite.hive.url, third, 'echo', 'after 401');
     await waitTask(suite.hive.url, third, id2, 'succeeded');
+  });
+
+  it('a token of another tenant (403 at registration) waits for a changed .env: no exit, status says why', async () => {
+    // The 403 sent the agent to `failed`, exit 1; it is a property of the .env (DESIGN §3).
+    const foreign = await mint('owner');
+    const r = root();
+    writeEnv(r, envText({ url: suite.hive.url, token: foreign, tenant: 'mixup' }));
+    const a = launch(r);
+    await a.waitLog((l) => String(l.msg).includes('waiting for a changed .env'), 'refusal logged');
+    await waitUntil(() => readStatus(r)?.state === 'awaitingSecrets', 'back in awaitingSecrets');
+    expect(readStatus(r)?.lastError).toBe('hive register answered 403 (forbidden, field tenant)');
+    const human = await runCli(['status', '--root', r]);
+    expect(human.stdout).toContain('last error:     hive register answered 403 (forbidden, field tenant)');
+    expect(a.child.exitCode).toBeNull();
+    // The same file is not sent again; a changed one (the tenant's own token) registers.
+    writeEnv(r, envText({ url: suite.hive.url, token: await mint('mixup'), tenant: 'mixup' }));
+    await a.waitState('running');
+    const refusals = a
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('waiting for a changed .env'));
+    expect(refusals).toHaveLength(1);
+    const registrations = a
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('"msg":"registered with the hive"'));
+    expect(registrations).toHaveLength(1);
   });
 
   it('an invalid .env written while it backs off keeps the last valid secrets: no exit, no credential-less request', async () => {

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../host-helper/cli.ts';
 import { startTestVault, type TestVault } from '../../host-helper/demo/services/test-vault.ts';
 import { DEFAULT_FIXTURE } from '../../host-helper/demo/services/vault-server/fixture.ts';
+import { MAX_SECRET_CHARS } from '../../src/secrets/env-schema.ts';
 import { type HiveProcess, nodeBinary, REPO_ROOT, startHive } from '../support/hive-process.ts';
 import { pathOnlyEnv, type Run, runToEnd } from '../support/run-to-end.ts';
 
@@ -102,7 +103,10 @@ beforeAll(async () => {
   for (const t of concurrentTenants) {
     org?.collections?.push({
       name: t,
-      items: [{ name: 'TENANT_SECRET', type: 'login', password: secretOf(t) }],
+      items: [
+        { name: 'TENANT_SECRET', type: 'login', password: secretOf(t) },
+        { name: 'DEEPSEEK_API_KEY', type: 'login', password: `sk-ds-${t}-key` },
+      ],
     });
   }
   [tv, hive] = await Promise.all([startTestVault({ fixture }), startHive()]);
@@ -250,8 +254,27 @@ describe('clawdie-host provisioning (dir backend, real bw, real hive)', () => {
       }
     }, 240_000);
 
+    it('a value the agent would refuse: one line naming the item and the rule, nothing minted', async () => {
+      const { items } = await tv.describe();
+      const key = items.find((i) => i.name === 'OPENROUTER_API_KEY')?.id as string;
+      const long = `sk-or-${'k'.repeat(MAX_SECRET_CHARS)}`;
+      await tv.mutate({ op: 'updateItem', id: key, password: long });
+      try {
+        // Even asked to rotate, the refusal comes before a token is minted: the old one still works.
+        const prov = await expectFailure(['acme', '--rotate-token']);
+        expect(prov.stderr.trim()).toBe(
+          `clawdie-host provision: acme: failed: item ${key}: the agent would refuse OPENROUTER_API_KEY: must be at most ${MAX_SECRET_CHARS} characters`,
+        );
+        expect(prov.stdout + prov.stderr).not.toContain('kkkk');
+        expect(await hiveStatusWith(token)).toBe(404);
+      } finally {
+        await tv.mutate({ op: 'updateItem', id: key, password: 'sk-or-test-acme-0001' });
+      }
+    }, 240_000);
+
     it('converges once the faults are gone, without rewriting the unchanged .env (idempotence)', async () => {
-      const ok = await cli(['provision', 'acme', '--json']);
+      // The global flags before the command, as git, docker and kubectl take theirs.
+      const ok = await cli(['--config', configFile, '--json', 'provision', 'acme'], { config: null });
       expect(ok.code, ok.stderr).toBe(0);
       expect(JSON.parse(ok.stdout)).toMatchObject({ result: 'unchanged', status: 'active' });
       expectIntact();
@@ -324,9 +347,12 @@ describe('clawdie-host provisioning (dir backend, real bw, real hive)', () => {
   }, 240_000);
 
   it('doctor passes, then names the hive as the thing to fix when it is down', async () => {
-    const ok = await cli(['doctor']);
+    const ok = await cli(['doctor', '--json']);
     expect(ok.code, ok.stdout).toBe(0);
-    expect(ok.stdout).not.toMatch(/FAIL/);
+    const passed = JSON.parse(ok.stdout) as { ok: boolean; checks: { name: string; ok: boolean }[] };
+    expect(passed.checks.map((c) => [c.name, c.ok])).toEqual(
+      ['bw', 'credentials', 'hive admin token', 'store', 'jails', 'hive'].map((n) => [n, true]),
+    );
     const badHive = writeConfig(path.join(base, 'host-badhive.json'), (c) => {
       (c.hive as Record<string, unknown>).url = 'http://127.0.0.1:9';
     });
@@ -380,6 +406,31 @@ describe('clawdie-host bad input', () => {
       ]);
     }
   }, 90_000);
+
+  it('global flags go before the command too; a bad one there is a usage error', async () => {
+    const after = await cli(['status', 'acme', '--json']);
+    const before = await cli([`--config=${configFile}`, '--json', 'status', 'acme'], { config: null });
+    expect(before.code, before.stderr).toBe(0);
+    expect(JSON.parse(before.stdout)).toEqual(JSON.parse(after.stdout));
+    // Given on both sides, the one after the command wins (the missing file is then reported).
+    const twice = await cli(['--config', configFile, 'list', '--config', path.join(base, 'nope.json')], {
+      config: null,
+    });
+    expect([twice.code, twice.stderr.trim()]).toEqual([
+      3,
+      `clawdie-host list: config ${base}/nope.json does not exist`,
+    ]);
+    const bad = await cli(['--bogus', 'list'], { config: null });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.split('\n')[0]).toBe(
+      'clawdie-host: bad arguments before the command (ERR_PARSE_ARGS_UNKNOWN_OPTION); global flags: --config F, --json',
+    );
+    const hiveWithConfig = await inProcess(['--config', configFile, 'hive', 'serve']);
+    expect([hiveWithConfig.code, hiveWithConfig.stderr]).toEqual([
+      2,
+      'clawdie-host hive: takes neither --config nor --json\n',
+    ]);
+  }, 60_000);
 
   it('missing config, unsafe config, unknown tenant, unknown flag: one line and the right code', async () => {
     const missing = await cli(['list'], { config: path.join(base, 'nope.json') });

@@ -4,7 +4,8 @@
 // .env files in place (written by the real safe writer, dir backend), and `clawdie-host revoke
 // parent --json` must remove all three .env files and mark all three rows revoked, deepest first,
 // leaving the bystander alone. With the hive unreachable, the parent is still revoked as far as it
-// can be (its .env removed) and the command fails, saying the descendants could not be listed.
+// can be (its .env removed, its row revoked) and the command fails, saying the descendants could not
+// be listed.
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -195,7 +196,10 @@ describe('clawdie-host revoke cascades to spawned descendants', () => {
     expect(out).toMatchObject({ tokenRevoked: false, envRemoved: true });
     expect(out.descendantsError).toMatch(/hive unreachable/);
     expect(existsSync(envPath(jails, 'lonely'))).toBe(false);
-    expect(statuses(store, ['lonely'])).toEqual(['failed']);
+    // Revoked it stays (provision refuses it) while the row says what is left to do.
+    expect(statuses(store, ['lonely'])).toEqual(['revoked']);
+    const st = await runCli(['status', 'lonely', '--json', '--config', file]);
+    expect(JSON.parse(st.stdout).reason).toMatch(/^revoke incomplete: hive token: hive unreachable/);
     expect(r.stdout + r.stderr).not.toContain(hive.adminToken);
   });
 });

@@ -84,6 +84,33 @@ describe('npm run build', () => {
     expect((await readdir(out)).sort()).toEqual(['clawdie-agent.mjs', 'clawdie-host.mjs', 'image-overlay']);
   });
 
+  it('the bundled hive serves its live view (/ui) files, carried inside the bundle', async () => {
+    const { UI_FILES } = await import('../../host-helper/hive/ui/assets.ts');
+    // Run from an empty directory: the bundle must not read the files from beside itself.
+    const child = spawn(
+      node,
+      [path.join(out, 'clawdie-host.mjs'), 'hive', 'serve', '--listen', '127.0.0.1:0', '--db', ':memory:'],
+      {
+        cwd: work,
+        env: { PATH: '/usr/bin:/bin', CLAWDIE_HIVE_ADMIN_TOKEN: 'x'.repeat(40) },
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
+    try {
+      const url = await new Promise<string>((resolve) =>
+        child.stdout.setEncoding('utf8').once('data', (d: string) => resolve(d.split('\n')[0]!)),
+      );
+      for (const name of Object.keys(UI_FILES)) {
+        const res = await fetch(`${url}/ui/${name === 'index.html' ? '' : name}`);
+        const want = await readFile(path.join(repo, 'host-helper/hive/ui/static', name), 'utf8');
+        expect(res.status).toBe(200);
+        expect((await res.text()) === want, name).toBe(true);
+      }
+    } finally {
+      child.kill();
+    }
+  });
+
   it.each(BUNDLES.map((b) => [b.name]))(
     '%s starts with a shebang and embeds the package version',
     async (name) => {

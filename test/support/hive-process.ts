@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { Agent, type Dispatcher, fetch as undiciFetch } from 'undici';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = join(REPO_ROOT, 'host-helper/cli.ts');
@@ -31,6 +32,10 @@ export interface StartHiveOptions {
   env?: Record<string, string>;
   /** Passed as `--spawn-policy-file` (DESIGN §8); without it every spawn is refused. */
   spawnPolicyFile?: string;
+  /** HTTPS: `--tls-cert`/`--tls-key` files, and the CA (PEM) this helper's own requests trust. */
+  tls?: { certFile: string; keyFile: string; ca: string };
+  /** More flags for `hive serve` (metrics, …). */
+  args?: string[];
 }
 
 export interface HiveProcess {
@@ -44,6 +49,11 @@ export interface HiveProcess {
   output(): string;
   /** Mints (or replaces) a tenant token through the admin API. */
   mintToken(tenant: string, options?: { shared?: boolean }): Promise<string>;
+  /** fetch against this hive (trusting its test CA when it serves HTTPS). */
+  fetch(
+    path: string,
+    init?: { method?: string; headers?: Record<string, string>; body?: string },
+  ): Promise<Response>;
   /** SIGTERM, wait for exit, remove the temp dir (if the db was ours). Safe to call twice. */
   stop(): Promise<void>;
   /** Sends a signal and waits for the process to exit; resolves to its exit code or signal. */
@@ -70,6 +80,8 @@ async function launch(
   if (o.pollSeconds !== undefined) args.push('--poll-seconds', String(o.pollSeconds));
   if (o.leaseSeconds !== undefined) args.push('--lease-seconds', String(o.leaseSeconds));
   if (o.spawnPolicyFile !== undefined) args.push('--spawn-policy-file', o.spawnPolicyFile);
+  if (o.tls) args.push('--tls-cert', o.tls.certFile, '--tls-key', o.tls.keyFile);
+  args.push(...(o.args ?? []));
   const child = spawn(nodeBinary(), args, {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', ...o.env, CLAWDIE_HIVE_ADMIN_TOKEN: adminToken },
@@ -96,7 +108,7 @@ async function launch(
       rej(new Error(`hive exited (${String(code)}) before printing its URL:\n${sink.join('')}`));
     });
   });
-  if (!/^http:\/\/[^/]+:\d+$/.test(url)) throw new Error(`unexpected first line from hive: ${url}`);
+  if (!/^https?:\/\/[^/]+:\d+$/.test(url)) throw new Error(`unexpected first line from hive: ${url}`);
   return { child, url, exited };
 }
 
@@ -109,6 +121,13 @@ export async function startHive(options: StartHiveOptions = {}): Promise<HivePro
   const url = running.url;
   const port = new URL(url).port;
   let stopped = false;
+  const dispatcher: Dispatcher | undefined = options.tls
+    ? new Agent({ connect: { ca: options.tls.ca } })
+    : undefined;
+  const hiveFetch: HiveProcess['fetch'] = (path, init = {}) =>
+    (dispatcher
+      ? undiciFetch(`${url}${path}`, { ...init, dispatcher })
+      : fetch(`${url}${path}`, init)) as Promise<Response>;
 
   const kill = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<number | string | null> => {
     const { child, exited } = running;
@@ -129,8 +148,9 @@ export async function startHive(options: StartHiveOptions = {}): Promise<HivePro
       return running.child;
     },
     output: () => sink.join(''),
+    fetch: hiveFetch,
     async mintToken(tenant, o = {}) {
-      const res = await fetch(`${url}/v1/admin/tenants/${encodeURIComponent(tenant)}/token`, {
+      const res = await hiveFetch(`/v1/admin/tenants/${encodeURIComponent(tenant)}/token`, {
         method: 'POST',
         headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
         body: JSON.stringify(o.shared ? { shared: true } : {}),
@@ -148,6 +168,7 @@ export async function startHive(options: StartHiveOptions = {}): Promise<HivePro
       if (stopped) return;
       stopped = true;
       await kill('SIGTERM');
+      await dispatcher?.close();
       if (ownDir) await rm(ownDir, { recursive: true, force: true });
     },
   };

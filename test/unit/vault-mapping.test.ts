@@ -1,13 +1,15 @@
-// Property tests of the pure item → env mapping and of the dotenv round-trip that defines which
-// values are representable (real dotenv parser, no mocks).
+// Property tests of the pure item → env mapping and of the dotenv spelling (envfile/entry.ts) whose
+// round-trip defines which values are representable (real dotenv parser, no mocks).
 import { parse as parseDotenv } from 'dotenv';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { dotenvQuote } from '../../host-helper/envfile/entry.ts';
 import { VaultError } from '../../host-helper/vault/errors.ts';
-import { collectionEntries, dotenvQuote, ENV_NAME, itemEntries } from '../../host-helper/vault/mapping.ts';
+import { collectionEntries, itemEntries } from '../../host-helper/vault/mapping.ts';
+import { ENV_NAME_RE } from '../../src/protocol/names.ts';
 import { thrownBy } from '../support/thrown.ts';
 
-const envName = fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,20}$/);
+const envName = fc.stringMatching(ENV_NAME_RE).filter((n) => n.length <= 20);
 const anyValue = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.string({
@@ -43,10 +45,12 @@ describe('dotenvQuote', () => {
     );
   });
 
-  it('refuses multi-line values and control characters', () => {
-    for (const v of ['a\nb', 'a\r\nb', 'a\rb', 'nul\u0000', 'del\u007f', 'esc\u001b'])
+  it('refuses multi-line values, control characters and lone surrogates; plain values stay plain', () => {
+    for (const v of ['a\nb', 'a\r\nb', 'a\rb', 'nul\u0000', 'del\u007f', 'esc\u001b', 'half\ud800'])
       expect(dotenvQuote(v)).toBeNull();
     expect(dotenvQuote('tab\there')).toBe("'tab\there'");
+    expect(dotenvQuote('sk-or_1.2:3@x+y,z=')).toBe('sk-or_1.2:3@x+y,z=');
+    expect(dotenvQuote('two words')).toBe("'two words'");
   });
 });
 
@@ -78,11 +82,11 @@ describe('itemEntries', () => {
     );
   });
 
-  it('refuses names outside ^[A-Z_][A-Z0-9_]*$, missing values and other item types', () => {
+  it('refuses names that are not variable names, missing values and other item types', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 12 }), (name) => {
         const item = { id: 'x-9', type: 1, name, login: { password: 'p' } };
-        if (ENV_NAME.test(name)) expect(itemEntries(item)).toHaveLength(1);
+        if (ENV_NAME_RE.test(name)) expect(itemEntries(item)).toHaveLength(1);
         else expect(errorOf(() => itemEntries(item)).code).toBe('item_malformed');
       }),
     );

@@ -4,6 +4,7 @@
 // the raw socket. Output: one complete HTTP/1.1 response (never the request's bytes: err.rawPacket
 // is not read) and one log line naming only the error code and the status.
 import { type Server, STATUS_CODES } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../../src/log.ts';
 import { type ErrorBody, MAX_POLL_WAIT_SECONDS } from '../../../src/protocol/index.ts';
@@ -60,7 +61,7 @@ const DRAIN_MS = 2000;
 /** The longest an earlier request's answer is awaited (a long-poll waits up to its `wait`). */
 const QUEUE_WAIT_MS = (MAX_POLL_WAIT_SECONDS + 10) * 1000;
 
-export function installClientErrorHandler(server: Server, log: Logger): void {
+export function installClientErrorHandler(server: Server | HttpsServer, log: Logger): void {
   // Sockets already being answered: the failed parser reports every further chunk as another
   // error, which is dropped until the client closes or the drain time ends (closing a socket with
   // unread bytes sends a reset that could discard our answer before the client reads it).

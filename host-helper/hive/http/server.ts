@@ -1,8 +1,9 @@
 // The hive's HTTP shell (plain node:http): matches /v1 routes, authenticates the bearer token,
 // validates bodies and path parameters with the protocol schemas, and calls the coordinator.
-// Unknown path → 404, known path with another method → 405, every error in the §5 shape. Other
-// doors (the MCP door) share the listener.
+// Unknown path → 404, known path with another method → 405, every error in the §5 shape. Over TLS
+// when given a certificate; other doors (metrics, the live view, the MCP door) share the listener.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { z } from 'zod';
 import type { Logger } from '../../../src/log.ts';
 import {
@@ -44,11 +45,23 @@ interface Route {
   admin?: boolean;
 }
 
+/** What a path parameter is called after the segment before it (agents/:agentId, tenants/:tenant). */
+const PARAM_NAMES: Record<string, string> = { agents: ':agentId', tasks: ':taskId', tenants: ':tenant' };
+
+/** A route's template for metrics labels: /v1/agents/:agentId/tasks (never a raw id). */
+function templateOf(pattern: string[]): string {
+  const named = pattern.map((s, i) => (s === ':' ? (PARAM_NAMES[pattern[i - 1] ?? ''] ?? ':param') : s));
+  return `/${named.join('/')}`;
+}
+
 /** Another door on the hive's listener: it answers every request to `path` or below it. */
 export interface Door {
   path: string;
   handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void>;
 }
+
+/** Told of every answered request: its route template (or door path), method, status and start. */
+export type RequestObserver = (route: string, method: string, status: number, startedMs: number) => void;
 
 const body = async <S extends z.ZodType>(c: Ctx, schema: S): Promise<z.infer<S>> =>
   parseWith(schema, (await readJson(c.req)) ?? {});
@@ -67,8 +80,13 @@ export interface HiveServerExtras {
     /** A spawned child registers only the capabilities its parent was allowed to give it. */
     limitRegistration(reg: RegisterRequest): RegisterRequest;
   };
+  /** HTTPS with this PEM pair (tls/pair.ts); `hive serve` reloads it on SIGHUP. */
+  tls?: { cert: string; key: string };
   doors?: Door[];
+  observe?: RequestObserver;
 }
+
+export type HiveListener = Server | HttpsServer;
 
 function routes(hive: Coordinator, extras: HiveServerExtras = {}): Route[] {
   const agentId = (c: Ctx): string => param(AgentId, c.params[0]!, 'agentId');
@@ -235,21 +253,38 @@ function splitPath(path: string): string[] | null {
   }
 }
 
-export function createHiveServer(hive: Coordinator, log: Logger, extras: HiveServerExtras = {}): Server {
+const KNOWN_METHODS = new Set(['GET', 'POST', 'DELETE', 'PUT', 'PATCH', 'HEAD', 'OPTIONS']);
+
+export function createHiveServer(
+  hive: Coordinator,
+  log: Logger,
+  extras: HiveServerExtras = {},
+): HiveListener {
   const table = routes(hive, extras);
+  const templates = new Map(table.map((r) => [r, templateOf(r.pattern)]));
   const doors = extras.doors ?? [];
+  const observe = extras.observe;
   // requireHostHeader is off so that Node does not answer a missing Host with its bare 400 (no
   // error body): handle() refuses it itself, in the §5 shape.
   const opts = { keepAliveTimeout: 65_000, requestTimeout: 120_000, requireHostHeader: false };
-  const server = createServer(opts, (req, res) => {
-    void handle(req, res).catch((err: unknown) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const started = observe ? performance.now() : 0;
+    const seen = { route: 'unmatched' };
+    const answered = handle(req, res, seen).catch((err: unknown) => {
       if (err instanceof HttpError) return sendError(req, res, err);
       log.error({ err, method: req.method, path: req.url?.split('?')[0] }, 'request failed');
       sendError(req, res, new HttpError('internal', 'internal error'));
     });
-  });
+    if (observe) {
+      const method = KNOWN_METHODS.has(req.method ?? '') ? req.method! : 'other';
+      void answered.then(() => observe(seen.route, method, res.statusCode, started));
+    }
+  };
+  const server = extras.tls
+    ? createHttpsServer({ ...opts, cert: extras.tls.cert, key: extras.tls.key }, onRequest)
+    : createServer(opts, onRequest);
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, seen: { route: string }): Promise<void> {
     // HTTP/1.1 requires Host (RFC 9112 §3.2); the hive does not route by it.
     if (req.headers.host === undefined && req.httpVersion === '1.1')
       throw badRequest('missing Host header', 'host');
@@ -258,11 +293,15 @@ export function createHiveServer(hive: Coordinator, log: Logger, extras: HiveSer
     const path = q === -1 ? url : url.slice(0, q);
     if (!path.startsWith('/v1/')) {
       const door = doors.find((d) => path === d.path || path.startsWith(`${d.path}/`));
-      if (door) return door.handle(req, res, path);
+      if (door) {
+        seen.route = door.path;
+        return door.handle(req, res, path);
+      }
     }
     const segments = splitPath(path);
     const found = segments ? match(table, segments) : null;
     if (!found) throw new HttpError('not_found', 'no such route');
+    seen.route = templates.get(found.route)!;
     const handler = found.route.methods[req.method ?? ''];
     if (!handler) {
       res.setHeader('allow', Object.keys(found.route.methods).join(', '));

@@ -19,6 +19,8 @@ import {
   toCatalogAgent,
   toDeadlines,
   toLeased,
+  toQueueStat,
+  toRecentTask,
   toRequeued,
   toTask,
   toTenant,
@@ -34,6 +36,8 @@ import type {
   LeasedTask,
   Lessee,
   NewTask,
+  QueueStat,
+  RecentTask,
   Requeued,
   StoreEvent,
   TaskRecord,
@@ -280,16 +284,36 @@ export class PgHiveStore implements HiveStore {
     return (await this.#q('expireLeases', this.#sql.expireLeases, [now])).map(toRequeued);
   }
 
-  async expireQueued(now: number): Promise<string[]> {
+  async expireQueued(now: number): Promise<Requeued[]> {
     const rows = await this.#q(
       'expireQueued',
       `UPDATE hive_tasks SET state = 'expired', updated_at = $1
        WHERE seq IN (SELECT seq FROM hive_tasks WHERE state = 'queued' AND expires_at <= $1
                      FOR UPDATE SKIP LOCKED)
-       RETURNING task_id`,
+       RETURNING task_id, tenant, capability, state`,
       [now],
     );
-    return rows.map((r) => str(r.task_id));
+    return rows.map(toRequeued);
+  }
+
+  async queueStats(): Promise<QueueStat[]> {
+    const rows = await this.#q(
+      'queueStats',
+      `SELECT capability, COUNT(*) AS depth, MIN(created_at) AS oldest FROM hive_tasks
+       WHERE state = 'queued' GROUP BY capability`,
+      [],
+    );
+    return rows.map(toQueueStat);
+  }
+
+  async recentTasks(limit: number): Promise<RecentTask[]> {
+    const rows = await this.#q(
+      'recentTasks',
+      `SELECT task_id, tenant, capability, state, created_at, updated_at FROM hive_tasks
+       ORDER BY seq DESC LIMIT $1`,
+      [limit],
+    );
+    return rows.map(toRecentTask);
   }
 
   async nextDeadlines(): Promise<Deadlines> {

@@ -4,7 +4,7 @@
 // children per parent, total per root tenant, rate.
 import type { SpawnRequest } from '../../../src/protocol/index.ts';
 import type { SpawnRecord } from './lineage.ts';
-import type { SpawnPolicy } from './policy.ts';
+import { PLACEHOLDER_RE, type Placeholder, type SpawnPolicy } from './policy.ts';
 
 /** What the hive knows when a spawn is asked for. */
 export interface SpawnFacts {
@@ -74,15 +74,17 @@ export function executorArgv(
     depth: number;
   },
 ): string[] {
-  const table: Record<string, string> = {
-    '{child}': values.child,
-    '{tenant}': values.tenant,
-    '{root}': values.root,
-    '{parent}': values.parent,
-    '{capabilities}': values.capabilities.join(','),
-    '{depth}': String(values.depth),
+  const table: Record<Placeholder, string> = {
+    ...values,
+    capabilities: values.capabilities.join(','),
+    depth: String(values.depth),
   };
-  return command.map((arg) => arg.replace(/\{[a-z]+\}/g, (m) => table[m] ?? m));
+  // Templates were checked against PLACEHOLDERS when the policy loaded; anything else stays as is.
+  return command.map((arg) =>
+    arg.replace(PLACEHOLDER_RE, (m, word: string) =>
+      Object.hasOwn(table, word) ? table[word as Placeholder] : m,
+    ),
+  );
 }
 
 /** A child tenant name: the parent tenant's (shortened) plus a random suffix, valid as a tenant name. */

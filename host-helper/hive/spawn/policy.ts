@@ -6,21 +6,32 @@ import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { ClawdieError } from '../../../src/errors.ts';
-import { formatProblem } from '../../../src/protocol/index.ts';
+import { EnvName, formatProblem } from '../../../src/protocol/index.ts';
 
 export class SpawnPolicyError extends ClawdieError {}
 
 /** Placeholders the executor's argv may use; every value is a validated name (no shell involved). */
-export const PLACEHOLDERS = [
-  '{child}',
-  '{tenant}',
-  '{root}',
-  '{parent}',
-  '{capabilities}',
-  '{depth}',
-] as const;
+export const PLACEHOLDERS = ['child', 'tenant', 'root', 'parent', 'capabilities', 'depth'] as const;
+export type Placeholder = (typeof PLACEHOLDERS)[number];
 
-const EnvName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be a variable name');
+/** A `{word}` in an executor argument: one of PLACEHOLDERS, else a typo refused at load. */
+export const PLACEHOLDER_RE = /\{([A-Za-z_]+)\}/g;
+
+const isPlaceholder = (word: string): word is Placeholder =>
+  (PLACEHOLDERS as readonly string[]).includes(word);
+
+/** One executor argument; `{chld}` is refused naming the field (executor.command.N). */
+const ExecutorArg = z
+  .string()
+  .min(1)
+  .max(4096)
+  .superRefine((arg, ctx) => {
+    for (const [placeholder, word] of arg.matchAll(PLACEHOLDER_RE)) {
+      if (isPlaceholder(word as string)) continue;
+      const known = PLACEHOLDERS.map((p) => `{${p}}`).join(', ');
+      ctx.addIssue({ code: 'custom', message: `unknown placeholder ${placeholder} (known: ${known})` });
+    }
+  });
 
 export const SpawnPolicy = z
   .strictObject({
@@ -47,7 +58,7 @@ export const SpawnPolicy = z
       .strictObject({
         /** argv of the command that creates the child, e.g. clawdie-host spawn-agent {child} --jail. */
         command: z
-          .array(z.string().min(1).max(4096))
+          .array(ExecutorArg)
           .min(1)
           .refine(
             (argv) => path.isAbsolute(argv[0] ?? ''),

@@ -1,5 +1,6 @@
 // The spawn policy's pure parts: each limit of decideSpawn, the subset rule and the descendants walk
-// as properties, child names always valid tenant names, and the policy file's loading rules.
+// as properties, child names always valid tenant names, and the policy file's loading rules (an
+// executor template is checked against the placeholders it may use).
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,7 +15,7 @@ import {
   executorArgv,
   type SpawnFacts,
 } from './decide.ts';
-import { DISABLED_POLICY, loadSpawnPolicy, parseSpawnPolicy } from './policy.ts';
+import { DISABLED_POLICY, loadSpawnPolicy, parseSpawnPolicy, SpawnPolicyError } from './policy.ts';
 
 const policy = parseSpawnPolicy({
   enabled: true,
@@ -123,7 +124,8 @@ describe('helpers', () => {
           '--collection',
           '{tenant}',
           '--x={capabilities}',
-          '{unknown}',
+          '--depth={depth}',
+          '{"not":"a placeholder"}',
         ],
         {
           child: 'acme-1a2b',
@@ -141,7 +143,8 @@ describe('helpers', () => {
       '--collection',
       'acme',
       '--x=chat,echo',
-      '{unknown}',
+      '--depth=1',
+      '{"not":"a placeholder"}',
     ]);
   });
 
@@ -225,5 +228,20 @@ describe('the policy file', () => {
         ),
       ),
     ).rejects.toThrow(/must not pass the hive admin token/);
+  });
+
+  it('refuses an executor template with an unknown placeholder, naming the field', () => {
+    const withArgs = (...args: string[]) => ({ enabled: true, executor: { command: ['/bin/x', ...args] } });
+    expect(() => parseSpawnPolicy(withArgs('spawn-agent', '{chld}', '--jail'))).toThrow(
+      new SpawnPolicyError(
+        'spawn policy: executor.command.2: unknown placeholder {chld} (known: {child}, {tenant}, {root}, {parent}, {capabilities}, {depth})',
+      ),
+    );
+    expect(() => parseSpawnPolicy(withArgs('--collection={Tenant}'))).toThrow(
+      /command\.1: unknown placeholder \{Tenant\}/,
+    );
+    expect(
+      parseSpawnPolicy(withArgs('{child}', '--caps={capabilities}', '{}', '{1}')).executor?.command,
+    ).toHaveLength(5);
   });
 });

@@ -68,7 +68,12 @@ export const SQL = {
   expireLeases: `UPDATE tasks SET ${END_LEASE} WHERE state = 'leased' AND lease_expires <= $now
     RETURNING task_id, tenant, capability, state`,
   expireQueued: `UPDATE tasks SET state = 'expired', updated_at = ? WHERE state = 'queued' AND expires_at <= ?
-    RETURNING task_id`,
+    RETURNING task_id, tenant, capability, state`,
+  // The partial index tasks_queued holds exactly the queued rows, grouped by capability.
+  queueStats: `SELECT capability, COUNT(*) AS depth, MIN(created_at) AS oldest FROM tasks
+    WHERE state = 'queued' GROUP BY capability`,
+  recentTasks: `SELECT task_id, tenant, capability, state, created_at, updated_at FROM tasks
+    ORDER BY seq DESC LIMIT ?`,
   nextDeadlines: `SELECT (SELECT MIN(lease_expires) FROM tasks WHERE state = 'leased') AS lease,
     (SELECT MIN(expires_at) FROM tasks WHERE state = 'queued') AS ttl,
     (SELECT MIN(last_heartbeat) FROM agents WHERE state IN ('live', 'draining')) AS heartbeat`,

@@ -17,6 +17,8 @@ import {
   toCatalogAgent,
   toDeadlines,
   toLeased,
+  toQueueStat,
+  toRecentTask,
   toRequeued,
   toTask,
   toTenant,
@@ -32,6 +34,8 @@ import type {
   LeasedTask,
   Lessee,
   NewTask,
+  QueueStat,
+  RecentTask,
   Requeued,
   TaskRecord,
   TenantByHash,
@@ -275,15 +279,25 @@ export class SqliteHiveStore implements HiveStore {
     return this.#db.write(() => this.#requeued(this.#db.q(SQL.expireLeases).all({ now }) as Row[]));
   }
 
-  expireQueued(now: number): Promise<string[]> {
+  expireQueued(now: number): Promise<Requeued[]> {
     return this.#db.write(() =>
       (this.#db.q(SQL.expireQueued).all(now, now) as Row[]).map((r) => {
-        const id = str(r.task_id);
-        this.#cache.dropTask(id);
+        const t = toRequeued(r);
+        this.#cache.dropTask(t.taskId);
         this.#queued--;
-        return id;
+        return t;
       }),
     );
+  }
+
+  async queueStats(): Promise<QueueStat[]> {
+    // Nothing queued (the exact count): no statement.
+    if (this.#queued === 0) return [];
+    return (this.#db.q(SQL.queueStats).all() as Row[]).map(toQueueStat);
+  }
+
+  async recentTasks(limit: number): Promise<RecentTask[]> {
+    return (this.#db.q(SQL.recentTasks).all(limit) as Row[]).map(toRecentTask);
   }
 
   async nextDeadlines(): Promise<Deadlines> {

@@ -17,6 +17,8 @@ import type {
   Deadlines,
   LeasedTask,
   NewTask,
+  QueueStat,
+  RecentTask,
   Requeued,
   TaskRecord,
   TenantByHash,
@@ -98,6 +100,21 @@ export const toCancelled = (r: Row): CancelledTask => ({
   tenant: str(r.tenant),
   capability: str(r.capability),
   leaseAgent: strOrNull(r.lease_agent),
+});
+
+export const toQueueStat = (r: Row): QueueStat => ({
+  capability: str(r.capability),
+  depth: Number(r.depth),
+  oldestCreatedAt: Number(r.oldest),
+});
+
+export const toRecentTask = (r: Row): RecentTask => ({
+  taskId: str(r.task_id),
+  tenant: str(r.tenant),
+  capability: str(r.capability),
+  state: str(r.state) as TaskState,
+  createdAt: Number(r.created_at),
+  updatedAt: Number(r.updated_at),
 });
 
 /** A row returned by a lease statement (task_id, tenant, capability, input, lease_expires, depth). */

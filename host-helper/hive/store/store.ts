@@ -107,6 +107,22 @@ export interface CancelledTask {
   leaseAgent: string | null;
 }
 
+export interface QueueStat {
+  capability: string;
+  depth: number;
+  oldestCreatedAt: number;
+}
+
+/** A task as the live view lists it: no input, no output. */
+export interface RecentTask {
+  taskId: string;
+  tenant: string;
+  capability: string;
+  state: TaskState;
+  createdAt: number;
+  updatedAt: number;
+}
+
 export interface Lessee {
   agentId: string;
   tenant: string;
@@ -176,9 +192,13 @@ export interface HiveStore {
   taskByKey(tenant: string, idempotencyKey: string): Promise<string | null>;
   /** Ends every lease that expired at `now`. */
   expireLeases(now: number): Promise<Requeued[]>;
-  /** Expires queued tasks whose TTL ended. */
-  expireQueued(now: number): Promise<string[]>;
+  /** Expires queued tasks whose TTL ended (state 'expired'). */
+  expireQueued(now: number): Promise<Requeued[]>;
   nextDeadlines(): Promise<Deadlines>;
+  /** What waits per capability: queued tasks and the creation time of the oldest (metrics, /ui). */
+  queueStats(): Promise<QueueStat[]>;
+  /** The newest tasks, newest first (the /ui live view). */
+  recentTasks(limit: number): Promise<RecentTask[]>;
   close(): Promise<void>;
   /**
    * Optional, for a store shared by several coordinator replicas (PostgreSQL): calls `listener`

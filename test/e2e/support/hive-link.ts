@@ -5,8 +5,8 @@
 //   - this file as a process, started with `nsenter --net` into the jail's namespace (host mount and
 //     pid namespaces: invisible from inside the jail), listens on 127.0.0.1:PORT there and connects
 //     each stream to that Unix socket.
-// So the jail reaches exactly one port: the hive's, at the same URL the host uses (loopback, as the
-// host config requires for plain http), and nothing else of the host.
+// So the jail reaches exactly one port: the hive's, at the same URL the host uses (TLS passes through
+// the relay untouched), and nothing else of the host.
 //   node hive-link.ts --listen 127.0.0.1:PORT --to /path/to/hive.sock   (prints "ready" once listening)
 import net from 'node:net';
 import { parseArgs } from 'node:util';

@@ -6,9 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startServe } from './serve.ts';
+import { startServe } from '../../host-helper/vault/serve.ts';
 
-const FAKE = fileURLToPath(new URL('../../test/fixtures/fake-bw/serve.js', import.meta.url));
+const FAKE = fileURLToPath(new URL('../fixtures/fake-bw/serve.js', import.meta.url));
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });

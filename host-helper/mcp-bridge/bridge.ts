@@ -42,13 +42,14 @@ export function trustedFetch(trust: HiveTrust | undefined): typeof fetch {
     undiciFetch(input as string, { ...(init as object), dispatcher })) as unknown as typeof fetch;
 }
 
-/** The first `code` along an error's cause chain (fetch wraps socket and TLS errors). */
-function codeOf(err: unknown): string | undefined {
-  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+/** The `code`s along an error's cause chain, outermost first (the SDK wraps fetch's, which wraps the socket's). */
+function codesOf(err: unknown): string[] {
+  const codes: string[] = [];
+  for (let e = err, depth = 0; e && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
+    if (typeof code === 'string') codes.push(code);
   }
-  return undefined;
+  return codes;
 }
 
 /** One line saying why the hive could not be used, never with the token or a response body. */
@@ -60,10 +61,13 @@ export function upstreamProblem(err: unknown): string {
       return 'the hive refused this token at /mcp (403): use a tenant token, not the admin token';
     return `the hive's MCP door answered HTTP ${err.status}`;
   }
-  const code = codeOf(err);
-  const tls = tlsRefusal({ code });
-  if (tls) return tls;
-  return `cannot reach the hive's MCP door${code ? ` (${code})` : ''}`;
+  const codes = codesOf(err);
+  for (const code of codes) {
+    const tls = tlsRefusal({ code });
+    if (tls) return tls;
+  }
+  const cause = codes.at(-1);
+  return `cannot reach the hive's MCP door${cause ? ` (${cause})` : ''}`;
 }
 
 /** Connects to the hive's /mcp; rejects with the SDK's error (see upstreamProblem). */

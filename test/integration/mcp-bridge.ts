@@ -3,31 +3,9 @@
 // user's own and 0600, a revoked token and the admin token are refused at start with one line —
 // and the token never shows in its argv, its stderr or its errors (the run-wide leak scan looks at
 // them too; here each place is checked by name).
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { bearerJson } from '../support/bearer-json.ts';
-import { bridgeArgs, bridgeClient, type McpWorld, tokenFile } from './mcp-world.ts';
-
-/** Runs the bridge to its end (it fails at start here), with stdin open as a client would. */
-function runBridge(
-  hiveUrl: string,
-  file: string,
-): Promise<{ code: number | null; stderr: string; stdout: string }> {
-  const { command, args } = bridgeArgs(hiveUrl, file);
-  const child = spawn(command, args, {
-    env: { PATH: process.env.PATH ?? '' },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  let stdout = '';
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr, stdout })));
-}
+import { bridgeClient, type McpWorld, runBridge, tokenFile } from './mcp-world.ts';
 
 export function defineBridgeSuite(world: () => McpWorld): void {
   describe('the stdio bridge itself', () => {

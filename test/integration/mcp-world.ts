@@ -212,11 +212,45 @@ export async function tokenFile(dir: string, name: string, token: string, mode =
 }
 
 /** `clawdie-host mcp …` as a real child process (argv, stderr kept), with the env a client gives it. */
-export function bridgeArgs(hiveUrl: string, file: string): { command: string; args: string[] } {
+export function bridgeArgs(
+  hiveUrl: string,
+  file: string,
+  extra: string[] = [],
+): { command: string; args: string[] } {
   return {
     command: nodeBinary(),
-    args: [path.join(REPO_ROOT, 'host-helper/cli.ts'), 'mcp', '--hive', hiveUrl, '--token-file', file],
+    args: [
+      path.join(REPO_ROOT, 'host-helper/cli.ts'),
+      'mcp',
+      '--hive',
+      hiveUrl,
+      '--token-file',
+      file,
+      ...extra,
+    ],
   };
+}
+
+/** Runs the bridge to its end (here it fails at start), with stdin open as a client would keep it. */
+export function runBridge(
+  hiveUrl: string,
+  file: string,
+  extra: string[] = [],
+): Promise<{ code: number | null; stderr: string; stdout: string }> {
+  const { command, args } = bridgeArgs(hiveUrl, file, extra);
+  const child = spawn(command, args, {
+    env: { PATH: process.env.PATH ?? '' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  let stdout = '';
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr, stdout })));
 }
 
 export interface BridgeClient {
@@ -228,9 +262,13 @@ export interface BridgeClient {
 }
 
 /** An SDK client that launches the stdio bridge to `hiveUrl` with the token in `file`. */
-export async function bridgeClient(hiveUrl: string, file: string): Promise<BridgeClient> {
+export async function bridgeClient(
+  hiveUrl: string,
+  file: string,
+  extra: string[] = [],
+): Promise<BridgeClient> {
   const transport = new StdioClientTransport({
-    ...bridgeArgs(hiveUrl, file),
+    ...bridgeArgs(hiveUrl, file, extra),
     env: { PATH: process.env.PATH ?? '' },
     cwd: REPO_ROOT,
     stderr: 'pipe',

@@ -7,7 +7,7 @@ import type { CapabilityDescriptor, CatalogEntry, ServedBy } from '../../src/pro
 import { servesTenant } from './routing.ts';
 import type { CatalogAgent } from './store/store.ts';
 
-/** Who asks: one tenant (its token) or the host (the admin token). */
+/** Who asks: one tenant (its token) or the host (the admin token); a Principal is one. */
 export type CatalogViewer = { kind: 'tenant'; tenant: string } | { kind: 'admin' };
 
 /** A descriptor that says something (a names-only agent's capability has none). */

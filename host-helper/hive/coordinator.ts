@@ -186,15 +186,10 @@ export class Coordinator {
     };
   }
 
-  /**
-   * `GET /v1/capabilities`: what the caller can route to right now (catalog.ts decides). Reads
-   * only the agents the tenant may use; nothing on the poll, heartbeat or submit path changes.
-   */
+  /** `GET /v1/capabilities`: what the caller can route to right now (catalog.ts decides). */
   async catalog(p: Principal): Promise<CatalogResponse> {
     const agents = await this.#store.catalogAgents(p.kind === 'admin' ? null : p.tenant);
-    const viewer =
-      p.kind === 'admin' ? { kind: 'admin' as const } : { kind: 'tenant' as const, tenant: p.tenant };
-    return { capabilities: buildCatalog(agents, viewer) };
+    return { capabilities: buildCatalog(agents, p) };
   }
 
   /** The agent a token may act as: 404 if unknown (or deregistered), 403 if another tenant's. */

@@ -38,12 +38,18 @@ export type CapabilityDescriptor = z.infer<typeof CapabilityDescriptor>;
 export const ServedBy = z.enum(['own', 'lane']);
 export type ServedBy = z.infer<typeof ServedBy>;
 
-/** One routable capability as the caller sees it. */
+/**
+ * One routable capability as the caller sees it. Its description and schema come from one agent:
+ * the caller's own tenant's before a lane's, then the newest registration (the admin: the newest).
+ */
 export const CatalogEntry = z.object({
   name: Capability,
   description: z.string().optional(),
   inputSchema: InputSchema.optional(),
-  /** Sorted, no repeats: 'own' when the caller's tenant has a live agent with it, 'lane' for lanes. */
+  /**
+   * Sorted, no repeats: 'own' when the caller's tenant has a live agent with it, 'lane' when a
+   * shared lane has one (for the admin: 'own' when a private tenant's agent serves it).
+   */
   servedBy: z.array(ServedBy).min(1),
   /** Live agents (own and lane) that registered it. */
   liveAgents: z.number().int().positive(),

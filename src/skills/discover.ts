@@ -1,10 +1,14 @@
 // Finds skills across the soul layers under a root (DESIGN §4, §7): image → tenant → agent, a higher
-// layer shadowing a lower one by folder name. I/O: reads directories and SKILL.md files; returns the
-// winning skills and one problem per invalid folder (skipped, never fatal: an empty set is valid).
+// layer shadowing a lower one by folder name. I/O: reads directories, SKILL.md files and the input
+// schema a skill names (metadata.input-schema, beside SKILL.md; a broken one makes the skill
+// invalid, the problem naming the schema file); returns the winning skills and one problem per
+// invalid folder (skipped, never fatal: an empty set is valid).
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { InputSchema } from '../protocol/index.ts';
 import { compareByName } from './by-name.ts';
 import { parseSkillMd, type SkillDefinition } from './frontmatter.ts';
+import { checkInputSchema } from './input-schema.ts';
 
 export const SKILL_LAYERS = [
   { layer: 'image', dir: 'usr/local/share/clawdie/soul/skills' },
@@ -21,7 +25,12 @@ export interface LoadedSkill extends SkillDefinition {
   dir: string;
   /** Lower-layer copies this one hides. */
   shadows: SkillLayer[];
+  /** The checked JSON Schema of its task input (metadata.input-schema), when it names one. */
+  inputSchema?: InputSchema;
 }
+
+/** A schema file is refused unread past this size (pretty-printed; the schema itself has its own bound). */
+const MAX_SCHEMA_FILE_BYTES = 64 * 1024;
 
 export interface DiscoveryProblem {
   layer: SkillLayer;
@@ -81,7 +90,43 @@ async function loadFolder(layer: SkillLayer, layerDir: string, folder: string): 
   }
   const parsed = parseSkillMd(text, folder);
   if (!parsed.ok) return problem(parsed.problem.field, parsed.problem.message);
-  return { skill: { ...parsed.skill, name: folder, layer, dir, shadows: [] } };
+  const skill: LoadedSkill = { ...parsed.skill, name: folder, layer, dir, shadows: [] };
+  const schemaFile = parsed.skill.extensions['input-schema'];
+  if (schemaFile === undefined) return { skill };
+  const schema = await loadInputSchema(path.join(dir, schemaFile));
+  if ('field' in schema) return { problem: { layer, ...schema } };
+  return { skill: { ...skill, inputSchema: schema.schema } };
+}
+
+/** Reads and checks a skill's input schema file; a problem names the file and the place in it. */
+async function loadInputSchema(
+  file: string,
+): Promise<{ schema: InputSchema } | { path: string; field: string; message: string }> {
+  const problem = (field: string, message: string) => ({ path: file, field, message });
+  let text: string;
+  try {
+    const stat = await lstat(file);
+    if (!stat.isFile())
+      return problem('metadata.input-schema', 'must be a regular file (links are not followed)');
+    if (stat.size > MAX_SCHEMA_FILE_BYTES) {
+      return problem('metadata.input-schema', `is larger than ${MAX_SCHEMA_FILE_BYTES} bytes`);
+    }
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return problem(
+      'metadata.input-schema',
+      code === 'ENOENT' ? 'names a file that does not exist' : `unreadable (${code ?? 'error'})`,
+    );
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return problem('metadata.input-schema', 'is not valid JSON');
+  }
+  const checked = checkInputSchema(doc);
+  return checked.ok ? { schema: checked.schema } : problem(checked.field, checked.message);
 }
 
 /** Discovers skills under `root` (default layers); later layers win by name. */

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { parseSkillMd, SkillFrontmatter, splitList } from './frontmatter.ts';
+import { DEFAULT_PROMPT_TIMEOUT_SECONDS, LOOP_BUDGET_DEFAULTS, loopBudget } from './loop-budget.ts';
 
 const md = (front: string, body = 'Do the thing.'): string => `---\n${front}\n---\n${body}\n`;
 const problem = (text: string, folder = 'demo') => {
@@ -134,6 +135,36 @@ describe('every error class names its field', () => {
       'metadata.borrows.0',
       /capability/,
     ],
+    [
+      'input schema with a path',
+      md('name: demo\ndescription: x\nmetadata:\n  input-schema: ../x.json'),
+      'metadata.input-schema',
+      /\.json file name beside SKILL\.md/,
+    ],
+    [
+      'input schema not json',
+      md('name: demo\ndescription: x\nmetadata:\n  input-schema: schema.yaml'),
+      'metadata.input-schema',
+      /\.json/,
+    ],
+    [
+      'max-steps zero',
+      md('name: demo\ndescription: x\nmetadata:\n  max-steps: "0"'),
+      'metadata.max-steps',
+      /at least 1/,
+    ],
+    [
+      'max-tool-result-bytes too big',
+      md('name: demo\ndescription: x\nmetadata:\n  max-tool-result-bytes: "999999999"'),
+      'metadata.max-tool-result-bytes',
+      /at most 262144/,
+    ],
+    [
+      'max-concurrent-tools not whole',
+      md('name: demo\ndescription: x\nmetadata:\n  max-concurrent-tools: "1.5"'),
+      'metadata.max-concurrent-tools',
+      /whole/,
+    ],
     ['too big', md('name: demo\ndescription: x', 'x'.repeat(300_000)), 'SKILL.md', /larger/],
   ];
   it.each(cases)('%s', (_label, text, field, message) => {
@@ -153,6 +184,40 @@ describe('every error class names its field', () => {
     ]) {
       expect(JSON.stringify(problem(md(front))).toLowerCase()).not.toContain(secret.toLowerCase());
     }
+  });
+});
+
+describe('the tool loop’s budget', () => {
+  const ext = (meta: string) => {
+    const r = parseSkillMd(md(`name: demo\ndescription: x\nmetadata:\n${meta}`), 'demo');
+    if (!r.ok) throw new Error(r.problem.message);
+    return r.skill.extensions;
+  };
+
+  it('has one set of defaults, the skill’s timeout as the whole loop’s deadline', () => {
+    expect(loopBudget(ext('  runs: prompt'))).toEqual({
+      ...LOOP_BUDGET_DEFAULTS,
+      deadlineMs: DEFAULT_PROMPT_TIMEOUT_SECONDS * 1000,
+    });
+    expect(LOOP_BUDGET_DEFAULTS).toEqual({ maxSteps: 8, maxToolResultBytes: 16_384, maxConcurrentTools: 4 });
+  });
+
+  it('takes what the metadata sets', () => {
+    const meta = [
+      '  max-steps: "3"',
+      '  max-tool-result-bytes: "1024"',
+      '  max-concurrent-tools: "2"',
+      '  timeout-seconds: "30"',
+      '  input-schema: schema.json',
+    ].join('\n');
+    const e = ext(meta);
+    expect(e['input-schema']).toBe('schema.json');
+    expect(loopBudget(e)).toEqual({
+      maxSteps: 3,
+      maxToolResultBytes: 1024,
+      maxConcurrentTools: 2,
+      deadlineMs: 30_000,
+    });
   });
 });
 

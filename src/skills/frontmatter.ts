@@ -4,6 +4,7 @@
 import { parse as parseYaml, YAMLError } from 'yaml';
 import * as z from 'zod';
 import { CAPABILITY_RE, ENV_NAME_RE, firstProblem } from '../protocol/index.ts';
+import { LOOP_BUDGET_BOUNDS } from './loop-budget.ts';
 
 /** Bigger files are refused before parsing (the spec recommends < 500 lines). */
 export const MAX_SKILL_MD_BYTES = 256 * 1024;
@@ -11,6 +12,8 @@ export const MAX_SKILL_MD_BYTES = 256 * 1024;
 /** Spec: 1-64 of a-z, 0-9 and "-", no leading, trailing or consecutive hyphen. */
 export const SKILL_NAME_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const ENTRY_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/** The input schema is a JSON file beside SKILL.md: a plain name, no path. */
+const SCHEMA_FILE_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,122}\.json$/;
 /** Node's `process.platform` values; a typo ("linx") is an error rather than a skill that never loads. */
 export const KNOWN_OS = [
   'aix',
@@ -52,6 +55,15 @@ export type SkillFrontmatter = z.infer<typeof SkillFrontmatter>;
 export const splitList = (value: string | undefined): string[] =>
   value === undefined ? [] : value.split(/[\s,]+/).filter((s) => s.length > 0);
 
+/** A whole number from metadata (a string there), within bounds. */
+const wholeNumber = ({ min, max }: { min: number; max: number }) =>
+  z.coerce
+    .number('must be a number')
+    .int('must be a whole number')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`)
+    .optional();
+
 const listOf = (re: RegExp, what: string) =>
   z
     .string()
@@ -73,12 +85,16 @@ export const SkillExtensions = z
     runs: z.enum(['prompt', 'script'], 'must be "prompt" or "script"').default('prompt'),
     entry: z.string().regex(ENTRY_RE, 'must be a file name inside scripts/ (no slashes)').optional(),
     model: z.string().min(1).max(200, 'must be at most 200 characters').optional(),
-    'timeout-seconds': z.coerce
-      .number('must be a number')
-      .int('must be a whole number')
-      .min(1, 'must be at least 1')
-      .max(3600, 'must be at most 3600')
+    'timeout-seconds': wholeNumber({ min: 1, max: 3600 }),
+    /** A JSON Schema of the task input, beside SKILL.md (checked at discovery: input-schema.ts). */
+    'input-schema': z
+      .string()
+      .regex(SCHEMA_FILE_RE, 'must be a .json file name beside SKILL.md (no slashes)')
       .optional(),
+    // The tool loop's budgets (loop-budget.ts has their defaults and the accessor).
+    'max-steps': wholeNumber(LOOP_BUDGET_BOUNDS['max-steps']),
+    'max-tool-result-bytes': wholeNumber(LOOP_BUDGET_BOUNDS['max-tool-result-bytes']),
+    'max-concurrent-tools': wholeNumber(LOOP_BUDGET_BOUNDS['max-concurrent-tools']),
   })
   .superRefine((ext, ctx) => {
     if (ext.runs === 'script' && ext.entry === undefined) {

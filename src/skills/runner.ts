@@ -1,15 +1,19 @@
 // The skills TaskRunner (DESIGN §3, §7): discovers the skills under the root, keeps those that fit
 // this OS and `.env`, registers their capabilities (plus the built-in `echo`) and runs each task by
-// the skill that serves its capability — a model prompt or a script. I/O: discovery at load time.
-// What only a task needs (prompt and script execution, the providers and their HTTP client) is
-// imported at the first task that needs it, not at boot: registration waits on nothing it uses.
+// the skill that serves its capability — a model prompt or a script — after checking the input
+// against the skill's input schema (a misfit is refused in one line naming the field, before anything
+// runs). I/O: discovery at load time. What only a task needs (input validation, prompt and script
+// execution, the providers and their HTTP client) is imported at the first task that needs it, not
+// at boot: registration waits on nothing it uses.
 import path from 'node:path';
 import type { Logger } from '../log.ts';
 import { MAX_CAPABILITIES, type TaskAssignment, type TaskResult } from '../protocol/index.ts';
 import type { ChatProvider } from '../providers/openai-compatible.ts';
 import type { ProviderTuning } from '../providers/select.ts';
+import { describeCapabilities } from './descriptors.ts';
 import { type Discovery, discoverSkills, formatDiscoveryProblem, type LoadedSkill } from './discover.ts';
 import { type Gated, gateSkills } from './gating.ts';
+import type { InputCheck } from './input-validator.ts';
 import type { ScriptLimits } from './script.ts';
 import { ECHO_CAPABILITY, type TaskContext, type TaskRunner } from './task-runner.ts';
 
@@ -84,6 +88,23 @@ export async function loadSkillRunner(options: SkillRunnerOptions): Promise<Skil
     return (env) => providerFromEnv(env, options.providerTuning);
   };
 
+  // One compiled checker per skill with a schema, built at its first task (the validator is loaded then).
+  const checks = new Map<LoadedSkill, InputCheck>();
+  async function refusal(skill: LoadedSkill, task: TaskAssignment): Promise<TaskResult | null> {
+    if (!skill.inputSchema) return null;
+    const { compileInputValidator, formatInputProblem } = await import('./input-validator.ts');
+    let check = checks.get(skill);
+    if (!check) {
+      check = compileInputValidator(skill.inputSchema);
+      checks.set(skill, check);
+    }
+    const problem = check(task.input);
+    if (!problem) return null;
+    log?.info({ taskId: task.taskId, skill: skill.name, field: problem.field }, 'task input refused');
+    const message = `skill ${skill.name} refused its input: ${formatInputProblem(problem)}`;
+    return { status: 'error', output: { message, field: problem.field, retryable: false } };
+  }
+
   async function run(task: TaskAssignment, context: TaskContext): Promise<TaskResult> {
     if (task.capability === ECHO_CAPABILITY) return { status: 'ok', output: task.input };
     // The task's own `.env` decides: a skill whose variables were removed by rotation stops serving.
@@ -91,6 +112,8 @@ export async function loadSkillRunner(options: SkillRunnerOptions): Promise<Skil
     if (!skill) {
       return { status: 'error', output: { message: `capability "${task.capability}" is not served here` } };
     }
+    const refused = await refusal(skill, task);
+    if (refused) return refused;
     log?.info({ taskId: task.taskId, skill: skill.name, runs: skill.extensions.runs }, 'running skill');
     if (skill.extensions.runs === 'script') {
       const { runScript } = await import('./script.ts');
@@ -109,5 +132,7 @@ export async function loadSkillRunner(options: SkillRunnerOptions): Promise<Skil
     return runPrompt({ skill, task, context, provider, ...(options.soul ? { soul: options.soul } : {}) });
   }
 
-  return { discovery, gated: () => gate(currentEnv()), capabilities, run };
+  const descriptors = (registered: readonly string[]) =>
+    describeCapabilities(registered, gate(currentEnv()).routes);
+  return { discovery, gated: () => gate(currentEnv()), capabilities, descriptors, run };
 }

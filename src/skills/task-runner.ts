@@ -1,6 +1,6 @@
 // The contract between the agent machine (which leases tasks) and whatever executes them (skills).
 // The machine knows only this interface; the built-in `echo` capability is the first implementation.
-import type { TaskAssignment, TaskResult } from '../protocol/index.ts';
+import type { CapabilityDescriptor, TaskAssignment, TaskResult } from '../protocol/index.ts';
 
 /** What a running task may use besides its input. */
 export interface TaskContext {
@@ -21,6 +21,11 @@ export interface TaskContext {
 export interface TaskRunner {
   /** Capabilities to register (always includes `echo`). */
   capabilities(): string[];
+  /**
+   * What to tell the hive about each of `capabilities` (the catalog's descriptions and input
+   * schemas); without it, only `echo` is described (descriptors.ts).
+   */
+  descriptors?(capabilities: readonly string[]): CapabilityDescriptor[];
   /** Runs one task; failures of the task itself are returned as `{status: 'error'}`, not thrown. */
   run(task: TaskAssignment, context: TaskContext): Promise<TaskResult>;
 }

@@ -14,6 +14,7 @@ import { type AgentMachine, agentMachine, topStateOf } from '../../src/machine/a
 import { type AgentDeps, DEFAULT_TUNING } from '../../src/machine/deps.ts';
 import { nextDelay } from '../../src/retry/backoff.ts';
 import { SecretsBox } from '../../src/secrets/box.ts';
+import { ECHO_DESCRIPTOR } from '../../src/skills/descriptors.ts';
 import { echoRunner, type TaskRunner } from '../../src/skills/task-runner.ts';
 import { type FakeHive, startFakeHive } from '../fixtures/fake-hive/server.ts';
 
@@ -124,6 +125,8 @@ describe('agent machine', () => {
     expect(reg.body).toMatchObject({
       tenant: 'acme',
       capabilities: ['echo'],
+      // A runner that describes nothing still describes echo.
+      descriptors: [ECHO_DESCRIPTOR],
       version: '0.0.0-test',
       os: process.platform,
     });

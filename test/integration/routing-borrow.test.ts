@@ -2,12 +2,16 @@
 // `clawdie-agent run` processes in separate roots. Agent A (tenant acme) has no renderer; its
 // bar-chart skill borrows image-render, which the hive routes to lane B (a shared tenant) — never to
 // C, a private agent of tenant `other` that also serves image-render. The PNG comes back through
-// the hive to acme, checked by signature and dimensions.
+// the hive to acme, checked by signature and dimensions. The agents register their skills'
+// descriptions and input schemas, and each tenant's catalog (HiveClient.capabilities) lists what
+// routing would give it: acme sees the lane's image-render, never C's.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HiveClient } from '../../src/hive/client.ts';
+import { ECHO_DESCRIPTOR } from '../../src/skills/descriptors.ts';
 import { type HiveProcess, nodeBinary, REPO_ROOT, startHive } from '../support/hive-process.ts';
 
 const SKILLS = path.join(REPO_ROOT, 'skills');
@@ -170,6 +174,42 @@ describe('borrowing a capability through the hive', () => {
       'lane-render': ['echo', 'image-render'],
       other: ['echo', 'image-render'],
     });
+  });
+
+  it('each tenant’s catalog lists what routing gives it, described by the agents’ skills', async () => {
+    const schemaOf = async (skill: string) =>
+      JSON.parse(await readFile(path.join(SKILLS, skill, 'schema.json'), 'utf8')) as Record<string, unknown>;
+    const catalogOf = async (token: string) => {
+      const client = new HiveClient({ baseUrl: () => hive.url, token: () => token });
+      try {
+        return (await client.capabilities()).capabilities;
+      } finally {
+        await client.close();
+      }
+    };
+    expect(await catalogOf(tokens.acme!)).toEqual([
+      {
+        name: 'bar-chart',
+        description: expect.stringMatching(/^Draws a bar chart/),
+        inputSchema: await schemaOf('bar-chart'),
+        servedBy: ['own'],
+        liveAgents: 1,
+      },
+      { ...ECHO_DESCRIPTOR, servedBy: ['own', 'lane'], liveAgents: 2 },
+      // The lane's only: C serves image-render too, but not for acme.
+      {
+        name: 'image-render',
+        description: expect.stringMatching(/^Renders an SVG/),
+        inputSchema: await schemaOf('image-render'),
+        servedBy: ['lane'],
+        liveAgents: 1,
+      },
+    ]);
+    const other = await catalogOf(tokens.other!);
+    expect(other.map((e) => [e.name, e.servedBy, e.liveAgents])).toEqual([
+      ['echo', ['own', 'lane'], 2],
+      ['image-render', ['own', 'lane'], 2],
+    ]);
   });
 
   it("acme's chart is rendered by the shared lane and the PNG comes back through the hive", async () => {

@@ -1,11 +1,12 @@
 // Skill discovery over real layer folders: shadowing (agent > tenant > image), a broken override
-// failing closed, capability gating by OS and `.env`, and `clawdie-agent skills` as a real process.
+// failing closed, input schemas beside SKILL.md (a broken one named by its path), capability gating
+// by OS and `.env`, and `clawdie-agent skills` as a real process.
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { discoverSkills, SKILL_LAYERS } from '../../src/skills/discover.ts';
+import { discoverSkills, formatDiscoveryProblem, SKILL_LAYERS } from '../../src/skills/discover.ts';
 import { gateSkills } from '../../src/skills/gating.ts';
 import { loadSkillRunner } from '../../src/skills/runner.ts';
 import { nodeBinary, REPO_ROOT } from '../support/hive-process.ts';
@@ -95,6 +96,49 @@ describe('discovery across layers', () => {
   });
 });
 
+describe('input schemas', () => {
+  const SCHEMA = { type: 'object', properties: { message: { type: 'string' } }, required: ['message'] };
+
+  it('loads the schema beside SKILL.md; a broken one makes the skill invalid, naming the file', async () => {
+    const good = await skill('image', 'good', 'fine', {
+      capabilities: 'good',
+      'input-schema': 'schema.json',
+    });
+    await writeFile(path.join(good, 'schema.json'), JSON.stringify(SCHEMA, null, 2));
+    const typo = await skill('image', 'typo', 'x', { 'input-schema': 'schema.json' });
+    await writeFile(
+      path.join(typo, 'schema.json'),
+      JSON.stringify({ type: 'object', properties: { message: { type: 'string', maxLenght: 9 } } }),
+    );
+    const notJson = await skill('image', 'not-json', 'x', { 'input-schema': 'in.json' });
+    await writeFile(path.join(notJson, 'in.json'), '{ "type": "object", ');
+    await skill('image', 'missing', 'x', { 'input-schema': 'gone.json' });
+    const linked = await skill('image', 'linked', 'x', { 'input-schema': 'schema.json' });
+    await writeFile(path.join(root, 'outside.json'), JSON.stringify(SCHEMA));
+    await symlink(path.join(root, 'outside.json'), path.join(linked, 'schema.json'));
+    // A broken override hides the lower copy, as a broken SKILL.md does.
+    await skill('image', 'shadowed', 'lower', { 'input-schema': 'schema.json' });
+    await writeFile(path.join(layerDir('image'), 'shadowed', 'schema.json'), JSON.stringify(SCHEMA));
+    const upper = await skill('agent', 'shadowed', 'upper', { 'input-schema': 'schema.json' });
+    await writeFile(path.join(upper, 'schema.json'), JSON.stringify({ type: 'array' }));
+
+    const { skills, problems } = await discoverSkills(root);
+    expect(skills.map((s) => s.name)).toEqual(['good']);
+    expect(skills[0]!.inputSchema).toEqual(SCHEMA);
+    const lines = problems.map((p) => formatDiscoveryProblem(p)).sort();
+    const at = (layer: Layer, name: string, file: string) => path.join(layerDir(layer), name, file);
+    expect(lines).toEqual(
+      [
+        `${at('image', 'linked', 'schema.json')}: metadata.input-schema: must be a regular file (links are not followed)`,
+        `${at('image', 'missing', 'gone.json')}: metadata.input-schema: names a file that does not exist`,
+        `${at('image', 'not-json', 'in.json')}: metadata.input-schema: is not valid JSON`,
+        `${at('agent', 'shadowed', 'schema.json')}: type: must be "object" (a task's input is a JSON object, as tool arguments are) (hides the image copy)`,
+        `${at('image', 'typo', 'schema.json')}: properties.message.maxLenght: is not a JSON Schema keyword (a typo?)`,
+      ].sort(),
+    );
+  });
+});
+
 describe('capability gating', () => {
   it('registers the union of the capabilities of skills that fit this OS and .env, plus echo', async () => {
     await skill('image', 'anywhere', 'x', { capabilities: 'one two' });
@@ -144,6 +188,9 @@ describe('capability gating', () => {
     expect(skills.map((s) => s.name)).toEqual(
       expect.arrayContaining(['bar-chart', 'chat', 'image-render', 'mother']),
     );
+    for (const name of ['bar-chart', 'chat', 'image-render', 'mother']) {
+      expect(skills.find((s) => s.name === name)?.inputSchema?.type, name).toBe('object');
+    }
     const mother = skills.find((s) => s.name === 'mother')!;
     expect(mother.extensions.capabilities).toEqual(['spawn']);
     expect(mother.body).toMatch(/resolve-identity[\s\S]*await-secrets[\s\S]*register[\s\S]*heartbeat/);
@@ -170,6 +217,8 @@ describe('clawdie-agent skills', () => {
   it('lists skills and problems; --check exits 1 on problems; --json is machine-readable', async () => {
     await skill('image', 'good', 'fine', { capabilities: 'good', env: 'GOOD_KEY' });
     await skill('agent', 'bad', 'x', { runs: 'script' });
+    const schemad = await skill('agent', 'schemad', 'x', { 'input-schema': 'schema.json' });
+    await writeFile(path.join(schemad, 'schema.json'), '{"type": "object", "required": "message"}');
     await mkdir(path.join(root, 'home/clawdie'), { recursive: true });
     await writeFile(path.join(root, 'home/clawdie/.env'), 'GOOD_KEY=the-secret-value-123\n', { mode: 0o600 });
 
@@ -178,6 +227,9 @@ describe('clawdie-agent skills', () => {
     expect(text.out).toMatch(/good\s+prompt\s+image\s+\[good\]\s+active/);
     expect(text.out).toContain(
       `${path.join(layerDir('agent'), 'bad', 'SKILL.md')}: metadata.entry: is required`,
+    );
+    expect(text.out).toContain(
+      `${path.join(schemad, 'schema.json')}: required: must be a list of property names`,
     );
     expect(text.out).toMatch(/capabilities: echo, good/);
     expect(text.out + text.err).not.toContain('the-secret-value-123');
@@ -189,10 +241,11 @@ describe('clawdie-agent skills', () => {
       problems: unknown[];
     };
     expect(report.skills).toEqual([expect.objectContaining({ name: 'good', active: true })]);
-    expect(report.problems).toHaveLength(1);
+    expect(report.problems).toHaveLength(2);
     expect(checked.out).not.toContain('the-secret-value-123');
 
     await rm(path.join(layerDir('agent'), 'bad'), { recursive: true });
+    await rm(schemad, { recursive: true });
     expect((await cli(['--check', '--root', root])).code).toBe(0);
     expect((await cli(['--bogus'])).code).toBe(2);
   });

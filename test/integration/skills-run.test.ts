@@ -264,6 +264,29 @@ describe('shipped skills', () => {
     ]);
   });
 
+  it('an input that misfits the skill’s schema is refused in one line naming the field, before it runs', async () => {
+    borrowed.length = 0;
+    const chart = await runner.run(task('bar-chart', { values: { north: 'twelve' } }), context());
+    expect(chart).toEqual({
+      status: 'error',
+      output: {
+        message: 'skill bar-chart refused its input: input.values.north: must be of type number',
+        field: 'input.values.north',
+        retryable: false,
+      },
+    });
+    // bar-chart borrows at once when it runs: it never ran.
+    expect(borrowed).toEqual([]);
+    const asked = fake.requests.length;
+    const chat = await runner.run(task('chat', 'a bare string'), context());
+    expect(chat.output).toMatchObject({
+      message: 'skill chat refused its input: input: must be of type object',
+    });
+    expect(JSON.stringify(chat)).not.toContain('a bare string');
+    // The model was never asked.
+    expect(fake.requests.length).toBe(asked);
+  });
+
   it('chat is a prompt skill: SKILL.md body as system prompt, the input as user message, over SSE', async () => {
     const result = await runner.run(task('chat', { message: 'What is a hive?' }), context());
     expect(result).toEqual({
@@ -278,13 +301,13 @@ describe('shipped skills', () => {
     expect(seen.body.messages?.[1]).toEqual({ role: 'user', content: 'What is a hive?' });
 
     fake.failNext(401);
-    const refused = await runner.run(task('chat', 'hi'), context());
+    const refused = await runner.run(task('chat', { message: 'hi' }), context());
     expect(refused).toEqual({
       status: 'error',
       output: { message: expect.stringMatching(/refused the API key \(HTTP 401\)/), retryable: false },
     });
     const rotated = await runner.run(
-      task('chat', 'hi'),
+      task('chat', { message: 'hi' }),
       context({ env: { ...env, CLAWDIE_MODEL: 'vendor/other' } }),
     );
     expect(rotated.output).toMatchObject({ model: 'vendor/other' });
@@ -295,7 +318,7 @@ describe('shipped skills', () => {
       env,
       soul: { 'USER.md': 'User: Bob.', 'SOUL.md': 'I am Ada.' },
     });
-    await souled.run(task('chat', 'who are you?'), context());
+    await souled.run(task('chat', { message: 'who are you?' }), context());
     const system = fake.requests.at(-1)!.body.messages?.[0]?.content ?? '';
     expect(system).toMatch(/^I am Ada\.\n\n---\n\nUser: Bob\.\n\n---\n\nYou are a Clawdie agent/);
   });

@@ -1,7 +1,9 @@
 // Actor for `registering`: POST /v1/agents with the identity hash, capabilities (always with `echo`),
-// version and os. Output: the agent id and the intervals the hive asks for.
+// what the agent says about each (descriptions and input schemas from its skills), version and os.
+// Output: the agent id and the intervals the hive asks for.
 import { fromPromise } from 'xstate';
 import { MAX_POLL_WAIT_SECONDS } from '../../protocol/tasks.ts';
+import { describeCapabilities } from '../../skills/descriptors.ts';
 import { ECHO_CAPABILITY, type TaskRunner } from '../../skills/task-runner.ts';
 import type { AgentDeps } from '../deps.ts';
 import { agentIdOf } from './agent-id.ts';
@@ -31,12 +33,15 @@ export const register = fromPromise<RegisterOutput, RegisterInput>(async ({ inpu
   const { deps } = input;
   const agentId = agentIdOf(input.tenant, input.agentKey);
   const capabilities = capabilitiesOf(input.runner);
+  const descriptors =
+    input.runner.descriptors?.(capabilities) ?? describeCapabilities(capabilities, new Map());
   const res = await hiveCall(deps, () =>
     deps.hive.register(
       {
         agentId,
         tenant: input.tenant,
         capabilities,
+        descriptors,
         identityHash: input.identityHash,
         version: deps.version,
         os: deps.os,

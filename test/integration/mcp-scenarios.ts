@@ -50,6 +50,18 @@ export function defineToolScenarios(world: () => McpWorld, connect: () => Promis
       expect(names).toEqual(expect.arrayContaining(['bar-chart', 'chat', 'echo', 'image-render', 'slow']));
       expect(names).not.toContain('globex-secret');
       for (const t of tools) expect(t.inputSchema.type).toBe('object');
+      // Described by the skills' SKILL.md and schema.json, as the agents registered them.
+      const chat = tools.find((t) => t.name === 'chat')!;
+      expect(chat.description).toMatch(/^Answers a user's message/);
+      expect(chat.inputSchema).toMatchObject({
+        required: ['message'],
+        properties: { message: { type: 'string' } },
+      });
+      // A capability nobody described (the test skill has no schema) accepts any object.
+      expect(tools.find((t) => t.name === 'slow')!.inputSchema).toEqual({
+        type: 'object',
+        additionalProperties: true,
+      });
     });
 
     it('echo: the output as text and structured content, the hive task named in _meta', async () => {

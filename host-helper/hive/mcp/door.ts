@@ -70,6 +70,8 @@ export function mcpDoors(o: McpDoorOptions): McpDoors {
   const { hive, log } = o;
   const publicUrl = o.publicUrl ? new URL(o.publicUrl) : null;
   let closing = false;
+  /** Responses still open (a long tools/call streams until its task ends), cut on close(). */
+  const open = new Set<ServerResponse>();
   const deps = { hive, log, closing: () => closing };
   const handler = createMcpHandler(
     ({ authInfo }) => {
@@ -154,6 +156,8 @@ export function mcpDoors(o: McpDoorOptions): McpDoors {
       await cancelNamed(body, caller);
       const auth: AuthInfo = { token: '', clientId: principal.tenant, scopes: [], extra: { caller } };
       (req as IncomingMessage & { auth?: AuthInfo }).auth = auth;
+      open.add(res);
+      res.once('close', () => open.delete(res));
       await serve(req, res, body);
     },
   };
@@ -181,6 +185,10 @@ export function mcpDoors(o: McpDoorOptions): McpDoors {
     doors: [mcp, metadata],
     async close() {
       closing = true;
+      // Cut the open responses first: a stream the SDK ended cleanly without an answer leaves a
+      // client waiting for its own timeout, a cut connection tells it at once (it may retry
+      // elsewhere, and follow the same task by its idempotency key).
+      for (const res of open) res.destroy();
       await handler.close();
     },
   };

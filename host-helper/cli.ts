@@ -26,7 +26,11 @@ const COMMANDS: Record<string, { summary: string; load: Loader; globals?: false 
     summary: 'spawn-agent T [--jail] [--collection NAME] [--shared]',
     load: () => import('./commands/spawn-agent.ts'),
   },
-  ui: { summary: 'ui [--json] [--config F]', load: () => import('./commands/ui.ts') },
+  ui: { summary: 'ui', load: () => import('./commands/ui.ts') },
+  body: {
+    summary: 'body install [--from DIR] | list | switch VERSION (T...|--all) | rollback (T...|--all) | prune',
+    load: () => import('./commands/body.ts'),
+  },
   hive: {
     summary: 'hive serve --listen HOST:PORT --db PATH [--admin-token-file F] [--public-url URL]',
     load: () => import('./hive/serve-command.ts'),

@@ -1,9 +1,11 @@
 #!/bin/sh
 #
 # agent-jail-bootstrap.sh: creates (or converges) one tenant's agent jail on a FreeBSD host with
-# Bastille, from the assembled template (dist/image-overlay, installed on the host). The spawner
-# runs it as root, then provisions the jail's .env with `clawdie-host provision NAME`; this script
-# handles no secret and writes nothing inside the jail but what the template ships.
+# Bastille, from the assembled template (dist/image-overlay, installed on the host) and a body
+# version installed with `clawdie-host body install` (DESIGN §11), which the template mounts
+# read-only. The spawner runs it as root, then provisions the jail's .env with
+# `clawdie-host provision NAME`; this script handles no secret and writes nothing inside the jail
+# but what the template makes.
 #
 # usage: agent-jail-bootstrap.sh [options] NAME
 #   NAME                 tenant == jail name: ^[a-z0-9][a-z0-9-]{0,62}$
@@ -11,14 +13,17 @@
 #   --interface IF       interface for `bastille create` (optional)
 #   --release REL        FreeBSD release of the jail, e.g. 14.3-RELEASE
 #                        (default: CLAWDIE_JAIL_RELEASE, else the host's freebsd-version -u)
-#   --template DIR       absolute path of the template directory (Bastillefile + usr/)
-#                        (default: CLAWDIE_TEMPLATE_DIR, else /usr/local/share/clawdie/image-overlay)
+#   --template DIR       absolute path of the template directory (its Bastillefile)
+#                        (default: CLAWDIE_TEMPLATE_DIR, else /usr/local/share/clawdie-image/image-overlay)
+#   --body DIR           absolute path of the body version the jail mounts (a link, such as the
+#                        store's `current`, is resolved once here: the jail keeps that version)
+#                        (default: CLAWDIE_BODY_DIR, else /usr/local/clawdie/bodies/current)
 #   --pin VERSION        the agent version this host accepts (default: CLAWDIE_AGENT_PIN, else the
 #                        first line of CLAWDIE_PIN_FILE, default /usr/local/etc/clawdie/agent.pin)
 #   --fetch              on a cold cache, bootstrap the release once (else refuse)
 #   --dry-run            print the bastille commands instead of running them
 #
-# Version pin: the bundle's line 2 reads "// clawdie-agent VERSION"; a bundle whose version is not
+# Version pin: the body's bundle, line 2, reads "// clawdie-agent VERSION"; a bundle whose version is not
 # the pin (or has none) is refused before anything is created, so a host never boots an agent its
 # operator did not choose. There is no default pin: no pin is a usage error.
 #
@@ -29,10 +34,10 @@
 # and the release is fetched once: whoever gets the lock second finds it cached.
 #
 # Idempotent: an existing jail is not re-created; the template is re-applied (it converges and
-# restarts the agent on the new bundle).
+# restarts the agent; it does not switch the body of a jail that has one: clawdie-host body switch).
 #
 # Exit codes (as clawdie-host): 0 ok, 1 failure (a bastille step failed), 2 usage, 3 not found
-# (template, bundle or bastille missing), 4 policy refusal (version pin, cold cache).
+# (template, body, bundle or bastille missing), 4 policy refusal (version pin, cold cache).
 
 set -u
 
@@ -47,7 +52,7 @@ die() { _code=$1; shift; say "$*"; exit "$_code"; }
 usage() {
 	say "$*"
 	printf '%s\n' "usage: agent-jail-bootstrap.sh [--ip ADDR] [--interface IF] [--release REL]" \
-		"         [--template DIR] [--pin VERSION] [--fetch] [--dry-run] NAME" >&2
+		"         [--template DIR] [--body DIR] [--pin VERSION] [--fetch] [--dry-run] NAME" >&2
 	exit "$EX_USAGE"
 }
 
@@ -81,18 +86,20 @@ valid_version() {
 }
 
 ip="" iface="" release="${CLAWDIE_JAIL_RELEASE:-}" pin="${CLAWDIE_AGENT_PIN:-}"
-template="${CLAWDIE_TEMPLATE_DIR:-/usr/local/share/clawdie/image-overlay}"
+template="${CLAWDIE_TEMPLATE_DIR:-/usr/local/share/clawdie-image/image-overlay}"
+body="${CLAWDIE_BODY_DIR:-/usr/local/clawdie/bodies/current}"
 fetch=no dry_run=no name=""
 
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--ip | --interface | --release | --template | --pin)
+	--ip | --interface | --release | --template | --body | --pin)
 		[ $# -ge 2 ] || usage "$1 needs a value"
 		case "$1" in
 		--ip) ip=$2 ;;
 		--interface) iface=$2 ;;
 		--release) release=$2 ;;
 		--template) template=$2 ;;
+		--body) body=$2 ;;
 		--pin) pin=$2 ;;
 		esac
 		shift 2
@@ -127,6 +134,13 @@ case "$template" in
 /*) ;;
 *) usage "--template must be an absolute path" ;;
 esac
+case "$body" in
+/*) ;;
+*) usage "--body must be an absolute path" ;;
+esac
+case "$body" in
+*[!0-9A-Za-z._/+-]*) usage "--body must be a plain path" ;;
+esac
 case "$ip" in
 *[!0-9A-Fa-f.:/]*) usage "--ip must be an IPv4 or IPv6 address" ;;
 esac
@@ -152,7 +166,11 @@ case "$release" in
 esac
 
 [ -f "$template/Bastillefile" ] || die "$EX_NOTFOUND" "no Bastillefile in $template (run npm run build and install dist/image-overlay)"
-bundle="$template/usr/local/libexec/clawdie/clawdie-agent.mjs"
+# The version, not the link: the jail's fstab names the directory, so moving `current` later
+# switches no jail behind its operator's back.
+[ -d "$body" ] || die "$EX_NOTFOUND" "no body at $body (clawdie-host body install)"
+body=$(cd "$body" && pwd -P) || die "$EX_NOTFOUND" "cannot resolve $body"
+bundle="$body/libexec/clawdie-agent.mjs"
 [ -f "$bundle" ] || die "$EX_NOTFOUND" "no agent bundle at $bundle"
 
 # --- version pin ----------------------------------------------------------------------------
@@ -197,7 +215,7 @@ else
 	# shellcheck disable=SC2086 # iface is validated and may be empty
 	bastille_run create "$name" "$release" "$ip" $iface || die "$EX_FAILURE" "bastille create $name failed"
 fi
-bastille_run template "$name" "$template" || die "$EX_FAILURE" "bastille template $name failed"
+bastille_run template "$name" "$template" --arg "CLAWDIE_BODY=$body" || die "$EX_FAILURE" "bastille template $name failed"
 
 say "jail $name runs clawdie-agent $version; next: clawdie-host provision $name"
 exit 0

@@ -1,7 +1,8 @@
-// `npm run build`: the single-file bundles `dist/clawdie-agent.mjs` and `dist/clawdie-host.mjs`, and
-// `dist/image-overlay/` (the Bastille template with the agent bundle, rc.d script and image soul).
-// Prints each bundle's size (raw and gzip) and what weighs most in it. Writes only those three
-// entries under the output directory; anything else there is left alone.
+// `npm run build`: the single-file bundles `dist/clawdie-agent.mjs` and `dist/clawdie-host.mjs`,
+// `dist/body/` (the body without its runtime: agent bundle, boot.sh, rc.d script, image soul and
+// skills; `clawdie-host body install` makes a version of it) and `dist/image-overlay/` (the
+// Bastille template). Prints each bundle's size (raw and gzip) and what weighs most in it. Writes
+// only those four entries under the output directory; anything else there is left alone.
 //   node image/build.ts [--outdir DIR] [--no-minify]
 import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -9,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { BUNDLES, type BundleResult, buildBundle } from './bundle.ts';
-import { assembleOverlay, OVERLAY_DIR } from './overlay.ts';
+import { assembleOverlay, BODY_SOURCE_DIR, OVERLAY_DIR } from './overlay.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -37,7 +38,7 @@ export async function main(argv: string[]): Promise<number> {
 
   await mkdir(outDir, { recursive: true });
   await Promise.all(
-    [...BUNDLES.map((b) => `${b.name}.mjs`), OVERLAY_DIR].map((f) =>
+    [...BUNDLES.map((b) => `${b.name}.mjs`), OVERLAY_DIR, BODY_SOURCE_DIR].map((f) =>
       rm(path.join(outDir, f), { recursive: true, force: true }),
     ),
   );
@@ -56,8 +57,10 @@ export async function main(argv: string[]): Promise<number> {
   );
   for (const r of results) process.stdout.write(`${await describe(r)}\n`);
   process.stdout.write(
-    `${path.relative(process.cwd(), overlay.dir)}/  Bastille template: agent bundle, rc.d script, ` +
-      `${overlay.soulFiles} soul file(s), ${overlay.skillFiles} skill file(s)\n`,
+    `${path.relative(process.cwd(), overlay.bodyDir)}/  body: agent bundle, boot.sh, rc.d script, ` +
+      `${overlay.soulFiles} soul file(s), ${overlay.skillFiles} skill file(s) ` +
+      '(clawdie-host body install adds node)\n' +
+      `${path.relative(process.cwd(), overlay.dir)}/  Bastille template\n`,
   );
   for (const { skill, packages } of overlay.skipped) {
     process.stdout.write(

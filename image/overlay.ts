@@ -1,14 +1,14 @@
-// Assembles `<outDir>/image-overlay/`: a ready Bastille template directory (its Bastillefile plus
-// the `usr/` tree that its `CP usr /` copies into the jail). In: the repo (image/, skills/) and the
-// built agent bundle. Out: the tree below, with explicit modes so the result does not depend on
-// the builder's umask. Links anywhere in the copied sources are refused: a link shipped in the
-// soul would point wherever the jail's root wants.
-//
-//   Bastillefile
-//   usr/local/libexec/clawdie/clawdie-agent.mjs     0555  the agent bundle
-//   usr/local/etc/rc.d/clawdie_agent                0555  the rc.d script
-//   usr/local/share/clawdie/soul/                   0755  image soul layer (image/soul/*)
-//   usr/local/share/clawdie/soul/skills/<name>/     0755  skills/ of the repo
+// Assembles what `clawdie-host body install` and Bastille take from the build (DESIGN §11):
+//   <outDir>/body/            the body without its runtime (host-helper/body/layout.ts):
+//     libexec/clawdie-agent.mjs   0555  the agent bundle
+//     libexec/boot.sh             0555  Linux: pid 1 of a jail
+//     etc/rc.d/clawdie_agent      0555  FreeBSD: the rc.d script
+//     soul/                       0755  image soul layer (image/soul/*)
+//     soul/skills/<name>/         0755  skills/ of the repo
+//   <outDir>/image-overlay/Bastillefile  the Bastille template (it mounts a body; it copies nothing)
+// In: the repo (image/, skills/) and the built agent bundle. Out: those trees, with explicit modes
+// so the result does not depend on the builder's umask. Links anywhere in the copied sources are
+// refused: a link shipped in the soul would point wherever the jail's root wants.
 //
 // A jail has node and the bundle, no node_modules: a skill whose scripts import an npm package
 // (image-render needs @resvg/resvg-js) could not run there, yet its capability would be announced
@@ -18,10 +18,11 @@ import { chmod, copyFile, lstat, mkdir, readdir, readFile, rm } from 'node:fs/pr
 import { isBuiltin } from 'node:module';
 import path from 'node:path';
 
+import { BODY } from '../host-helper/body/layout.ts';
+
 export const OVERLAY_DIR = 'image-overlay';
-export const JAIL_BUNDLE = 'usr/local/libexec/clawdie/clawdie-agent.mjs';
-export const JAIL_RCD = 'usr/local/etc/rc.d/clawdie_agent';
-export const JAIL_SOUL = 'usr/local/share/clawdie/soul';
+/** The body as the build leaves it (`clawdie-host body install --from dist/body` adds the runtime). */
+export const BODY_SOURCE_DIR = 'body';
 
 /** Files that never ship: tests, editor and VCS droppings. */
 export function shipsInImage(name: string): boolean {
@@ -97,7 +98,10 @@ async function installFile(src: string, dst: string, mode: number): Promise<void
 }
 
 export interface OverlayResult {
+  /** The Bastille template directory. */
   dir: string;
+  /** The body source directory. */
+  bodyDir: string;
   skillFiles: number;
   soulFiles: number;
   /** Skills left out of the jail image because their scripts import npm packages. */
@@ -110,19 +114,23 @@ export async function assembleOverlay(opts: {
   agentBundle: string;
 }): Promise<OverlayResult> {
   const dir = path.join(opts.outDir, OVERLAY_DIR);
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true, mode: 0o755 });
-  await chmod(dir, 0o755);
+  const body = path.join(opts.outDir, BODY_SOURCE_DIR);
+  for (const d of [dir, body]) {
+    await rm(d, { recursive: true, force: true });
+    await mkdir(d, { recursive: true, mode: 0o755 });
+    await chmod(d, 0o755);
+  }
   const image = path.join(opts.repoRoot, 'image');
   await installFile(
     path.join(image, 'bastille/clawdie-agent/Bastillefile'),
     path.join(dir, 'Bastillefile'),
     0o644,
   );
-  await installFile(opts.agentBundle, path.join(dir, JAIL_BUNDLE), 0o555);
-  await installFile(path.join(image, 'rc.d/clawdie_agent'), path.join(dir, JAIL_RCD), 0o555);
+  await installFile(opts.agentBundle, path.join(body, BODY.bundle), 0o555);
+  await installFile(path.join(image, 'linux/boot.sh'), path.join(body, BODY.boot), 0o555);
+  await installFile(path.join(image, 'rc.d/clawdie_agent'), path.join(body, BODY.rcd), 0o555);
 
-  const soul = path.join(dir, JAIL_SOUL);
+  const soul = path.join(body, BODY.soul);
   const soulSrc = path.join(image, 'soul');
   const soulFiles = (await exists(soulSrc)) ? await copyTree(soulSrc, soul) : 0;
   const skillsSrc = path.join(opts.repoRoot, 'skills');
@@ -139,9 +147,9 @@ export async function assembleOverlay(opts: {
     else skillFiles += await copyTree(path.join(skillsSrc, e.name), path.join(skills, e.name));
   }
   // Every directory on the way down must be 0755 too, whatever the umask made of the mkdirs.
-  for (let d = skills; d.startsWith(dir) && d !== dir; d = path.dirname(d)) await chmod(d, 0o755);
-  for (const f of [JAIL_BUNDLE, JAIL_RCD]) {
-    for (let d = path.dirname(path.join(dir, f)); d !== dir; d = path.dirname(d)) await chmod(d, 0o755);
+  for (let d = skills; d.startsWith(body) && d !== body; d = path.dirname(d)) await chmod(d, 0o755);
+  for (const f of [BODY.bundle, BODY.boot, BODY.rcd]) {
+    for (let d = path.dirname(path.join(body, f)); d !== body; d = path.dirname(d)) await chmod(d, 0o755);
   }
-  return { dir, skillFiles, soulFiles, skipped };
+  return { dir, bodyDir: body, skillFiles, soulFiles, skipped };
 }

@@ -86,6 +86,8 @@ export const HostConfig = z
           .optional(),
         /** linux only: the program started as pid 1 of a jail (the image finishes the boot). */
         init: AbsPath.optional(),
+        /** The body store (DESIGN §11): every jail sees one version of it read-only. */
+        bodies: AbsPath.optional(),
       })
       .strict(),
     spawnPolicyFile: AbsPath.optional(),

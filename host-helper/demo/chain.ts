@@ -1,11 +1,11 @@
 // `npm start` (= `clawdie-host demo`): the whole chain on this machine, no root, `dir` backend.
 // Reference hive (SQLite under <dir>/hive) → vault test server with the demo tenant and a shared
 // lane → register-tenant → provision (ONE bw session for both) → two real agents boot from their
-// jail roots → a chat task answered by the tenant's agent → a bar-chart task whose image-render is
-// borrowed from the lane → results, then everything stops. Each step prints as it happens, with
+// jail roots → the tenant's chat is asked for a chart: its model calls the bar-chart tool, which
+// borrows image-render from the lane (chat-chart.ts) → results, then everything stops. Each step prints as it happens, with
 // timings. Ctrl-C at any point stops every child and exits 130. Nothing secret is printed: keys and
 // tokens stay in the vault, the 0600 .env files and the 0600 host store.
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeError } from '../../src/errors.ts';
 import type { CommandIO } from '../command.ts';
@@ -13,7 +13,8 @@ import { type HostContext, withContext } from '../commands/context.ts';
 import { provisionTenants, registerTenant } from '../commands/tenant-ops.ts';
 import { readAdminToken } from '../config/secret-file.ts';
 import { EXIT, HostError } from '../exit-codes.ts';
-import { type DemoAgent, runTask, startAgent, waitLive } from './agents.ts';
+import { type DemoAgent, startAgent, waitLive } from './agents.ts';
+import { chartByChat } from './chat-chart.ts';
 import { chooseProvider, DEMO_LANE, DEMO_TENANT, demoFixture, loadDevModule } from './fixtures.ts';
 import { launchHive } from './hive.ts';
 import { Interrupted, Progress, seconds } from './progress.ts';
@@ -28,29 +29,6 @@ export interface DemoState {
   shown: string;
   tokenFile: string;
   listen: string;
-}
-
-const CHAT_PROMPT = 'In one sentence: what does a shared capability lane do in a hive of agents?';
-const CHART = {
-  title: 'Tasks per agent',
-  values: { acme: 7, globex: 4, initech: 9, umbrella: 5 },
-  width: 480,
-};
-
-/** Pure: PNG dimensions from its IHDR chunk, or null when it is not a PNG. */
-export function pngSize(bytes: Buffer): { width: number; height: number } | null {
-  if (bytes.length < 24 || bytes.subarray(0, 8).toString('hex') !== '89504e470d0a1a0a') return null;
-  return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
-}
-
-const oneLine = (s: string, max = 100): string => {
-  const flat = s.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-};
-
-function outputText(view: { result?: { status: string; output: unknown } }): string {
-  const out = view.result?.output as { text?: string; message?: string } | undefined;
-  return out?.text ?? out?.message ?? JSON.stringify(out ?? null);
 }
 
 export async function runChain(io: CommandIO, state: DemoState): Promise<number> {
@@ -202,37 +180,15 @@ export async function runChain(io: CommandIO, state: DemoState): Promise<number>
 
       const token = ctx.store.hiveToken(DEMO_TENANT);
       if (!token) throw new HostError(`no hive token for ${DEMO_TENANT} after provision`, EXIT.failure);
-      const chat = await p.step(
-        'chat task',
-        () => runTask(hive.url, token, 'chat', { message: CHAT_PROMPT }, io.signal),
-        (v) => `${v.state}, answered by ${DEMO_TENANT}'s agent ${live.get(DEMO_TENANT)?.agentId ?? ''}`,
-      );
-      p.line(`           ${DEMO_TENANT} asked: ${CHAT_PROMPT}`);
-      p.line(`           the agent: ${oneLine(outputText(chat), 160)}`);
-      if (chat.state !== 'succeeded') throw new HostError('the chat task did not succeed', EXIT.failure);
-
-      const chart = await p.step(
-        'bar-chart task',
-        () => runTask(hive.url, token, 'bar-chart', CHART, io.signal),
-        (v) =>
-          `${v.state}: ${DEMO_TENANT}'s bar-chart drew the SVG and borrowed image-render through the hive`,
-      );
-      const png = (chart.result?.output as { png?: { base64?: string } } | undefined)?.png?.base64;
-      const bytes = png ? Buffer.from(png, 'base64') : Buffer.alloc(0);
-      const size = pngSize(bytes);
-      if (chart.state !== 'succeeded' || !size)
-        throw new HostError(
-          `the bar-chart task did not return a PNG: ${oneLine(outputText(chart))}`,
-          EXIT.failure,
-        );
-      await writeFile(join(dir, 'chart.png'), bytes);
-      // acme has no renderer; the lane's own log shows it did the rendering.
-      const laneLog = await readFile(join(dir, 'logs', `${DEMO_LANE}.log`), 'utf8').catch(() => '');
-      const renderer = /"skill":"image-render"/.test(laneLog)
-        ? `${DEMO_LANE}'s agent ${live.get(DEMO_LANE)?.agentId ?? ''}`
-        : 'an image-render agent';
-      p.line(`           rendered by ${renderer}`);
-      p.line(`           PNG ${size.width}×${size.height}, ${bytes.length} bytes → ${rel('chart.png')}`);
+      await chartByChat(p, {
+        hiveUrl: hive.url,
+        token,
+        dir,
+        shown,
+        live,
+        signal: io.signal,
+        requirePng: provider.kind === 'fake',
+      });
 
       await p.step(
         'stop',

@@ -1,9 +1,10 @@
 // The demo's pure parts: provider choice and the vault fixture it implies (the real key goes only
-// into the tenant's vault item; offline, the fake provider's URL does), PNG sizing, step heads.
+// into the tenant's vault item; offline, the fake provider's URL does), step heads, and what the
+// offline model does with the demo's question.
 import { describe, expect, it } from 'vitest';
-import { pngSize } from './chain.ts';
 import { chooseProvider, DEMO_LANE, DEMO_TENANT, demoFixture } from './fixtures.ts';
 import { stepHead } from './progress.ts';
+import { chartRequest, defaultTurn } from './services/fake-llm-turns.ts';
 
 const items = (f: ReturnType<typeof demoFixture>, collection: string) =>
   f.organizations[0]?.collections.find((c) => c.name === collection)?.items ?? [];
@@ -42,17 +43,33 @@ describe('demo provider and vault fixture', () => {
 });
 
 describe('demo output helpers', () => {
-  it('reads PNG dimensions from the IHDR chunk and refuses anything else', () => {
-    const png = Buffer.alloc(24);
-    Buffer.from('89504e470d0a1a0a', 'hex').copy(png);
-    png.writeUInt32BE(480, 16);
-    png.writeUInt32BE(288, 20);
-    expect(pngSize(png)).toEqual({ width: 480, height: 288 });
-    expect(pngSize(Buffer.from('GIF89a not a png at all.'))).toBeNull();
-  });
-
   it('aligns step heads', () => {
     expect(stepHead(1234, 'chat task')).toBe('[  1.2s] chat task ................. ');
     expect(stepHead(61_000, 'provision (1 bw session)')).toBe('[ 61.0s] provision (1 bw session) .. ');
+  });
+});
+
+describe("the offline model's part in the demo", () => {
+  const ask = (content: string, tools: string[]) => ({
+    path: '/v1/chat/completions',
+    authorization: undefined,
+    body: {
+      messages: [{ role: 'user', content }],
+      tools: tools.map((name) => ({ type: 'function', function: { name } })),
+    },
+  });
+
+  it('reads labelled numbers from the chart question and calls bar-chart when it is offered', () => {
+    const q = "Chart last week's tasks per agent: acme 7, globex 4, initech 9, umbrella 5.";
+    expect(chartRequest(q)).toEqual({
+      title: "Last week's tasks per agent",
+      values: { acme: 7, globex: 4, initech: 9, umbrella: 5 },
+    });
+    expect(defaultTurn(ask(q, ['echo', 'bar-chart']))).toEqual({
+      toolCalls: [{ name: 'bar-chart', args: { ...chartRequest(q), width: 480 } }],
+    });
+    // Without the tool it just replies; without numbers there is no chart.
+    expect(defaultTurn(ask(q, ['echo']))).toEqual({ text: `fake reply to: ${q}` });
+    expect(chartRequest('chart nothing: at all')).toBeNull();
   });
 });

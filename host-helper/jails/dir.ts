@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EXIT, HostError } from '../exit-codes.ts';
 import type { JailBackend, JailUser } from './backend.ts';
+import { listJailDirs } from './list.ts';
 
 export function dirBackend(root: string, user: string): JailBackend {
   const jailRoot = (jail: string): string => path.join(fs.realpathSync(root), jail, 'root');
@@ -25,6 +26,12 @@ export function dirBackend(root: string, user: string): JailBackend {
     isRunning: async () => false,
     async execAsUser() {
       throw new HostError('the dir backend has no running jails', EXIT.failure);
+    },
+    list: async () => listJailDirs(fs.realpathSync(root)),
+    // A dir jail is the invoking user's directory tree: its agent runs on whatever node starts it.
+    bodyOf: async () => undefined,
+    async switchBody() {
+      throw new HostError('the dir backend has no body', EXIT.usage);
     },
     async userIds(_jail, user): Promise<JailUser> {
       return { name: user, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };

@@ -10,7 +10,13 @@ export function createBackend(jails: HostConfig['jails']): JailBackend {
     case 'dir':
       return dirBackend(jails.root, jails.user);
     case 'linux':
-      return linuxBackend({ root: jails.root, user: jails.user, template: jails.template, init: jails.init });
+      return linuxBackend({
+        root: jails.root,
+        user: jails.user,
+        template: jails.template,
+        init: jails.init,
+        bodies: jails.bodies,
+      });
     case 'bastille':
       return bastilleBackend({
         conf: jails.bastilleConf,
@@ -19,6 +25,7 @@ export function createBackend(jails: HostConfig['jails']): JailBackend {
         release: jails.release,
         ip: jails.ip,
         interface: jails.interface,
+        bodies: jails.bodies,
       });
   }
 }

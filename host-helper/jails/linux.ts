@@ -1,17 +1,24 @@
 // The `linux` backend (capability lanes, and real isolation in tests): a jail is the directory
 // <jails.root>/T/root with its own user in its own etc/passwd, started as root in new mount, pid,
-// net, uts and ipc namespaces with `unshare --root` (a chroot). Host-side bookkeeping (the pid of
+// net, uts and ipc namespaces through JAIL_ENTRY_SCRIPT (a chroot). Host-side bookkeeping (the pid of
 // `unshare`) lives in <jails.root>/T/, outside the jail root, where the jail cannot reach it.
 // Commands inside use `nsenter` into the init's namespaces and root, dropping to the jail user's
 // uid/gid (supplementary groups cleared), so every path lookup happens inside the jail.
 // The boot itself (what init runs) is the image's business; `jails.init` names it.
+//
+// The body (DESIGN §11, ./linux-body.ts): bound read-only into the jail's own mount namespace as
+// the jail starts; switchBody drains the agent (SIGTERM to the jail's pid 1, which is the agent)
+// and starts the jail again on the other version.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { BODY_MOUNT } from '../body/layout.ts';
 import { EXIT, HostError } from '../exit-codes.ts';
 import type { JailBackend, JailUser } from './backend.ts';
 import { isRealDirectory } from './is-dir.ts';
+import { JAIL_ENTRY_SCRIPT, linuxBodies } from './linux-body.ts';
+import { listJailDirs } from './list.ts';
 import { jailUserFromPasswd } from './passwd.ts';
 import { minimalEnv, runOk } from './run.ts';
 
@@ -21,6 +28,10 @@ export interface LinuxOptions {
   /** A directory copied (cp -a) as the new jail's root; without it a minimal skeleton is made. */
   template?: string;
   init?: string;
+  /** The body store (DESIGN §11): every jail gets a version of it at BODY_MOUNT. */
+  bodies?: string;
+  /** How long a drained stop waits for the agent before SIGKILL (default 90 s). */
+  drainTimeoutMs?: number;
 }
 
 /** Pure: a stable per-tenant uid in [200000, 999999) so jails do not share a uid by default. */
@@ -65,6 +76,7 @@ export function linuxBackend(options: LinuxOptions): JailBackend {
   const jailDir = (jail: string): string => path.join(jailsRoot(), jail);
   const jailRoot = (jail: string): string => path.join(jailDir(jail), 'root');
   const pidFile = (jail: string): string => path.join(jailDir(jail), 'unshare.pid');
+  const bodies = options.bodies ? linuxBodies(options.bodies, jailDir, jailRoot) : undefined;
 
   /** The running init's host pid, checked to really be chrooted into this jail's root. */
   const runningInit = (jail: string): number | undefined => {
@@ -79,14 +91,40 @@ export function linuxBackend(options: LinuxOptions): JailBackend {
     }
   };
 
-  return {
+  /**
+   * SIGTERM to the jail's pid 1 (the agent, once boot.sh has exec'd it): it drains and exits, and
+   * its pid namespace ends with it. SIGKILL only after the drain timeout.
+   */
+  const drainStop = async (jail: string, init: number): Promise<void> => {
+    const gone = (): boolean => runningInit(jail) !== init;
+    try {
+      process.kill(init, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+    const deadline = Date.now() + (options.drainTimeoutMs ?? 90_000);
+    while (!gone() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    if (!gone()) {
+      try {
+        process.kill(init, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+      while (!gone()) await new Promise((r) => setTimeout(r, 20));
+    }
+    fs.rmSync(pidFile(jail), { force: true });
+  };
+
+  const backend: JailBackend = {
     kind: 'linux',
     jailsRoot,
     exists: async (jail) => isRealDirectory(jailRoot(jail)),
     async create(jail) {
       // A fresh tree under the host-owned <jails.root>/T: nothing hostile in it yet, so plain paths
       // are fine. Modes are set explicitly: clawdie-host runs with umask 077.
+      const version = bodies?.current();
       fs.mkdirSync(jailDir(jail), { mode: 0o700 });
+      if (version) bodies?.record(jail, version);
       const root = jailRoot(jail);
       mkdirMode(root, 0o755);
       if (options.template) {
@@ -126,6 +164,7 @@ export function linuxBackend(options: LinuxOptions): JailBackend {
     async start(jail) {
       if (runningInit(jail) !== undefined) return;
       const init = options.init ?? '/sbin/init';
+      const body = bodies?.toMount(jail) ?? '';
       const child = spawn(
         'unshare',
         [
@@ -138,8 +177,13 @@ export function linuxBackend(options: LinuxOptions): JailBackend {
           '--propagation',
           'private',
           '--kill-child',
-          '--root',
+          '/bin/sh',
+          '-c',
+          JAIL_ENTRY_SCRIPT,
+          'clawdie-jail',
+          body,
           jailRoot(jail),
+          BODY_MOUNT,
           init,
         ],
         { env: minimalEnv(), stdio: 'ignore', detached: true },
@@ -172,6 +216,16 @@ export function linuxBackend(options: LinuxOptions): JailBackend {
       fs.rmSync(pidFile(jail), { force: true });
     },
     isRunning: async (jail) => runningInit(jail) !== undefined,
+    list: async () => listJailDirs(jailsRoot()),
+    bodyOf: async (jail) => bodies?.recorded(jail),
+    async switchBody(jail, version) {
+      if (!bodies) throw new HostError('jails.bodies is not set: jails have no body', EXIT.usage);
+      bodies.checkInstalled(version);
+      const init = runningInit(jail);
+      if (init !== undefined) await drainStop(jail, init);
+      bodies.record(jail, version);
+      if (init !== undefined) await backend.start(jail);
+    },
     async execAsUser(jail, user, argv, stdin) {
       // --wdns (chdir after entering the root), never --wd=DIR: nsenter opens a --wd path in the
       // HOST's view, which would leave the jail's /bin/sh with a working directory outside its root.
@@ -203,4 +257,5 @@ export function linuxBackend(options: LinuxOptions): JailBackend {
       return jailUserFromPasswd(jailsRoot(), jail, user);
     },
   };
+  return backend;
 }

@@ -5,15 +5,18 @@ import { ClawdieError, type ErrorKind } from '../errors.ts';
 export class ProviderError extends ClawdieError {
   readonly provider: string;
   readonly status: number | undefined;
+  /** The server's Retry-After, in ms from when it answered (null when absent or unreadable). */
+  readonly retryAfterMs: number | null;
 
   constructor(
     provider: string,
     message: string,
-    options: { status?: number; kind?: ErrorKind; cause?: unknown } = {},
+    options: { status?: number; kind?: ErrorKind; cause?: unknown; retryAfterMs?: number | null } = {},
   ) {
     super(`provider ${provider}: ${message}`, options);
     this.provider = provider;
     this.status = options.status;
+    this.retryAfterMs = options.retryAfterMs ?? null;
   }
 }
 
@@ -21,6 +24,8 @@ export class ProviderError extends ClawdieError {
 export class ProviderAuthError extends ProviderError {}
 /** Other 4xx (400 bad model, bad request): our request is wrong. Retrying cannot help. */
 export class ProviderRequestError extends ProviderError {}
+/** The model (or every endpoint serving it) takes no tools: ask again without them. */
+export class ProviderToolsUnsupportedError extends ProviderRequestError {}
 /** 429, 5xx, network failures: retried with backoff; thrown when the attempts are spent. */
 export class ProviderUnavailableError extends ProviderError {}
 /** No answer (or no next chunk) within the timeout. */

@@ -45,7 +45,7 @@ describe('provider selection', () => {
     expect(selectedProvider({ OPENROUTER_API_KEY: 'a', DEEPSEEK_API_KEY: 'b' })).toBe('openrouter');
     expect(selectedProvider({ DEEPSEEK_API_KEY: 'b' })).toBe('deepseek');
     expect(() => providerFromEnv({})).toThrow(/no LLM provider key/);
-    expect(providerFromEnv({ DEEPSEEK_API_KEY: 'b' }).defaultModel).toBe('deepseek-chat');
+    expect(providerFromEnv({ DEEPSEEK_API_KEY: 'b' }).defaultModel).toBe('deepseek-flash');
     expect(providerFromEnv({ DEEPSEEK_API_KEY: 'b', CLAWDIE_MODEL: 'm1' }).defaultModel).toBe('m1');
   });
 });

@@ -1,7 +1,7 @@
-// Retry decisions for provider calls (DESIGN §10): which statuses retry, how long to wait, and how
-// to read `Retry-After`. Pure functions; the caller sleeps through an injected `sleep`.
-
+// Retry of provider calls (DESIGN §10): which statuses retry, how long to wait, how to read
+// `Retry-After` (pure functions), and the loop that applies them through an injected `sleep`.
 import { type BackoffPolicy, nextDelay } from '../retry/backoff.ts';
+import type { ProviderError } from './errors.ts';
 
 export interface ProviderRetryPolicy extends BackoffPolicy {
   /** Retries after the first call (so 3 means at most 4 calls). */
@@ -44,4 +44,35 @@ export function parseRetryAfter(value: string | string[] | undefined, now: numbe
   const at = Date.parse(trimmed);
   if (Number.isNaN(at)) return null;
   return Math.max(0, at - now);
+}
+
+export interface RetryLoop {
+  policy: ProviderRetryPolicy;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random?: () => number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs `attempt` (numbered from 1) until it succeeds or a failure is final: `failure` maps what was
+ * thrown to a typed error and says whether this attempt may be repeated (nothing already streamed).
+ */
+export async function withRetries<T>(
+  loop: RetryLoop,
+  attempt: (attemptNo: number) => Promise<T>,
+  failure: (thrown: unknown) => { error: ProviderError; repeatable: boolean },
+): Promise<T> {
+  for (let attemptNo = 1; ; attemptNo++) {
+    try {
+      return await attempt(attemptNo);
+    } catch (thrown) {
+      const { error, repeatable } = failure(thrown);
+      const retryable = repeatable && error.kind === 'retryable' && !loop.signal?.aborted;
+      const wait = retryable
+        ? providerRetryDelay(attemptNo - 1, error.retryAfterMs, loop.policy, loop.random)
+        : null;
+      if (wait === null) throw error;
+      await loop.sleep(wait, loop.signal);
+    }
+  }
 }

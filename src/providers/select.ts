@@ -1,6 +1,9 @@
 // Picks the LLM provider from the agent's `.env` (DESIGN §4): OPENROUTER_API_KEY → OpenRouter,
 // else DEEPSEEK_API_KEY → DeepSeek. Base URLs may be overridden by `.env` keys (tests and the demo
 // point them at the fake server on loopback). The model: CLAWDIE_MODEL, else the skill's, else a default.
+// DeepSeek's default follows its current documentation: `deepseek-chat` and `deepseek-reasoner` were
+// retired on 2026-07-24; `deepseek-flash` is the name to use (thinking mode on by default, whose
+// reasoning must be sent back on tool-call turns: the echoReasoning quirk, see request.ts).
 import { ClawdieError } from '../errors.ts';
 import {
   type ChatProvider,
@@ -14,12 +17,14 @@ export const PROVIDERS = {
     baseUrlVar: 'OPENROUTER_BASE_URL',
     baseUrl: 'https://openrouter.ai/api/v1',
     defaultModel: 'openrouter/auto',
+    quirks: {},
   },
   deepseek: {
     keyVar: 'DEEPSEEK_API_KEY',
     baseUrlVar: 'DEEPSEEK_BASE_URL',
     baseUrl: 'https://api.deepseek.com',
-    defaultModel: 'deepseek-chat',
+    defaultModel: 'deepseek-flash',
+    quirks: { echoReasoning: true },
   },
 } as const;
 export type ProviderName = keyof typeof PROVIDERS;
@@ -27,7 +32,9 @@ export type ProviderName = keyof typeof PROVIDERS;
 export class NoProviderError extends ClawdieError {}
 
 /** Tunables that are not in the `.env` (timeouts, injected sleep for tests). */
-export type ProviderTuning = Partial<Omit<ProviderConfig, 'name' | 'baseUrl' | 'apiKey' | 'defaultModel'>>;
+export type ProviderTuning = Partial<
+  Omit<ProviderConfig, 'name' | 'baseUrl' | 'apiKey' | 'defaultModel' | 'quirks'>
+>;
 
 /** Which provider the env selects, without building it (for status output). */
 export function selectedProvider(env: Readonly<Record<string, string>>): ProviderName | null {
@@ -67,6 +74,7 @@ export function providerFromEnv(
     baseUrl: override ? checkedBaseUrl(name, override) : spec.baseUrl,
     apiKey: env[spec.keyVar] ?? '',
     defaultModel: env.CLAWDIE_MODEL || spec.defaultModel,
+    quirks: spec.quirks,
   });
 }
 

@@ -6,7 +6,7 @@ import type { SkillExtensions } from './frontmatter.ts';
 
 /** Defaults when the skill sets none. */
 export const LOOP_BUDGET_DEFAULTS = {
-  /** Model turns (each may call several tools) before the loop ends with an error output. */
+  /** Tool calls (the output's steps) in the whole loop; one more ends it with an error output. */
   maxSteps: 8,
   /** Bytes of one tool result fed back to the model; more is cut, with a marker. */
   maxToolResultBytes: 16_384,

@@ -129,7 +129,21 @@ export async function loadSkillRunner(options: SkillRunnerOptions): Promise<Skil
       import('./prompt.ts'),
       options.provider ?? defaultProvider(),
     ]);
-    return runPrompt({ skill, task, context, provider, ...(options.soul ? { soul: options.soul } : {}) });
+    // A tool this agent serves itself runs here, as a task of its own with the same context.
+    const local = {
+      serves: (capability: string) =>
+        capability === ECHO_CAPABILITY || gate(context.env).routes.has(capability),
+      run: (sub: TaskAssignment, signal: AbortSignal) => run(sub, { ...context, signal }),
+    };
+    return runPrompt({
+      skill,
+      task,
+      context,
+      provider,
+      local,
+      log,
+      ...(options.soul ? { soul: options.soul } : {}),
+    });
   }
 
   const descriptors = (registered: readonly string[]) =>

@@ -12,14 +12,16 @@ import { describeError } from '../errors.ts';
 import { Capability, type TaskAssignment, type TaskResult } from '../protocol/index.ts';
 import type { LoadedSkill } from './discover.ts';
 import { interpreterFor, scriptEnv } from './script-env.ts';
-import type { TaskContext } from './task-runner.ts';
+import { MAX_TASK_OUTPUT_BYTES, type TaskContext } from './task-runner.ts';
 
 export interface ScriptLimits {
   timeoutMs: number;
-  /** Hive bodies are capped at 1 MiB, so the default stays below it. */
   maxOutputBytes: number;
 }
-export const DEFAULT_SCRIPT_LIMITS: ScriptLimits = { timeoutMs: 60_000, maxOutputBytes: 900 * 1024 };
+export const DEFAULT_SCRIPT_LIMITS: ScriptLimits = {
+  timeoutMs: 60_000,
+  maxOutputBytes: MAX_TASK_OUTPUT_BYTES,
+};
 
 export interface ScriptRun {
   skill: Pick<LoadedSkill, 'name' | 'dir' | 'extensions'>;
@@ -99,7 +101,7 @@ function execute(
   const borrows = new Set(skill.extensions.borrows);
   const child = spawn(command, args, {
     cwd: workDir,
-    env: scriptEnv(skill.extensions.env, context.env),
+    env: scriptEnv(skill.extensions.env, context.env, process.env),
     detached: true, // its own process group, so a timeout kills grandchildren too
     stdio: ['pipe', 'pipe', 'pipe'],
   });

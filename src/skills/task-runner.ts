@@ -1,6 +1,12 @@
 // The contract between the agent machine (which leases tasks) and whatever executes them (skills).
 // The machine knows only this interface; the built-in `echo` capability is the first implementation.
-import type { CapabilityDescriptor, TaskAssignment, TaskResult } from '../protocol/index.ts';
+import type { CapabilityDescriptor, CatalogEntry, TaskAssignment, TaskResult } from '../protocol/index.ts';
+
+/** What a borrowed task gave back, and which hive task it was (when the borrow path knows). */
+export type BorrowResult = TaskResult & { taskId?: string };
+
+/** The largest task output an agent posts: the hive caps bodies at 1 MiB (MAX_BODY_BYTES), with room for the envelope. */
+export const MAX_TASK_OUTPUT_BYTES = 900 * 1024;
 
 /** What a running task may use besides its input. */
 export interface TaskContext {
@@ -14,8 +20,10 @@ export interface TaskContext {
   borrow(
     capability: string,
     input: unknown,
-    options?: { ttlSeconds?: number; signal?: AbortSignal },
-  ): Promise<TaskResult>;
+    options?: { ttlSeconds?: number; signal?: AbortSignal; idempotencyKey?: string; depth?: number },
+  ): Promise<BorrowResult>;
+  /** What this tenant can route to right now (`GET /v1/capabilities`): the tool loop's tools. */
+  catalog?(signal: AbortSignal): Promise<CatalogEntry[]>;
 }
 
 export interface TaskRunner {

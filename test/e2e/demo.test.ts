@@ -1,9 +1,10 @@
 // `npm start` (= `node host-helper/cli.ts demo`) as a real process, offline (no provider key in its
 // environment): the whole chain runs and exits 0, printing each step — hive, fake provider, vault,
-// jails, agents, register-tenant, one provision session, registration, a chat task answered by the
-// tenant's agent, a bar-chart whose image-render is borrowed from the lane (a real PNG written to
-// the state dir) and a clean stop — and prints no token or key. Ctrl-C mid-way exits 130 with no
-// child left behind. The real-provider path (a key in the environment) is not run here.
+// jails, agents, register-tenant, one provision session, registration, the tenant's chat asked for
+// a chart whose model calls the bar-chart tool, which borrows image-render from the lane (each tool
+// step printed, the real PNG of the answer's artifact written to the state dir) and a clean stop —
+// and prints no token or key. Ctrl-C mid-way exits 130 with no child left behind. The
+// real-provider path (a key in the environment) is not run here.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -82,10 +83,10 @@ it('runs the whole chain offline, step by step, and exits 0 without printing a s
     /register-tenant \.+ acme \(private\), lane-render \(shared lane\)/,
     /provision \(1 bw session\).* acme: \.env written \(0600, active\), lane-render: \.env written \(0600, active\)/,
     /agents register \.+ acme: bar-chart, chat, echo {2}\| {2}lane-render: echo, image-render/,
-    /chat task \.+ succeeded, answered by acme's agent acme-/,
-    /the agent: fake reply to: In one sentence/,
-    /bar-chart task \.+ succeeded/,
-    /rendered by lane-render's agent lane-render-/,
+    /chat task \.+ succeeded, answered by acme's agent acme-\w+ after 1 tool step\(s\)/,
+    /acme asked: Chart last week's tasks per agent: acme 7/,
+    /tool step 1: bar-chart ran in acme's own agent, ok, \d+\.\ds; it borrowed image-render, rendered by lane-render's agent lane-render-/,
+    /the agent: fake answer from 1 tool result\(s\): bar-chart → \[binary image\/png 480×288, \d+ bytes: not shown to you/,
     /PNG 480×288, \d+ bytes → .*chart\.png/,
     /stop \.+ agents drained and deregistered/,
     /clawdie demo: done in \d+\.\ds/,

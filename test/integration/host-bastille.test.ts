@@ -2,13 +2,19 @@
 // record every call, and the parsers against the recorded output formats. Real files, modes and
 // owners (CI runs as root): the .env written through `jexec -U clawdie` ends up owned by the jail
 // user from the jail's passwd; a stopped jail is written by the host-side safe writer instead.
+// The body (DESIGN §11): the real Bastillefile, applied by the fake the way template.sh applies its
+// MOUNT lines, mounts the store's current version read-only at the body mount (the jail's fstab
+// says so); `switchBody` on a running jail drains the agent (service stop), swaps the mount and
+// starts it again, in that order; on a stopped jail it rewrites the fstab line and calls nothing.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BODY_MOUNT } from '../../host-helper/body/layout.ts';
 import { deliverEnv, IN_JAIL_WRITE_SCRIPT, removeEnv } from '../../host-helper/envfile/deliver.ts';
 import { bastilleBackend, parseJls } from '../../host-helper/jails/bastille.ts';
 import { jailsDirFrom, parseBastilleConf } from '../../host-helper/jails/bastille-conf.ts';
+import { mountedAt, parseFstab, withMount } from '../../host-helper/jails/bastille-fstab.ts';
 import { parsePasswdEntry } from '../../host-helper/jails/passwd.ts';
 
 const FAKES = path.resolve(import.meta.dirname, '../fixtures/fake-bastille');
@@ -86,6 +92,20 @@ describe('bastille parsers (recorded formats)', () => {
     expect(parseJls(recorded('jls-running.txt'), 'alpha', '/elsewhere/alpha/root')).toBe(false);
     expect(parseJls(recorded('jls-default-table.txt'), 'alpha', root)).toBe(false);
     expect(parseJls('', 'alpha', root)).toBe(false);
+  });
+
+  it('reads the body line of a jail fstab as Bastille writes it, and rewrites only that line', () => {
+    const text = recorded('fstab-body.txt');
+    const point = `/usr/local/bastille/jails/alpha/root${BODY_MOUNT}`;
+    expect(mountedAt(text, point)).toBe('/usr/local/clawdie/bodies/0.1.0-0123456789ab');
+    expect(parseFstab(text)[1]).toMatchObject({ host: '/data/shared files', options: 'rw' });
+    // Read-write or missing: not a body.
+    expect(mountedAt(text, '/usr/local/bastille/jails/alpha/root/mnt/shared files')).toBeUndefined();
+    expect(mountedAt('', point)).toBeUndefined();
+    const next = withMount(text, '/usr/local/clawdie/bodies/0.2.0-ba9876543210', point);
+    expect(mountedAt(next, point)).toBe('/usr/local/clawdie/bodies/0.2.0-ba9876543210');
+    expect(next.split('\n').filter(Boolean)).toHaveLength(2);
+    expect(next).toContain('/data/shared\\040files ');
   });
 
   it('parses passwd strictly and refuses root, nobody and duplicates', () => {
@@ -194,4 +214,109 @@ describe.skipIf(!IS_ROOT)('bastille backend with fake bastille/jls/jexec', () =>
     );
     expect(fs.existsSync(path.join(jailsDir, 'beta', 'root', 'home', 'clawdie', '.env'))).toBe(false);
   });
+});
+
+describe.skipIf(!IS_ROOT)('bastille jails on a body (fake bastille, the real Bastillefile)', () => {
+  const V1 = '0.1.0-0123456789ab';
+  const V2 = '0.2.0-ba9876543210';
+  let bodies: string;
+  let template: string;
+  const fstab = (jail: string): string => fs.readFileSync(path.join(jailsDir, jail, 'fstab'), 'utf8');
+  const since = (n: number): string[] =>
+    calls()
+      .slice(n)
+      .map((c) => c.filter((a) => !a.startsWith('ENV[')).join(' '));
+
+  beforeAll(() => {
+    bodies = path.join(base, 'bodies');
+    for (const v of [V1, V2]) fs.mkdirSync(path.join(bodies, v), { recursive: true });
+    fs.symlinkSync(V1, path.join(bodies, 'current'));
+    template = path.join(base, 'image-overlay');
+    fs.mkdirSync(template);
+    fs.copyFileSync(
+      path.resolve(import.meta.dirname, '../../image/bastille/clawdie-agent/Bastillefile'),
+      path.join(template, 'Bastillefile'),
+    );
+  });
+
+  const backend = () =>
+    bastilleBackend({
+      conf: confFile,
+      root: jailsDir,
+      template,
+      release: '14.3-RELEASE',
+      ip: '10.17.89.60',
+      bodies,
+    });
+
+  it('creates the jail with the current body mounted read-only at the body mount', async () => {
+    const n = calls().length;
+    await backend().create('gamma');
+    expect(since(n)).toEqual([
+      'bastille create gamma 14.3-RELEASE 10.17.89.60',
+      `bastille template gamma ${template} --arg CLAWDIE_BODY=${bodies}/${V1}`,
+      // The Bastillefile's MOUNT line, with the arg: what is mounted where.
+      `bastille mount gamma ${bodies}/${V1} ${BODY_MOUNT} nullfs ro 0 0`,
+    ]);
+    expect(fstab('gamma')).toBe(`${bodies}/${V1} ${jailsDir}/gamma/root${BODY_MOUNT} nullfs ro 0 0\n`);
+    expect(await backend().bodyOf('gamma')).toBe(V1);
+    expect(await backend().list()).toContain('gamma');
+  });
+
+  it('re-applying the template does not switch a mounted body; switchBody drains, swaps, restarts', async () => {
+    const b = backend();
+    await b.create('delta').catch(() => undefined);
+    fs.mkdirSync(path.join(base, 'state', 'service'), { recursive: true });
+    fs.writeFileSync(path.join(base, 'state', 'service', 'delta'), ''); // the agent runs
+    const n = calls().length;
+    await runTemplateAgain('delta', V2);
+    expect(await b.bodyOf('delta')).toBe(V1);
+    await b.switchBody('delta', V2);
+    expect(fs.existsSync(path.join(base, 'state', 'service', 'delta'))).toBe(true);
+    expect(since(n).filter((c) => !c.startsWith('jls '))).toEqual([
+      'bastille start delta',
+      `bastille template delta ${template} --arg CLAWDIE_BODY=${bodies}/${V2}`,
+      // Bastille's mount leaves the mount point alone: the template switched nothing …
+      `bastille mount delta ${bodies}/${V2} ${BODY_MOUNT} nullfs ro 0 0`,
+      // … switchBody: drain (rc.d stop waits for node), swap the mount, start on the new body.
+      'jexec -l delta /usr/sbin/service clawdie_agent stop',
+      `bastille umount delta ${BODY_MOUNT}`,
+      `bastille mount delta ${bodies}/${V2} ${BODY_MOUNT} nullfs ro 0 0`,
+      'jexec -l delta /usr/sbin/service clawdie_agent start',
+    ]);
+    expect(fstab('delta')).toBe(`${bodies}/${V2} ${jailsDir}/delta/root${BODY_MOUNT} nullfs ro 0 0\n`);
+    expect(await b.bodyOf('delta')).toBe(V2);
+  });
+
+  it('switches a stopped jail by its fstab line alone: nothing is run, it mounts the version at start', async () => {
+    const b = backend();
+    await b.stop('gamma');
+    const n = calls().length;
+    await b.switchBody('gamma', V2);
+    expect(since(n).filter((c) => !c.startsWith('jls '))).toEqual([]);
+    expect(await b.bodyOf('gamma')).toBe(V2);
+    await expect(b.switchBody('gamma', '0.3.0-000000000000')).rejects.toThrow(/not installed/);
+  });
+
+  it('the template refuses to run without a body', async () => {
+    fs.rmSync(path.join(bodies, 'current'));
+    try {
+      await expect(backend().create('epsilon')).rejects.toThrow(/no body is installed/);
+    } finally {
+      fs.symlinkSync(V1, path.join(bodies, 'current'));
+    }
+    await expect(runTemplateAgain('gamma')).rejects.toThrow(/mandatory arg: CLAWDIE_BODY/);
+  });
+
+  /** `bastille template` as an operator would re-run it (through the fake on PATH). */
+  async function runTemplateAgain(jail: string, version?: string): Promise<void> {
+    const { runOk } = await import('../../host-helper/jails/run.ts');
+    await runOk('bastille', ['start', jail]);
+    await runOk('bastille', [
+      'template',
+      jail,
+      template,
+      ...(version ? ['--arg', `CLAWDIE_BODY=${bodies}/${version}`] : []),
+    ]);
+  }
 });

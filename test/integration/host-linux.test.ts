@@ -60,7 +60,16 @@ describe.skipIf(!CAN_RUN)('linux backend (unshare + nsenter, as root)', () => {
     expect(fs.statSync(path.join(root, 'etc')).mode & 0o777).toBe(0o755);
     expect(fs.statSync(path.join(root, 'etc/passwd')).mode & 0o777).toBe(0o644);
     expect(fs.statSync(path.join(root, 'home/clawdie')).mode & 0o777).toBe(0o700);
-    for (const tool of ['/bin/sh', '/bin/cat', '/bin/chmod', '/bin/mv', '/bin/rm', '/bin/sleep'])
+    // setpriv: the backend enters a jail through the jail's own setpriv (reduced bounding set).
+    for (const tool of [
+      '/bin/sh',
+      '/bin/cat',
+      '/bin/chmod',
+      '/bin/mv',
+      '/bin/rm',
+      '/bin/sleep',
+      '/usr/bin/setpriv',
+    ])
       install(root, fs.realpathSync(tool), tool);
     fs.mkdirSync(path.join(root, 'sbin'), { recursive: true });
     fs.writeFileSync(path.join(root, 'sbin/init'), '#!/bin/sh\nexec /bin/sleep 100000\n', { mode: 0o755 });

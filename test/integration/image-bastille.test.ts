@@ -1,12 +1,14 @@
 // image/bastille/clawdie-agent/Bastillefile read the way Bastille reads it (continuation lines
 // joined, blank and comment lines dropped, first word the hook, ${ARG} replaced by its value):
 // only known hooks, every CMD line parses as the `sh -c` Bastille runs it with, and the jail it
-// describes is the one DESIGN §4 and §6 expect (user, modes, soul layers, service enabled, no .env).
+// describes is the one DESIGN §4, §6 and §11 expect (the body mounted read-only where the layout
+// puts it, the service the body's rc.d script, user, modes, soul layers, no package, no copy, no .env).
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { JAIL_BUNDLE, JAIL_RCD } from '../../image/overlay.ts';
+import { BODY, BODY_MOUNT, inJail } from '../../host-helper/body/layout.ts';
+import { resolvePaths } from '../../src/config/paths.ts';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 const file = path.join(repo, 'image/bastille/clawdie-agent/Bastillefile');
@@ -80,8 +82,19 @@ describe('bastille/clawdie-agent/Bastillefile', async () => {
     expect(await shParses('if [ -L /home ]; then echo x')).toBe(false);
   });
 
-  it('installs node24 and creates the unprivileged clawdie user with a fixed, overridable uid', () => {
-    expect(all).toContainEqual({ hook: 'PKG', args: 'node24' });
+  it('mounts the body it is given read-only at the body mount, and installs no package', () => {
+    expect(all.filter((s) => s.hook === 'ARG+')).toEqual([{ hook: 'ARG+', args: 'CLAWDIE_BODY' }]);
+    const body = '/usr/local/clawdie/bodies/0.1.0-0123456789ab';
+    const mounts = steps(text, { CLAWDIE_BODY: body }).filter((s) => s.hook === 'MOUNT');
+    // bastille mount TARGET HOST_PATH JAIL_PATH nullfs ro 0 0 (Bastille's mount.sh)
+    expect(mounts).toEqual([{ hook: 'MOUNT', args: `${body} ${BODY_MOUNT} nullfs ro 0 0` }]);
+    // The image soul layer the agent reads (DESIGN §4) is the body's soul/.
+    const image = resolvePaths({ root: '/' }).layers.find((l) => l.name === 'image');
+    expect(image?.dir).toBe(inJail(BODY.soul));
+    expect(all.filter((s) => s.hook === 'PKG' || s.hook === 'CP')).toEqual([]);
+  });
+
+  it('creates the unprivileged clawdie user with a fixed, overridable uid', () => {
     const useradd = cmds.find((c) => c.includes('pw useradd')) ?? '';
     for (const part of [
       '-n clawdie',
@@ -104,25 +117,19 @@ describe('bastille/clawdie-agent/Bastillefile', async () => {
     expect(cmds).toContain(
       'install -d -o root -g wheel -m 0755 /usr/local/etc/clawdie /usr/local/etc/clawdie/soul',
     );
-    expect(
-      cmds.some((c) => c.startsWith('chown -R root:wheel') && c.includes('/usr/local/share/clawdie')),
-    ).toBe(true);
     // /home must be a real directory: the host's writer refuses links on the way to the .env.
     expect(cmds.some((c) => c.startsWith('if [ -L /home ]'))).toBe(true);
   });
 
-  it('copies the overlay the build assembles and fixes the modes of what it ships', () => {
-    expect(all).toContainEqual({ hook: 'CP', args: 'usr /' });
-    expect(JAIL_BUNDLE.startsWith('usr/')).toBe(true);
-    expect(cmds).toContain(`chmod 0555 /${JAIL_BUNDLE} /${JAIL_RCD}`);
+  it('runs the service from the body: the jail rc.d holds a link to the body script', () => {
+    expect(cmds).toContain(`ln -sfn ${inJail(BODY.rcd)} /usr/local/etc/rc.d/clawdie_agent`);
   });
 
   it('enables and (re)starts the service, after everything it needs exists', () => {
     const sysrc = all.findIndex((s) => s.hook === 'SYSRC' && s.args === 'clawdie_agent_enable=YES');
     const service = all.findIndex((s) => s.hook === 'SERVICE' && s.args === 'clawdie_agent restart');
     const lastSetup = Math.max(
-      all.findIndex((s) => s.hook === 'PKG'),
-      all.findIndex((s) => s.hook === 'CP'),
+      all.findIndex((s) => s.hook === 'MOUNT'),
       ...cmds.map((c) => all.findIndex((s) => s.args === c)),
     );
     expect(sysrc).toBeGreaterThan(lastSetup);

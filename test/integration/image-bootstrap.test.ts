@@ -1,13 +1,15 @@
 // image/agent-jail-bootstrap.sh run as a real process with a fake `bastille` first on PATH: the
 // fake records every call and answers `list releases` / `list jails` from files the test controls.
-// Covers argument validation (no bastille call on bad input), the version pin (a bundle whose
-// embedded version is not the pin is refused before anything happens), the cold-cache guard and
+// Covers argument validation (no bastille call on bad input), the version pin (a body whose bundle's
+// embedded version is not the pin is refused before anything happens), the body given to the
+// template (the version directory, a link such as `current` resolved), the cold-cache guard and
 // its lock, creation, idempotent re-application, failures and --dry-run.
 import { execFile } from 'node:child_process';
-import { access, chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, mkdtemp, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BODY } from '../../host-helper/body/layout.ts';
 import { banner } from '../../image/bundle.ts';
 
 const repo = path.resolve(import.meta.dirname, '../..');
@@ -38,11 +40,15 @@ let work: string;
 let state: string;
 let bin: string;
 let template: string;
+/** The body version directory, and `current`, a link to it (as in the body store). */
+let bodyDir: string;
+let current: string;
 
 async function writeTemplate(dir: string, bundleHead: string): Promise<void> {
-  await mkdir(path.join(dir, 'usr/local/libexec/clawdie'), { recursive: true });
-  await writeFile(path.join(dir, 'Bastillefile'), 'PKG node24\n');
-  await writeFile(path.join(dir, 'usr/local/libexec/clawdie/clawdie-agent.mjs'), `${bundleHead}\nawait 0;\n`);
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, 'Bastillefile'), 'ARG+ CLAWDIE_BODY\n');
+  await mkdir(path.join(bodyDir, 'libexec'), { recursive: true });
+  await writeFile(path.join(bodyDir, BODY.bundle), `${bundleHead}\nawait 0;\n`);
 }
 
 beforeEach(async () => {
@@ -50,12 +56,15 @@ beforeEach(async () => {
   state = path.join(work, 'state');
   bin = path.join(work, 'bin');
   template = path.join(work, 'template');
+  bodyDir = path.join(work, 'bodies', '1.2.3-0123456789ab');
+  current = path.join(work, 'bodies', 'current');
   await mkdir(state);
   await mkdir(bin);
   await writeFile(path.join(bin, 'bastille'), FAKE_BASTILLE);
   await chmod(path.join(bin, 'bastille'), 0o755);
   // The real banner of a built bundle, so the shell's reader and the build's writer must agree.
   await writeTemplate(template, banner('clawdie-agent', '1.2.3'));
+  await symlink('1.2.3-0123456789ab', current);
   await writeFile(path.join(state, 'releases'), '14.2-RELEASE\n14.3-RELEASE\n');
   await writeFile(path.join(state, 'jails'), 'other-tenant\n');
 });
@@ -93,8 +102,14 @@ const ok = (name = 't1'): string[] => [
   '10.17.0.5',
   '--template',
   template,
+  '--body',
+  current,
   name,
 ];
+
+/** The template call: the body's version directory, never the link it was named by. */
+const applied = async (name = 't1'): Promise<string> =>
+  `template ${name} ${template} --arg CLAWDIE_BODY=${await realpath(bodyDir)}`;
 
 describe('agent-jail-bootstrap.sh', () => {
   it('is POSIX sh', async () => {
@@ -111,7 +126,7 @@ describe('agent-jail-bootstrap.sh', () => {
       'list releases',
       'list jails',
       'create t1 14.3-RELEASE 10.17.0.5 lo1',
-      `template t1 ${template}`,
+      await applied(),
     ]);
     expect(r.stderr).toContain('next: clawdie-host provision t1');
   });
@@ -120,7 +135,7 @@ describe('agent-jail-bootstrap.sh', () => {
     await writeFile(path.join(state, 'jails'), 'other-tenant\nt1\n');
     const r = await bootstrap(ok().filter((a, i, all) => a !== '--ip' && all[i - 1] !== '--ip'));
     expect(r.code).toBe(0);
-    expect(await calls()).toEqual(['list releases', 'list jails', `template t1 ${template}`]);
+    expect(await calls()).toEqual(['list releases', 'list jails', await applied()]);
   });
 
   it.each([
@@ -158,12 +173,22 @@ describe('agent-jail-bootstrap.sh', () => {
     ['a malformed release', ['--release', '14.3;reboot']],
     ['a malformed pin', ['--pin', '1.2.3 evil']],
     ['a malformed address', ['--ip', '10.0.0.1;x']],
+    ['a relative body', ['--body', 'bodies/current']],
+    ['a body path with a space', ['--body', '/a b']],
   ])('refuses %s with a usage error', async (_label, override) => {
     const args = ok();
     const at = args.indexOf(override[0] ?? '');
     args.splice(at, 2, ...override);
     const r = await bootstrap(args);
     expect(r.code).toBe(2);
+    expect(await calls()).toEqual([]);
+  });
+
+  it('refuses a body that is not installed (not found), before any bastille call', async () => {
+    const args = ok().map((a) => (a === current ? path.join(work, 'bodies', 'nope') : a));
+    const r = await bootstrap(args);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('clawdie-host body install');
     expect(await calls()).toEqual([]);
   });
 
@@ -202,7 +227,7 @@ describe('agent-jail-bootstrap.sh', () => {
   it('reports a missing template, bundle or bastille as not found', async () => {
     const missing = await bootstrap(ok().map((a) => (a === template ? path.join(work, 'nope') : a)));
     expect(missing.code).toBe(3);
-    await rm(path.join(template, 'usr'), { recursive: true });
+    await rm(path.join(bodyDir, BODY.bundle));
     const noBundle = await bootstrap(ok());
     expect(noBundle.code).toBe(3);
     expect(noBundle.stderr).toContain('no agent bundle');
@@ -232,7 +257,7 @@ describe('agent-jail-bootstrap.sh', () => {
       'bootstrap 15.0-RELEASE',
       'list jails',
       'create t1 15.0-RELEASE 10.17.0.5',
-      `template t1 ${template}`,
+      await applied(),
     ]);
     await expect(access(path.join(work, 'clawdie-bootstrap-15.0-RELEASE.lock'))).rejects.toThrow();
     // A second jail finds the cache warm: no second bootstrap.
@@ -273,7 +298,7 @@ describe('agent-jail-bootstrap.sh', () => {
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n').filter(Boolean)).toEqual([
       'bastille create t1 14.3-RELEASE 10.17.0.5',
-      `bastille template t1 ${template}`,
+      `bastille ${await applied()}`,
     ]);
     expect(await calls()).toEqual(['list releases', 'list jails']);
   });

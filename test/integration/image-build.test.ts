@@ -1,7 +1,8 @@
 // `npm run build` as a real process into a temp dir: the two single-file bundles run with plain
 // node 24 from an empty directory (no node_modules anywhere near), import nothing but builtins,
-// carry the package version on line 2, pino works under the bundle's require shim, and the image
-// overlay (Bastille template) has the layout and modes the jail expects.
+// carry the package version on line 2, pino works under the bundle's require shim, the body the
+// build leaves (dist/body: bundle, boot.sh, rc.d script, soul) has the layout (host-helper/body/
+// layout.ts) and modes a jail expects, and the Bastille template is its Bastillefile alone.
 import { execFile, spawn } from 'node:child_process';
 import { copyFile, lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
@@ -9,15 +10,9 @@ import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BODY } from '../../host-helper/body/layout.ts';
 import { BUNDLES, bundleOptions, EXTERNAL_PACKAGES, readEmbeddedVersion } from '../../image/bundle.ts';
-import {
-  assembleOverlay,
-  foreignImports,
-  JAIL_BUNDLE,
-  JAIL_RCD,
-  JAIL_SOUL,
-  OverlayError,
-} from '../../image/overlay.ts';
+import { assembleOverlay, foreignImports, OverlayError } from '../../image/overlay.ts';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 const node = process.execPath;
@@ -82,8 +77,13 @@ describe('npm run build', () => {
     }
   });
 
-  it('writes the two bundles and the image overlay, nothing else', async () => {
-    expect((await readdir(out)).sort()).toEqual(['clawdie-agent.mjs', 'clawdie-host.mjs', 'image-overlay']);
+  it('writes the two bundles, the body and the Bastille template, nothing else', async () => {
+    expect((await readdir(out)).sort()).toEqual([
+      'body',
+      'clawdie-agent.mjs',
+      'clawdie-host.mjs',
+      'image-overlay',
+    ]);
   });
 
   it('the bundled hive serves its live view (/ui) files, carried inside the bundle', async () => {
@@ -226,38 +226,48 @@ async function fakeRepo(name: string): Promise<string> {
   const fake = path.join(work, name);
   await mkdir(path.join(fake, 'image/bastille/clawdie-agent'), { recursive: true });
   await mkdir(path.join(fake, 'image/rc.d'), { recursive: true });
+  await mkdir(path.join(fake, 'image/linux'), { recursive: true });
+  await writeFile(path.join(fake, 'image/linux/boot.sh'), '#!/bin/sh\n');
   await writeFile(path.join(fake, 'image/bastille/clawdie-agent/Bastillefile'), 'PKG node24\n');
   await writeFile(path.join(fake, 'image/rc.d/clawdie_agent'), '#!/bin/sh\n');
   await writeFile(path.join(fake, 'bundle.mjs'), '#!/usr/bin/env node\n');
   return fake;
 }
 
-describe('image overlay (Bastille template)', () => {
-  const overlay = (): string => path.join(out, 'image-overlay');
-  const mode = async (p: string): Promise<number> => (await lstat(path.join(overlay(), p))).mode & 0o7777;
+describe('the body the build leaves (dist/body) and the Bastille template', () => {
+  const body = (): string => path.join(out, 'body');
+  const mode = async (p: string): Promise<number> => (await lstat(path.join(body(), p))).mode & 0o7777;
 
-  it('holds the Bastillefile, the agent bundle and the rc.d script with their modes', async () => {
-    expect(await readFile(path.join(overlay(), 'Bastillefile'), 'utf8')).toBe(
+  it('the template is the Bastillefile alone: it mounts a body and copies nothing', async () => {
+    expect(await readdir(path.join(out, 'image-overlay'))).toEqual(['Bastillefile']);
+    expect(await readFile(path.join(out, 'image-overlay/Bastillefile'), 'utf8')).toBe(
       await readFile(path.join(repo, 'image/bastille/clawdie-agent/Bastillefile'), 'utf8'),
     );
-    const shipped = await readFile(path.join(overlay(), JAIL_BUNDLE));
+    expect((await lstat(path.join(out, 'image-overlay/Bastillefile'))).mode & 0o777).toBe(0o644);
+  });
+
+  it('holds the agent bundle, boot.sh and the rc.d script at their body paths, 0555', async () => {
+    const shipped = await readFile(path.join(body(), BODY.bundle));
     expect(shipped.equals(await readFile(path.join(out, 'clawdie-agent.mjs')))).toBe(true);
-    expect(await readFile(path.join(overlay(), JAIL_RCD), 'utf8')).toBe(
+    expect(await readFile(path.join(body(), BODY.rcd), 'utf8')).toBe(
       await readFile(path.join(repo, 'image/rc.d/clawdie_agent'), 'utf8'),
     );
-    expect(await mode(JAIL_BUNDLE)).toBe(0o555);
-    expect(await mode(JAIL_RCD)).toBe(0o555);
-    expect(await mode('Bastillefile')).toBe(0o644);
+    expect(await readFile(path.join(body(), BODY.boot), 'utf8')).toBe(
+      await readFile(path.join(repo, 'image/linux/boot.sh'), 'utf8'),
+    );
+    for (const f of [BODY.bundle, BODY.rcd, BODY.boot]) expect(await mode(f), f).toBe(0o555);
+    // The runtime is not the build's: `clawdie-host body install` adds it.
+    expect((await readdir(body())).sort()).toEqual(['etc', 'libexec', 'soul']);
   });
 
   it('ships the image soul and every skill of the repo; no links, no group/other write', async () => {
-    expect(await readFile(path.join(overlay(), JAIL_SOUL, 'SOUL.md'), 'utf8')).toBe(
+    expect(await readFile(path.join(body(), BODY.soul, 'SOUL.md'), 'utf8')).toBe(
       await readFile(path.join(repo, 'image/soul/SOUL.md'), 'utf8'),
     );
     const skipped = [...buildRun.stdout.matchAll(/not in the jail image: skill (\S+)/g)].map((m) => m[1]);
     const skills = await readdir(path.join(repo, 'skills'), { withFileTypes: true }).catch(() => []);
     for (const s of skills.filter((d) => d.isDirectory())) {
-      const shipped = path.join(overlay(), JAIL_SOUL, 'skills', s.name, 'SKILL.md');
+      const shipped = path.join(body(), BODY.soul, 'skills', s.name, 'SKILL.md');
       expect(
         await lstat(shipped).then(
           (st) => st.isFile(),
@@ -278,7 +288,7 @@ describe('image overlay (Bastille template)', () => {
         }
       }
     };
-    await walk(overlay());
+    await walk(body());
   });
 
   it('leaves out of the jail image a skill whose scripts import npm packages, and says so', async () => {
@@ -301,7 +311,7 @@ describe('image overlay (Bastille template)', () => {
       agentBundle: path.join(fake, 'bundle.mjs'),
     });
     expect(r.skipped).toEqual([{ skill: 'native', packages: ['@scope/pkg'] }]);
-    expect((await readdir(path.join(r.dir, JAIL_SOUL, 'skills'))).sort()).toEqual(['plain']);
+    expect((await readdir(path.join(r.bodyDir, BODY.soul, 'skills'))).sort()).toEqual(['plain']);
   });
 
   it('finds the npm packages a script imports, whatever the import form', () => {

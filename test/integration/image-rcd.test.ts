@@ -2,12 +2,14 @@
 // header, and the command line it hands to daemon(8), computed by sourcing the real script under a
 // stub rc.subr (load_rc_config reads a test rc.conf; run_rc_command prints what rc.subr would
 // exec). The argv is then parsed with daemon(8)'s own option string to show which options daemon
-// sees and where the command starts.
+// sees and where the command starts. Its defaults are the body's paths (host-helper/body/layout.ts):
+// node from the body's runtime with its package libraries on LD_LIBRARY_PATH, the body's bundle.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BODY, inJail } from '../../host-helper/body/layout.ts';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 const script = path.join(repo, 'image/rc.d/clawdie_agent');
@@ -147,10 +149,12 @@ describe('rc.d/clawdie_agent', () => {
       command: '/usr/sbin/daemon',
       procname: '/usr/sbin/daemon',
       pidfile: '/var/run/clawdie_agent.pid',
-      required_files: '/usr/local/libexec/clawdie/clawdie-agent.mjs',
+      required_files: inJail(BODY.bundle),
       // rc.subr would run daemon itself as ${name}_user (then it could not drop privileges).
       clawdie_agent_user: '',
-      clawdie_agent_env: 'CLAWDIE_USER=clawdie',
+      // rtld(1): LD_LIBRARY_PATH finds the body's package libraries; LD_LIBRARY_PATH_RPATH lets it
+      // win over a DT_RPATH too, so nothing of the jail's own /usr/local/lib is loaded instead.
+      clawdie_agent_env: `CLAWDIE_USER=clawdie LD_LIBRARY_PATH=${inJail(BODY.libdir)} LD_LIBRARY_PATH_RPATH=yes`,
     });
     expect(c.functions).toEqual([
       'clawdie_agent_prestart',
@@ -174,9 +178,10 @@ describe('rc.d/clawdie_agent', () => {
     // The supervisor pidfile is the one rc.subr signals on stop; daemon forwards SIGTERM to node.
     expect(opts.P).toBe(c.vars.pidfile);
     expect(command).toEqual([
-      '/usr/local/bin/node',
+      inJail(BODY.node),
       '--disable-warning=ExperimentalWarning',
-      '/usr/local/libexec/clawdie/clawdie-agent.mjs',
+      '--no-short-builtin-calls',
+      inJail(BODY.bundle),
       'run',
       '--root',
       '/',
@@ -190,6 +195,7 @@ describe('rc.d/clawdie_agent', () => {
         'clawdie_agent_account="agent7"',
         'clawdie_agent_root="/jails/t1/root"',
         'clawdie_agent_node="/opt/node24/bin/node"',
+        'clawdie_agent_libpath=""',
         'clawdie_agent_node_args=""',
         'clawdie_agent_restart_delay="3"',
         'clawdie_agent_syslog_tag="agent-t1"',
@@ -204,7 +210,7 @@ describe('rc.d/clawdie_agent', () => {
     expect(opts).toMatchObject({ u: 'agent7', R: '3', T: 'agent-t1' });
     expect(command).toEqual([
       '/opt/node24/bin/node',
-      '/usr/local/libexec/clawdie/clawdie-agent.mjs',
+      inJail(BODY.bundle),
       'run',
       '--root',
       '/jails/t1/root',
@@ -233,7 +239,7 @@ describe('rc.d/clawdie_agent', () => {
     await writeFile(conf, `clawdie_agent_root="${work}/r2"\nclawdie_agent_node="${work}/no-node"\n`);
     const noNode = await sh([stubbed, 'start_precmd'], { RC_CONF: conf });
     expect(noNode.code).toBe(1);
-    expect(noNode.stderr).toContain('no-node not found');
+    expect(noNode.stderr).toContain('no-node not found: is the body mounted');
     await writeFile(
       conf,
       `clawdie_agent_root="${work}/r2"\nclawdie_agent_node="${process.execPath}"\nclawdie_agent_account="no-such-user-x9"\n`,

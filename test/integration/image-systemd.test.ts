@@ -7,6 +7,7 @@ import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BODY, BODY_MOUNT, DEFAULT_BODIES_DIR, inJail } from '../../host-helper/body/layout.ts';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 const unit = path.join(repo, 'image/systemd/clawdie-agent.service');
@@ -92,14 +93,24 @@ describe('systemd/clawdie-agent.service', () => {
     expect(one('Service.KillSignal')).toBe('SIGTERM');
     expect(one('Service.Restart')).toBe('on-failure');
     expect(one('Service.BindPaths')).toBe('/var/lib/clawdie:/var/db/clawdie');
-    expect(one('Service.BindReadOnlyPaths')).toBe('/home/clawdie');
+    expect(u.get('Service.BindReadOnlyPaths')).toEqual([
+      '/home/clawdie',
+      `${DEFAULT_BODIES_DIR}/current:${BODY_MOUNT}`,
+    ]);
     expect(one('Service.CapabilityBoundingSet')).toBe('');
     const stop = /^(\d+)s$/.exec(one('Service.TimeoutStopSec') ?? '');
     expect(Number(stop?.[1])).toBeGreaterThanOrEqual(45);
     const execStart = one('Service.ExecStart') ?? '';
-    expect(execStart).toMatch(
-      /^\/usr\/bin\/env node .*\/usr\/local\/libexec\/clawdie\/clawdie-agent\.mjs run --root \/$/,
-    );
+    // The body's node on the body's bundle (host-helper/body/layout.ts).
+    expect(execStart.split(' ')).toEqual([
+      '/usr/bin/env',
+      inJail(BODY.node),
+      '--disable-warning=ExperimentalWarning',
+      inJail(BODY.bundle),
+      'run',
+      '--root',
+      '/',
+    ]);
   });
 
   it('puts no secret in the environment: no EnvironmentFile, no LoadCredential; JIT stays allowed', async () => {

@@ -291,7 +291,12 @@ describe('shipped skills', () => {
     const result = await runner.run(task('chat', { message: 'What is a hive?' }), context());
     expect(result).toEqual({
       status: 'ok',
-      output: { text: 'fake reply to: What is a hive?', model: 'openrouter/auto', provider: 'openrouter' },
+      output: {
+        text: 'fake reply to: What is a hive?',
+        model: 'openrouter/auto',
+        provider: 'openrouter',
+        steps: [],
+      },
     });
     const seen = fake.requests.at(-1)!;
     expect(seen.body.messages?.[0]).toEqual({
@@ -302,7 +307,7 @@ describe('shipped skills', () => {
 
     fake.failNext(401);
     const refused = await runner.run(task('chat', { message: 'hi' }), context());
-    expect(refused).toEqual({
+    expect(refused).toMatchObject({
       status: 'error',
       output: { message: expect.stringMatching(/refused the API key \(HTTP 401\)/), retryable: false },
     });

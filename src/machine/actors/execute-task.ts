@@ -35,9 +35,12 @@ async function runOnce(input: ExecuteInput, actorSignal: AbortSignal): Promise<T
       signal,
       env: deps.secrets.get() ?? {},
       agentId: input.agentId,
+      catalog: async (catalogSignal) => (await deps.hive.capabilities(catalogSignal)).capabilities,
       borrow: (capability, borrowed, options) =>
         borrow(deps.hive, capability, borrowed, {
           ttlSeconds: options?.ttlSeconds,
+          idempotencyKey: options?.idempotencyKey,
+          depth: options?.depth,
           signal: options?.signal ? AbortSignal.any([signal, options.signal]) : signal,
           sleep: deps.sleep,
         }),

@@ -79,6 +79,23 @@ export function defineToolScenarios(world: () => McpWorld, connect: () => Promis
       expect((r.structuredContent as { text?: string }).text).toContain('fake reply to: hello from MCP');
     });
 
+    it("chat asked for a chart calls bar-chart in its tool loop; the chart's PNG comes back as image content", async () => {
+      const r = await client.callTool({
+        name: 'chat',
+        arguments: { message: 'Chart the week: mon 3, tue 9, wed 4' },
+      });
+      expect(r.isError).toBeFalsy();
+      const image = blocks(r).find((b) => b.type === 'image')!;
+      expect(image.mimeType).toBe('image/png');
+      expect(Buffer.from(image.data!, 'base64').subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+      const out = r.structuredContent as {
+        steps: { tool: string; status: string }[];
+        artifacts: { base64: string }[];
+      };
+      expect(out.steps.map((s) => [s.tool, s.status])).toEqual([['bar-chart', 'ok']]);
+      expect(out.artifacts[0]!.base64).toMatch(/^\[image\/png \d+×\d+, \d+ bytes: image 1 of this result\]$/);
+    });
+
     it('bar-chart answers with its PNG as image content, the bytes once', async () => {
       const r = await client.callTool({
         name: 'bar-chart',

@@ -1,13 +1,14 @@
 // A finished task as an MCP tools/call result (issue 17). Pure: the task's view in, the result out.
 //  - succeeded: the output as text (JSON, or the string itself) and, when it is an object, as
-//    `structuredContent`; every image inside it (a base64 string or data: URL whose bytes are a
-//    PNG, JPEG, GIF or WebP — bar-chart's `png.base64`, a chat's `artifacts[].base64`) becomes an
-//    MCP image content block, and is replaced in the text and structured copy by a short note, so
-//    the bytes travel once;
+//    `structuredContent`; every image inside it (a base64 string or data: URL whose bytes are an
+//    image, recognised as the tool loop recognises binary: src/skills/loop/binary.ts — bar-chart's
+//    `png.base64`, a chat's `artifacts[].base64`) becomes an MCP image content block, and is
+//    replaced in the text and structured copy by a short note, so the bytes travel once;
 //  - failed, expired, cancelled: a tool error (`isError: true`) whose text says why, never a
 //    protocol error: the model reads it and can decide what to do next.
 // `_meta` names the hive task, so a user can look it up (GET /v1/tasks/:id).
 import type { TaskView } from '../../../src/protocol/index.ts';
+import { binaryOf } from '../../../src/skills/loop/binary.ts';
 import { TASK_META_KEY } from './names.ts';
 
 interface TextBlock {
@@ -28,32 +29,13 @@ export interface ToolResult {
   _meta: Record<string, unknown>;
 }
 
-const MAGIC: readonly [string, (b: Buffer) => boolean][] = [
-  ['image/png', (b) => b.subarray(0, 8).toString('hex') === '89504e470d0a1a0a'],
-  ['image/jpeg', (b) => b.subarray(0, 3).toString('hex') === 'ffd8ff'],
-  ['image/gif', (b) => b.subarray(0, 4).toString('latin1') === 'GIF8'],
-  [
-    'image/webp',
-    (b) => b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP',
-  ],
-];
-const MIN_BASE64_CHARS = 64;
-const BASE64_RE = /^[A-Za-z0-9+/]+={0,2}$/;
-const DATA_URL_RE = /^data:image\/[\w.+-]+;base64,/;
-
-/** The image a string carries (its bytes checked by their magic number), or null. */
-export function imageOf(value: string): { mimeType: string; bytes: Buffer } | null {
-  const prefix = DATA_URL_RE.exec(value)?.[0] ?? '';
-  const text = value.slice(prefix.length);
-  if (text.length < MIN_BASE64_CHARS || text.length % 4 !== 0 || !BASE64_RE.test(text)) return null;
-  const bytes = Buffer.from(text, 'base64');
-  const mimeType = MAGIC.find(([, is]) => is(bytes))?.[0];
-  return mimeType ? { mimeType, bytes } : null;
-}
-
-/** PNG dimensions from the IHDR chunk, for the note that replaces the bytes. */
-function pngSize(bytes: Buffer): string {
-  return bytes.length >= 24 ? ` ${bytes.readUInt32BE(16)}×${bytes.readUInt32BE(20)}` : '';
+/** The image a string carries (base64 or a data: URL, its bytes known by their magic number), or null. */
+export function imageOf(
+  value: string,
+): { mimeType: string; bytes: Buffer; width?: number; height?: number } | null {
+  const b = binaryOf(value);
+  if (!b?.mediaType.startsWith('image/')) return null;
+  return { mimeType: b.mediaType, bytes: b.bytes, ...(b.width ? { width: b.width, height: b.height } : {}) };
 }
 
 /** Replaces every image inside `output` by a note, collecting the images as content blocks. */
@@ -64,7 +46,7 @@ export function extractImages(output: unknown): { data: unknown; images: ImageBl
       const image = imageOf(value);
       if (!image) return value;
       images.push({ type: 'image', data: image.bytes.toString('base64'), mimeType: image.mimeType });
-      const size = image.mimeType === 'image/png' ? pngSize(image.bytes) : '';
+      const size = image.width ? ` ${image.width}×${image.height}` : '';
       return `[${image.mimeType}${size}, ${image.bytes.length} bytes: image ${images.length} of this result]`;
     }
     if (Array.isArray(value)) return value.map(walk);

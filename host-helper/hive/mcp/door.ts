@@ -173,11 +173,18 @@ export function mcpDoors(o: McpDoorOptions): McpDoors {
       checkHostAndOrigin(req);
       // RFC 9728. No authorization_servers: tenant tokens are minted by the host (clawdie-host
       // mcp-token), not by an OAuth server; a client configures the token as a bearer header.
-      sendJson(res, 200, {
+      const doc = {
         resource: `${baseOf(req)}${MCP_PATH}`,
         bearer_methods_supported: ['header'],
         resource_name: 'clawdie hive (tenant token)',
-      });
+      };
+      if (req.method === 'HEAD') {
+        res.writeHead(200, {
+          'content-type': 'application/json; charset=utf-8',
+          'cache-control': 'no-store',
+        });
+        res.end();
+      } else sendJson(res, 200, doc);
     },
   };
 

@@ -1,8 +1,10 @@
-// The MCP door when the hive itself stops (issue 17): the coordinator, the HTTP shell and the door in
-// this process over an in-memory store, a hand-driven agent over real HTTP. Closing the door ends
-// the in-flight tools/call (the client sees its request cut) but leaves the task as it was: a
-// replica going down is not the client cancelling, and the client's retry can follow the task on
-// another replica. The contrast — a client that aborts cancels its task — is in mcp-scenarios.ts.
+// The MCP door in this process (issue 17): the coordinator, the HTTP shell and the door over an
+// in-memory store, a hand-driven agent over real HTTP. With --public-url, the door allows that
+// host and names its resource by it. When the hive itself stops, closing the door ends the
+// in-flight tools/call (the client sees its request cut) but leaves the task as it was: a replica
+// going down is not the client cancelling, and the client's retry can follow the task on another
+// replica. The contrast — a client that aborts cancels its task — is in mcp-scenarios.ts.
+import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,6 +50,41 @@ afterAll(async () => {
   server?.closeAllConnections();
   await new Promise((r) => server?.close(r));
   await store?.close();
+});
+
+/** Status and body of a raw request naming `host` (fetch may not set Host). */
+function withHost(port: number, path: string, host: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, method: 'GET', headers: { host } }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => {
+        text += d.toString();
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('--public-url', () => {
+  it('allows its host and names the resource by it; other names stay refused', async () => {
+    const doors = mcpDoors({ hive, log, publicUrl: 'https://hive.example.org/' });
+    const other = createHiveServer(hive, log, { doors: doors.doors });
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    const port = (other.address() as AddressInfo).port;
+    try {
+      const doc = await withHost(port, '/.well-known/oauth-protected-resource/mcp', 'hive.example.org');
+      expect(doc.status).toBe(200);
+      expect(JSON.parse(doc.text).resource).toBe('https://hive.example.org/mcp');
+      expect((await withHost(port, '/mcp', 'hive.example.org')).status).toBe(401);
+      expect((await withHost(port, '/mcp', 'hive.example.net')).status).toBe(403);
+    } finally {
+      await doors.close();
+      other.closeAllConnections();
+      await new Promise((r) => other.close(r));
+    }
+  });
 });
 
 describe('the hive shutting down under an MCP call', () => {

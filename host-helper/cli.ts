@@ -32,7 +32,7 @@ const COMMANDS: Record<string, { summary: string; load: Loader; globals?: false 
     load: () => import('./commands/body.ts'),
   },
   hive: {
-    summary: 'hive serve --listen HOST:PORT --db PATH [--admin-token-file F]',
+    summary: 'hive serve --listen HOST:PORT --db PATH [--admin-token-file F] [--public-url URL]',
     load: () => import('./hive/serve-command.ts'),
     globals: false,
   },
@@ -41,6 +41,12 @@ const COMMANDS: Record<string, { summary: string; load: Loader; globals?: false 
     load: () => import('./demo/demo-command.ts'),
     globals: false,
   },
+  mcp: {
+    summary: 'mcp --hive URL --token-file F',
+    load: () => import('./commands/mcp.ts'),
+    globals: false,
+  },
+  'mcp-token': { summary: 'mcp-token T [--out F]', load: () => import('./commands/mcp-token.ts') },
 };
 
 function usage(): string {

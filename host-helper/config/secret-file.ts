@@ -9,14 +9,14 @@ export function checkSecretFile(file: string, what: string): void {
   readOwnedFile(file, what, 0o077);
 }
 
-/** The hive admin token: one line of printable ASCII, at least 32 characters. */
-export function readAdminToken(file: string): string {
-  const token = readOwnedFile(file, 'hive admin token file', 0o077).trim();
+/** A hive token file (`what` names it in errors): one line of printable ASCII, at least 32 characters. */
+export function readTokenFile(file: string, what: string): string {
+  const token = readOwnedFile(file, what, 0o077).trim();
   if (!/^[\x21-\x7e]{32,512}$/.test(token)) {
-    throw new HostError(
-      `hive admin token file ${file} must hold one token of 32-512 printable characters`,
-      EXIT.failure,
-    );
+    throw new HostError(`${what} ${file} must hold one token of 32-512 printable characters`, EXIT.failure);
   }
   return token;
 }
+
+/** The hive admin token (host.json's adminTokenFile). */
+export const readAdminToken = (file: string): string => readTokenFile(file, 'hive admin token file');

@@ -6,6 +6,7 @@ import type { Logger } from '../../src/log.ts';
 import type {
   AgentView,
   CatalogResponse,
+  HeartbeatResponse,
   RegisterRequest,
   RegisterResponse,
   ReleaseRequest,
@@ -22,6 +23,7 @@ import { forbidden, HttpError, notFound, unauthorized } from './http/http-error.
 import { type HiveTimings, type Principal, wakeRequeued } from './parts.ts';
 import { earliest, lostAfterMs, lostCutoff } from './routing.ts';
 import type { AgentRecord, HiveStore, Requeued, StoreEvent } from './store/store.ts';
+import { TaskWatch } from './task-watch.ts';
 import { TaskDesk } from './tasks.ts';
 import { hashToken, mintToken, sameHash } from './tokens.ts';
 import { agentView, assignment } from './views.ts';
@@ -36,6 +38,7 @@ export class Coordinator {
   readonly #log: Logger;
   readonly #events: HiveEvents;
   readonly #waiters = new WaiterRegistry();
+  readonly #watch = new TaskWatch();
   readonly #startedAt = Date.now();
   readonly #deadlines = new DeadlineTimer(
     () => this.#sweep(),
@@ -64,6 +67,7 @@ export class Coordinator {
       waiters: this.#waiters,
       deadlines: this.#deadlines,
       log,
+      watch: this.#watch,
       events,
       stopped: () => this.#stopped,
     });
@@ -206,7 +210,11 @@ export class Coordinator {
     this.#log.info({ agentId, requeued: requeued.length }, 'agent deregistered');
   }
 
-  async heartbeat(p: Principal, agentId: string): Promise<{ drain: boolean }> {
+  /**
+   * Records a heartbeat; the answer says whether to drain and which of the agent's leased tasks
+   * were cancelled (looked up only when the agent may be busy: `busy: false` skips the read).
+   */
+  async heartbeat(p: Principal, agentId: string, busy?: boolean): Promise<HeartbeatResponse> {
     const agent = await this.#ownAgent(p, agentId);
     const now = Date.now();
     const after = await this.#store.heartbeat(agentId, now);
@@ -215,7 +223,10 @@ export class Coordinator {
       this.#log.info({ agentId }, 'lost agent is back');
       this.#deadlines.arm(now + lostAfterMs(this.#timings.heartbeatSeconds));
     }
-    return { drain: after.state === 'draining' };
+    const cancel = busy === false ? [] : await this.#store.cancelledLeases(agentId, now);
+    return cancel.length > 0
+      ? { drain: after.state === 'draining', cancel }
+      : { drain: after.state === 'draining' };
   }
 
   /**
@@ -247,6 +258,7 @@ export class Coordinator {
         );
         if (t) {
           this.#deadlines.arm(t.leaseExpires);
+          this.#watch.changed(t.taskId);
           return assignment(t, this.#timings.leaseSeconds);
         }
         const reason = await w.wait(deadline - Date.now(), signal);
@@ -280,6 +292,20 @@ export class Coordinator {
 
   release(p: Principal, taskId: string, body: ReleaseRequest): Promise<TaskAck> {
     return this.#tasks.release(p, taskId, body);
+  }
+
+  cancel(p: Principal, taskId: string): Promise<TaskAck> {
+    return this.#tasks.cancel(p, taskId);
+  }
+
+  /** The task `tenant` submitted with this idempotency key, if any (the MCP door's cancellation). */
+  taskByKey(tenant: string, idempotencyKey: string): Promise<string | null> {
+    return this.#store.taskByKey(tenant, idempotencyKey);
+  }
+
+  /** Wakes `wake` whenever this process changes the task (see task-watch.ts); returns the unwatch. */
+  watchTask(taskId: string, wake: () => void): () => void {
+    return this.#watch.watch(taskId, wake);
   }
 
   // ---- deadlines ----

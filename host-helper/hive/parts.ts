@@ -5,6 +5,7 @@ import type { Logger } from '../../src/log.ts';
 import type { DeadlineTimer } from './deadline-timer.ts';
 import type { HiveEvents } from './events.ts';
 import type { HiveStore, Requeued } from './store/store.ts';
+import type { TaskWatch } from './task-watch.ts';
 import type { WaiterRegistry } from './waiters.ts';
 
 export interface HiveTimings {
@@ -22,6 +23,8 @@ export interface HiveParts {
   waiters: WaiterRegistry;
   deadlines: DeadlineTimer;
   log: Logger;
+  /** Whoever waits here on a task's state is woken by the changes this process makes. */
+  watch: TaskWatch;
   /** Told of submits, outcomes and ended leases (metrics, the live view). */
   events: HiveEvents;
   /** The coordinator stopped: no poll is handed work any more. */

@@ -134,6 +134,18 @@ describe('judgeResult / judgeRelease', () => {
     );
   });
 
+  it('discards the result of a lease cancelled under its holder; anyone else conflicts', () => {
+    const cancelled: LeaseFacts = { ...leased, state: 'cancelled' };
+    expect(judgeResult(cancelled, { tenant: 'acme', agentId: 'a1' }, 5000).kind).toBe('discard');
+    expect(judgeResult(cancelled, { tenant: 'acme', agentId: 'a2' }, 5000).kind).toBe('conflict');
+    expect(judgeResult(cancelled, { tenant: 'beta', agentId: 'a1' }, 5000).kind).toBe('forbidden');
+    // Cancelled while queued (a lease that had ended before): the last holder has nothing to post.
+    expect(judgeResult({ ...cancelled, leaseExpires: null }, { tenant: 'acme', agentId: 'a1' }, 5).kind).toBe(
+      'conflict',
+    );
+    expect(judgeRelease(cancelled, { tenant: 'acme', agentId: 'a1' }, 1000).kind).toBe('conflict');
+  });
+
   it('only the live holder may release', () => {
     expect(judgeRelease(leased, { tenant: 'acme', agentId: 'a1' }, 1000).kind).toBe('accept');
     expect(judgeRelease(leased, { tenant: 'acme', agentId: 'a2' }, 1000).kind).toBe('conflict');
@@ -143,9 +155,14 @@ describe('judgeResult / judgeRelease', () => {
 
   it('never accepts a post from a tenant other than the lease holder’s', () => {
     const facts = fc.record({
-      state: fc.constantFrom('queued', 'leased', 'succeeded', 'failed', 'expired') as fc.Arbitrary<
-        LeaseFacts['state']
-      >,
+      state: fc.constantFrom(
+        'queued',
+        'leased',
+        'succeeded',
+        'failed',
+        'expired',
+        'cancelled',
+      ) as fc.Arbitrary<LeaseFacts['state']>,
       leaseAgent: fc.option(fc.constantFrom('a1', 'a2')),
       leaseTenant: fc.option(tenant),
       leaseExpires: fc.option(fc.nat(3000)),
@@ -162,7 +179,8 @@ describe('judgeResult / judgeRelease', () => {
             judgeResult(f, { tenant: t, agentId: a }, now),
             judgeRelease(f, { tenant: t, agentId: a }, now),
           ]) {
-            if (v.kind === 'accept' || v.kind === 'repeat') expect(f.leaseTenant).toBe(t);
+            if (v.kind === 'accept' || v.kind === 'repeat' || v.kind === 'discard')
+              expect(f.leaseTenant).toBe(t);
           }
         },
       ),

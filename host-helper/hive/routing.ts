@@ -95,6 +95,8 @@ export interface Poster {
 export type Verdict =
   | { kind: 'accept' }
   | { kind: 'repeat' }
+  /** A result for a task cancelled while the poster held its lease: acknowledged, not stored. */
+  | { kind: 'discard' }
   | { kind: 'forbidden' }
   | { kind: 'conflict'; reason: string };
 
@@ -106,7 +108,9 @@ function speaksForHolder(t: LeaseFacts, p: Poster, holder: string | null): boole
 
 /**
  * A result post: accepted while the poster's lease is live; a repeat of an accepted result is
- * answered as it was (idempotent); a lease that expired, was lost or moved on is a conflict.
+ * answered as it was (idempotent); a lease that expired, was lost or moved on is a conflict. The
+ * holder of a lease cancelled under it is answered 200 with the task `cancelled` and its result
+ * discarded: it did nothing wrong, and a 409 would read as a lost lease and be logged as one.
  */
 export function judgeResult(t: LeaseFacts, p: Poster, now: number): Verdict {
   if (t.leaseTenant === null || (p.tenant !== null && p.tenant !== t.leaseTenant)) {
@@ -116,6 +120,12 @@ export function judgeResult(t: LeaseFacts, p: Poster, now: number): Verdict {
     return speaksForHolder(t, p, t.completedBy)
       ? { kind: 'repeat' }
       : { kind: 'conflict', reason: 'task already completed' };
+  }
+  if (t.state === 'cancelled') {
+    // A lease expiry survives only on a task cancelled while leased (cancelTask keeps it).
+    return t.leaseExpires !== null && speaksForHolder(t, p, t.leaseAgent)
+      ? { kind: 'discard' }
+      : { kind: 'conflict', reason: 'task cancelled' };
   }
   if (t.state !== 'leased') return { kind: 'conflict', reason: `lease is no longer held (task ${t.state})` };
   if (!speaksForHolder(t, p, t.leaseAgent))

@@ -2,8 +2,8 @@
 // the reference coordinator until SIGTERM/SIGINT. The admin token comes from the file (refused if
 // group/other may read it) or CLAWDIE_HIVE_ADMIN_TOKEN, never argv. With --tls-cert/--tls-key it
 // serves HTTPS and reloads the pair on SIGHUP (tls/); /metrics and /ui are the operator's view
-// (operator-view.ts). Stdout: the base URL alone as the first line, then pino JSON logs. Usage
-// errors: one line on stderr, exit 2.
+// (operator-view.ts), /mcp the tenants' MCP door (mcp/door.ts). Stdout: the base URL alone as the
+// first line, then pino JSON logs. Usage errors: one line on stderr, exit 2.
 import { once } from 'node:events';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -31,7 +31,7 @@ import { reloadOnSighup } from './tls/reload.ts';
 const USAGE =
   'usage: clawdie-host hive serve --listen HOST:PORT --db PATH|postgres://… [--admin-token-file F] ' +
   '[--heartbeat-seconds N] [--poll-seconds N] [--lease-seconds N] [--spawn-policy-file F] ' +
-  '[--tls-cert F --tls-key F] [--metrics on|per-tenant|off] [--metrics-listen HOST:PORT]';
+  '[--tls-cert F --tls-key F] [--metrics on|per-tenant|off] [--metrics-listen HOST:PORT] [--public-url URL]';
 
 const Seconds = z.coerce.number().positive().max(3600);
 
@@ -54,6 +54,11 @@ const ServeFlags = z
     'tls-key': z.string().min(1).optional(),
     metrics: z.enum(['on', 'per-tenant', 'off']).default('on'),
     'metrics-listen': HostPort.optional(),
+    /** How clients reach this hive (the MCP door allows its host and names its resource by it). */
+    'public-url': z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+      .refine((u) => !new URL(u).username && !new URL(u).password, 'must not carry credentials')
+      .optional(),
   })
   .refine((f) => (f['tls-cert'] === undefined) === (f['tls-key'] === undefined), {
     message: 'and --tls-key go together',
@@ -80,6 +85,7 @@ function parseFlags(argv: string[]): z.infer<typeof ServeFlags> {
         'tls-key': { type: 'string' },
         metrics: { type: 'string' },
         'metrics-listen': { type: 'string' },
+        'public-url': { type: 'string' },
       },
     }));
   } catch (err) {
@@ -189,10 +195,15 @@ export const run: Command = async (argv: string[], io: CommandIO): Promise<numbe
   // hive's db so that revoking a parent reaches its children even after the policy is switched off.
   // With PostgreSQL the policy is off (checked above): nothing is spawned, the lineage stays empty.
   const spawn = await startSpawn(policy, pg ? ':memory:' : flags.db, hive, log, io.env);
+  const operator = view.serverExtras(hive, store);
+  // /mcp, the tenants' MCP door (issue 17), on the same listener.
+  const { mcpDoors } = await import('./mcp/door.ts');
+  const mcp = mcpDoors({ hive, log, publicUrl: flags['public-url'] });
   const server = createHiveServer(hive, log, {
     spawn: spawn.service,
     ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
-    ...view.serverExtras(hive, store),
+    ...operator,
+    doors: [...(operator.doors ?? []), ...mcp.doors],
   });
   const scrape = flags['metrics-listen'] ? view.metricsListener() : null;
   try {
@@ -244,6 +255,8 @@ export const run: Command = async (argv: string[], io: CommandIO): Promise<numbe
 
   if (!io.signal.aborted) await once(io.signal, 'abort');
   log.info('shutting down');
+  // In-flight MCP calls end first (their tasks go on; clients may retry on another replica).
+  await mcp.close();
   stopReload();
   scrape?.close();
   scrape?.closeAllConnections();

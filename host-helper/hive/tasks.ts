@@ -5,6 +5,7 @@
 // the waiters and the deadline timer with coordinator.ts (parts.ts).
 import {
   DEFAULT_TASK_TTL_SECONDS,
+  isTerminal,
   type ReleaseRequest,
   type SubmitTaskRequest,
   type TaskAck,
@@ -85,6 +86,7 @@ export class TaskDesk {
       return out;
     }
     this.#hive.deadlines.arm(leaseExpires);
+    this.#hive.watch.changed(taskId);
     const handed = taker.hand(
       withDepth(
         {
@@ -128,9 +130,40 @@ export class TaskDesk {
       if (!ok) throw conflict('lease is no longer held');
       const state = body.status === 'ok' ? 'succeeded' : 'failed';
       this.#hive.events.finished(t, state);
+      this.#hive.watch.changed(taskId);
       return { taskId, state };
     }
+    if (verdict.kind === 'discard') this.#hive.log.info({ taskId }, 'result of a cancelled task discarded');
     return { taskId, state: t.state };
+  }
+
+  /**
+   * `POST /v1/tasks/:id/cancel`, by the submitting tenant or the admin: a queued task ends
+   * `cancelled` and is never leased; a leased one too, and its agent is told at its next heartbeat
+   * (its late result is then discarded). Cancelling a cancelled task answers the same again; one
+   * that already ended otherwise is a 409.
+   */
+  async cancel(p: Principal, taskId: string): Promise<TaskAck> {
+    const t = await this.#loadForPoster(taskId);
+    if (p.kind === 'tenant' && p.tenant !== t.tenant)
+      throw forbidden('task belongs to another tenant', 'taskId');
+    const done = await this.#hive.store.cancelTask(taskId, Date.now());
+    if (!done) {
+      // Finished (or cancelled) since the read above, or before it: say which.
+      const now = (await this.#hive.store.getTask(taskId)) ?? t;
+      if (now.state === 'cancelled') return { taskId, state: 'cancelled' };
+      if (isTerminal(now.state)) throw conflict(`task already ended (${now.state})`);
+      throw conflict(`task cannot be cancelled (${now.state})`);
+    }
+    this.#hive.watch.changed(taskId);
+    this.#hive.events.finished(done, 'cancelled');
+    this.#hive.log.info(
+      { taskId, capability: done.capability, leaseAgent: done.leaseAgent ?? undefined },
+      done.leaseAgent
+        ? 'leased task cancelled; its agent is told at its next heartbeat'
+        : 'queued task cancelled',
+    );
+    return { taskId, state: 'cancelled' };
   }
 
   async release(p: Principal, taskId: string, body: ReleaseRequest): Promise<TaskAck> {

@@ -189,9 +189,15 @@ export const agentMachine = agentSetup.createMachine({
                 onDone: [
                   {
                     guard: { type: 'drainRequested', params: ({ event }) => event.output },
-                    actions: raise({ type: 'hive.drain' }),
+                    actions: [
+                      { type: 'cancelTasks', params: ({ event }) => event.output },
+                      raise({ type: 'hive.drain' }),
+                    ],
                   },
-                  { target: 'waiting', actions: 'heartbeatOk' },
+                  {
+                    target: 'waiting',
+                    actions: [{ type: 'cancelTasks', params: ({ event }) => event.output }, 'heartbeatOk'],
+                  },
                 ],
                 onError: hiveCallFailed('heartbeat'),
               },

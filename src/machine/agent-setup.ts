@@ -136,13 +136,28 @@ export const agentSetup = setup({
       if (event.type !== 'task.leased' || !context.runner || !context.agentId) return {};
       const task = event.task;
       const deadline = context.deps.now() + task.leaseSeconds * 1000;
+      const cancel = new AbortController();
       context.deps.log.info({ taskId: task.taskId, capability: task.capability }, 'task leased');
       spawn('executeTask', {
         id: TASK,
-        input: { deps: context.deps, runner: context.runner, agentId: context.agentId, task, deadline },
+        input: {
+          deps: context.deps,
+          runner: context.runner,
+          agentId: context.agentId,
+          task,
+          deadline,
+          cancelled: cancel.signal,
+        },
       });
-      return { inFlight: { task, deadline } };
+      return { inFlight: { task, deadline, cancel } };
     }),
+    /** The hive named tasks their submitter cancelled: stop the one running here, if it is one. */
+    cancelTasks: ({ context }, params: HeartbeatResponse) => {
+      const running = context.inFlight;
+      if (!running || !params.cancel?.includes(running.task.taskId) || running.cancel.signal.aborted) return;
+      context.deps.log.info({ taskId: running.task.taskId }, 'task cancelled by its submitter; stopping it');
+      running.cancel.abort();
+    },
     taskSettled: assign({ inFlight: undefined }),
     stopTask: stopChild(TASK),
     drainThenStop: assign({ afterDrain: 'stop' as const }),

@@ -16,6 +16,8 @@ import type { AgentDeps } from './deps.ts';
 export interface InFlightTask {
   task: TaskAssignment;
   deadline: number;
+  /** Aborted when the hive says the task was cancelled (a heartbeat's `cancel`): the skill stops. */
+  cancel: AbortController;
 }
 
 export interface AgentContext {

@@ -1,7 +1,7 @@
 // Wire schemas of the agent lifecycle (DESIGN §5): register, heartbeat, deregister, admin listing.
 import * as z from 'zod';
 import { CapabilityDescriptor, jsonBytes, MAX_DESCRIPTORS_BYTES } from './capabilities.ts';
-import { AgentId, Capability, TenantName } from './names.ts';
+import { AgentId, Capability, TaskId, TenantName } from './names.ts';
 
 export const MAX_CAPABILITIES = 64;
 
@@ -61,7 +61,17 @@ export type RegisterResponse = z.infer<typeof RegisterResponse>;
 export const HeartbeatRequest = z.object({ busy: z.boolean().optional() });
 export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
 
-export const HeartbeatResponse = z.object({ drain: z.boolean() });
+/** At most this many cancelled task ids in one heartbeat answer (an agent runs one task at a time). */
+export const MAX_CANCELS_PER_HEARTBEAT = 64;
+
+export const HeartbeatResponse = z.object({
+  drain: z.boolean(),
+  /**
+   * Tasks leased to this agent that their submitter cancelled while the lease lasts: the agent
+   * stops them (the skill's signal aborts); a result it still posts is discarded. Absent when none.
+   */
+  cancel: z.array(TaskId).max(MAX_CANCELS_PER_HEARTBEAT).optional(),
+});
 export type HeartbeatResponse = z.infer<typeof HeartbeatResponse>;
 
 export const AgentState = z.enum(['live', 'draining', 'lost', 'gone']);

@@ -72,11 +72,20 @@ export type TaskResult = z.infer<typeof TaskResult>;
 export const ReleaseRequest = z.object({ agentId: AgentId.optional() });
 export type ReleaseRequest = z.infer<typeof ReleaseRequest>;
 
-export const TaskState = z.enum(['queued', 'leased', 'succeeded', 'failed', 'expired']);
+/**
+ * `cancelled`: its submitter (or the admin) cancelled it before it finished (`POST
+ * /v1/tasks/:id/cancel`); a result its agent posts afterwards is discarded.
+ */
+export const TaskState = z.enum(['queued', 'leased', 'succeeded', 'failed', 'expired', 'cancelled']);
 export type TaskState = z.infer<typeof TaskState>;
 
 /** A terminal state never changes again. */
-export const isTerminal = (s: TaskState): boolean => s === 'succeeded' || s === 'failed' || s === 'expired';
+export const isTerminal = (s: TaskState): boolean =>
+  s === 'succeeded' || s === 'failed' || s === 'expired' || s === 'cancelled';
+
+/** Body of `POST /v1/tasks/:id/cancel` (may be empty); answered with a TaskAck. */
+export const CancelRequest = z.object({});
+export type CancelRequest = z.infer<typeof CancelRequest>;
 
 export const TaskView = z.object({
   taskId: TaskId,

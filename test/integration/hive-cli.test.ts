@@ -85,6 +85,15 @@ describe('hive serve: refusals', () => {
       ['serve', '--listen', '127.0.0.1:0', '--db', join(dir, 'a.db'), '--lease-seconds', '-1'],
       ['serve', '--listen', '127.0.0.1:0', '--db', join(dir, 'a.db'), '--bogus'],
       ['serve', '--listen', '127.0.0.1:0', '--db', join(dir, 'a.db'), 'stray-positional-secret'],
+      [
+        'serve',
+        '--listen',
+        '127.0.0.1:0',
+        '--db',
+        join(dir, 'a.db'),
+        '--public-url',
+        'ftp://hive.example.org',
+      ],
       ['frobnicate'],
     ];
     for (const args of cases) {

@@ -59,7 +59,9 @@ function specifiers(text: string): { id: string; dynamic: boolean }[] {
     found.push({ id: m[1] ?? '', dynamic: false });
   for (const m of text.matchAll(/\bimport\s*\(\s*["']([^"']+)["']\s*\)/g))
     found.push({ id: m[1] ?? '', dynamic: true });
-  for (const m of text.matchAll(/\b(?:__require|require)\s*\(\s*["']([^"']+)["']\s*\)/g))
+  // A require inside a string or template is code a library generates, not one it runs (ajv, in the
+  // MCP SDK, writes `require("ajv/dist/runtime/equal")` into the source of standalone validators).
+  for (const m of text.matchAll(/(?<!['"`])\b(?:__require|require)\s*\(\s*["']([^"']+)["']\s*\)/g))
     found.push({ id: m[1] ?? '', dynamic: false });
   return found;
 }

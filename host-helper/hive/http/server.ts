@@ -1,13 +1,14 @@
 // The hive's HTTP shell (plain node:http): matches /v1 routes, authenticates the bearer token,
 // validates bodies and path parameters with the protocol schemas, and calls the coordinator.
 // Unknown path → 404, known path with another method → 405, every error in the §5 shape. Over TLS
-// when given a certificate; other doors (metrics, the live view) share the listener.
+// when given a certificate; other doors (metrics, the live view, the MCP door) share the listener.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { z } from 'zod';
 import type { Logger } from '../../../src/log.ts';
 import {
   AgentId,
+  CancelRequest,
   HeartbeatRequest,
   MintTokenRequest,
   PollQuery,
@@ -114,8 +115,8 @@ function routes(hive: Coordinator, extras: HiveServerExtras = {}): Route[] {
       methods: {
         POST: async (c) => {
           const id = agentId(c);
-          await body(c, HeartbeatRequest);
-          return ok(await hive.heartbeat(c.p, id));
+          const hb = await body(c, HeartbeatRequest);
+          return ok(await hive.heartbeat(c.p, id, hb.busy));
         },
       },
     },
@@ -138,6 +139,16 @@ function routes(hive: Coordinator, extras: HiveServerExtras = {}): Route[] {
     {
       pattern: ['v1', 'tasks', ':', 'release'],
       methods: { POST: async (c) => ok(await hive.release(c.p, taskId(c), await body(c, ReleaseRequest))) },
+    },
+    {
+      pattern: ['v1', 'tasks', ':', 'cancel'],
+      methods: {
+        POST: async (c) => {
+          const id = taskId(c);
+          await body(c, CancelRequest);
+          return ok(await hive.cancel(c.p, id));
+        },
+      },
     },
     {
       pattern: ['v1', 'spawn'],

@@ -58,6 +58,11 @@ export const MIGRATIONS: readonly string[] = [
      descriptors text NOT NULL,
      registered_at bigint NOT NULL
    );`,
+  // v4: cancelled tasks (state 'cancelled', a new value of the same column). A task cancelled while
+  // leased keeps its agent and lease expiry so that the agent's heartbeat is told; this index finds
+  // them per agent (only cancelled leases are in it: the heartbeat of an idle agent reads nothing).
+  `CREATE INDEX hive_tasks_cancelled_lease ON hive_tasks (lease_agent)
+     WHERE state = 'cancelled' AND lease_expires IS NOT NULL;`,
 ];
 
 /** Any fixed 63-bit number: the advisory lock key that serializes migrations across replicas. */

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from '../../../src/log.ts';
-import type { AgentState } from '../../../src/protocol/index.ts';
+import { type AgentState, MAX_CANCELS_PER_HEARTBEAT } from '../../../src/protocol/index.ts';
 import {
   agentValues,
   descriptorsJson,
@@ -15,6 +15,7 @@ import {
   str,
   taskValues,
   toAgent,
+  toCancelled,
   toCatalogAgent,
   toDeadlines,
   toLeased,
@@ -27,6 +28,7 @@ import {
 import type {
   AgentRecord,
   AgentRegistration,
+  CancelledTask,
   CatalogAgent,
   CompleteArgs,
   Deadlines,
@@ -200,13 +202,10 @@ export class PgHiveStore implements HiveStore {
     const [r] = await this.#q('insertTask', this.#sql.insertTask, [...taskValues(task, now), payload]);
     if (r) return { taskId: str(r.task_id), created: true };
     // The tenant used this idempotency key before (ON CONFLICT waited for that insert to commit).
-    const [prior] = await this.#q(
-      'taskByKey',
-      'SELECT task_id FROM hive_tasks WHERE tenant = $1 AND idempotency_key = $2',
-      [task.tenant, task.idempotencyKey ?? null],
-    );
+    const prior =
+      task.idempotencyKey === undefined ? null : await this.taskByKey(task.tenant, task.idempotencyKey);
     if (!prior) throw new Error('task insert neither stored nor matched an idempotency key');
-    return { taskId: str(prior.task_id), created: false };
+    return { taskId: prior, created: false };
   }
 
   async getTask(taskId: string): Promise<TaskRecord | null> {
@@ -244,6 +243,41 @@ export class PgHiveStore implements HiveStore {
   async release(taskId: string, agentId: string, now: number): Promise<Requeued | null> {
     const [r] = await this.#q('release', this.#sql.release, [now, taskId, agentId]);
     return r ? toRequeued(r) : null;
+  }
+
+  async cancelTask(taskId: string, now: number): Promise<CancelledTask | null> {
+    // A queued task has no lease expiry (insert and END_LEASE leave it NULL): a non-NULL one means
+    // it was leased. A lease another replica is taking right now is waited for (row lock), then
+    // cancelled as leased.
+    const [r] = await this.#q(
+      'cancelTask',
+      `UPDATE hive_tasks SET state = 'cancelled', updated_at = $2
+       WHERE task_id = $1 AND state IN ('queued', 'leased')
+       RETURNING task_id, tenant, capability,
+         CASE WHEN lease_expires IS NULL THEN NULL ELSE lease_agent END AS lease_agent`,
+      [taskId, now],
+    );
+    return r ? toCancelled(r) : null;
+  }
+
+  async cancelledLeases(agentId: string, now: number): Promise<string[]> {
+    const rows = await this.#q(
+      'cancelledLeases',
+      `SELECT task_id FROM hive_tasks
+       WHERE state = 'cancelled' AND lease_agent = $1 AND lease_expires IS NOT NULL AND lease_expires > $2
+       ORDER BY seq LIMIT ${MAX_CANCELS_PER_HEARTBEAT}`,
+      [agentId, now],
+    );
+    return rows.map((r) => str(r.task_id));
+  }
+
+  async taskByKey(tenant: string, idempotencyKey: string): Promise<string | null> {
+    const [r] = await this.#q(
+      'taskByKey',
+      'SELECT task_id FROM hive_tasks WHERE tenant = $1 AND idempotency_key = $2',
+      [tenant, idempotencyKey],
+    );
+    return r ? str(r.task_id) : null;
   }
 
   async expireLeases(now: number): Promise<Requeued[]> {

@@ -59,6 +59,11 @@ export const MIGRATIONS: readonly string[] = [
      descriptors TEXT NOT NULL,
      registered_at INTEGER NOT NULL
    );`,
+  // v6: cancelled tasks (state 'cancelled', a new value of the same column). A task cancelled while
+  // leased keeps its agent and lease expiry so that the agent's heartbeat is told; this index finds
+  // them per agent (only cancelled leases are in it: the heartbeat of an idle agent reads nothing).
+  `CREATE INDEX tasks_cancelled_lease ON tasks(lease_agent)
+     WHERE state = 'cancelled' AND lease_expires IS NOT NULL;`,
 ];
 
 // The row mapping lives in rows.ts (shared with the PostgreSQL store); re-exported for the importers

@@ -3,6 +3,7 @@
 // registered capability (the rule of routing.canServe) — walking tasks_queued in seq order per
 // capability, so a deep backlog costs no sort; an agent of one capability (the common case) needs
 // no json_each over a list. No I/O here.
+import { MAX_CANCELS_PER_HEARTBEAT } from '../../../src/protocol/index.ts';
 import { AGENT_COLUMNS, END_LEASE, TASK_COLUMNS } from './schema.ts';
 
 const LEASE = `UPDATE tasks SET state = 'leased', lease_agent = $agent, lease_tenant = $tenant,
@@ -56,6 +57,14 @@ export const SQL = {
   release: `UPDATE tasks SET ${END_LEASE}
     WHERE task_id = $task AND state = 'leased' AND lease_agent = $agent AND lease_expires > $now
     RETURNING task_id, tenant, capability, state`,
+  // A queued task has no lease expiry (insert and END_LEASE leave it NULL): a non-NULL one means it
+  // was leased, and its agent is returned so the caller can tell who holds it.
+  cancel: `UPDATE tasks SET state = 'cancelled', updated_at = $now
+    WHERE task_id = $task AND state IN ('queued', 'leased')
+    RETURNING task_id, tenant, capability, CASE WHEN lease_expires IS NULL THEN NULL ELSE lease_agent END AS lease_agent`,
+  cancelledLeases: `SELECT task_id FROM tasks
+    WHERE state = 'cancelled' AND lease_agent = ? AND lease_expires IS NOT NULL AND lease_expires > ?
+    ORDER BY seq LIMIT ${MAX_CANCELS_PER_HEARTBEAT}`,
   expireLeases: `UPDATE tasks SET ${END_LEASE} WHERE state = 'leased' AND lease_expires <= $now
     RETURNING task_id, tenant, capability, state`,
   expireQueued: `UPDATE tasks SET state = 'expired', updated_at = ? WHERE state = 'queued' AND expires_at <= ?

@@ -45,6 +45,41 @@ describe('SqliteHiveStore', () => {
     db.close();
   });
 
+  it('cancels a queued task (never leased, the queued count kept) and a leased one (its agent told until the lease ends)', async () => {
+    const s = new SqliteHiveStore(':memory:');
+    const task = (taskId: string) => ({
+      taskId,
+      tenant: 'acme',
+      capability: 'echo',
+      inputJson: '1',
+      expiresAt: 10_000,
+    });
+    await s.insertTask(task('q'), 1);
+    await s.insertTask(task('l'), 2);
+    const lessee = { agentId: 'a1', tenant: 'acme', shared: false, capabilities: ['echo'] };
+    expect((await s.leaseNext(lessee, 3, 500))?.taskId).toBe('q');
+    // Leased 'q' (cached lease), queued 'l': cancel both.
+    expect(await s.cancelTask('l', 4)).toEqual({
+      taskId: 'l',
+      tenant: 'acme',
+      capability: 'echo',
+      leaseAgent: null,
+    });
+    expect(s.queuedCount).toBe(0);
+    expect(await s.leaseNext(lessee, 5, 500)).toBeNull();
+    expect(await s.cancelTask('q', 6)).toMatchObject({ taskId: 'q', leaseAgent: 'a1' });
+    expect((await s.getTask('q'))?.state).toBe('cancelled');
+    expect(await s.cancelTask('q', 7)).toBeNull();
+    expect(await s.cancelledLeases('a1', 499)).toEqual(['q']);
+    expect(await s.cancelledLeases('a1', 500)).toEqual([]);
+    expect(await s.cancelledLeases('a2', 100)).toEqual([]);
+    // The sweeps leave cancelled tasks alone.
+    expect(await s.expireLeases(1_000)).toEqual([]);
+    expect(await s.expireQueued(20_000)).toEqual([]);
+    expect((await s.nextDeadlines()).lease).toBeNull();
+    await s.close();
+  });
+
   it('replacing a token makes the old hash unknown, also after it was looked up', async () => {
     const s = new SqliteHiveStore(':memory:');
     await s.setTenantToken('acme', hashToken('old-token-0000000000'), false, 1);

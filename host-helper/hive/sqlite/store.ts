@@ -13,6 +13,7 @@ import {
   str,
   taskValues,
   toAgent,
+  toCancelled,
   toCatalogAgent,
   toDeadlines,
   toLeased,
@@ -25,6 +26,7 @@ import {
 import type {
   AgentRecord,
   AgentRegistration,
+  CancelledTask,
   CatalogAgent,
   CompleteArgs,
   Deadlines,
@@ -251,6 +253,26 @@ export class SqliteHiveStore implements HiveStore {
       const r = this.#db.q(SQL.release).get({ now, task: taskId, agent: agentId }) as Row | undefined;
       return r ? this.#requeued([r])[0]! : null;
     });
+  }
+
+  cancelTask(taskId: string, now: number): Promise<CancelledTask | null> {
+    return this.#db.write(() => {
+      const r = this.#db.q(SQL.cancel).get({ now, task: taskId }) as Row | undefined;
+      if (!r) return null;
+      const t = toCancelled(r);
+      this.#cache.dropTask(taskId);
+      if (t.leaseAgent === null) this.#queued--;
+      return t;
+    });
+  }
+
+  async cancelledLeases(agentId: string, now: number): Promise<string[]> {
+    return (this.#db.q(SQL.cancelledLeases).all(agentId, now) as Row[]).map((r) => str(r.task_id));
+  }
+
+  async taskByKey(tenant: string, idempotencyKey: string): Promise<string | null> {
+    const r = this.#db.q(SQL.taskByIdempotencyKey).get(tenant, idempotencyKey) as Row | undefined;
+    return r ? str(r.task_id) : null;
   }
 
   expireLeases(now: number): Promise<Requeued[]> {

@@ -12,6 +12,7 @@ import type {
 import type {
   AgentRecord,
   AgentRegistration,
+  CancelledTask,
   CatalogAgent,
   Deadlines,
   LeasedTask,
@@ -91,6 +92,14 @@ export const toRequeued = (r: Row): Requeued => ({
   tenant: str(r.tenant),
   capability: str(r.capability),
   state: str(r.state) as TaskState,
+});
+
+/** A row returned by a cancel statement (task_id, tenant, capability, lease_agent: null when it was queued). */
+export const toCancelled = (r: Row): CancelledTask => ({
+  taskId: str(r.task_id),
+  tenant: str(r.tenant),
+  capability: str(r.capability),
+  leaseAgent: strOrNull(r.lease_agent),
 });
 
 export const toQueueStat = (r: Row): QueueStat => ({

@@ -99,6 +99,14 @@ export interface Requeued {
   state: TaskState;
 }
 
+/** A task just cancelled: who submitted it, and the agent it was leased to (null if it was queued). */
+export interface CancelledTask {
+  taskId: string;
+  tenant: string;
+  capability: string;
+  leaseAgent: string | null;
+}
+
 export interface QueueStat {
   capability: string;
   depth: number;
@@ -173,6 +181,15 @@ export interface HiveStore {
   complete(...args: CompleteArgs): Promise<boolean>;
   /** Hands a live lease back (queued, or expired past TTL); null if the agent did not hold it. */
   release(taskId: string, agentId: string, now: number): Promise<Requeued | null>;
+  /**
+   * Cancels a queued or leased task (state `cancelled`; a lease keeps its agent and expiry so that
+   * agent's heartbeat can be told); null if the task is unknown or already finished.
+   */
+  cancelTask(taskId: string, now: number): Promise<CancelledTask | null>;
+  /** Tasks cancelled while leased to `agentId` whose lease has not run out at `now`. */
+  cancelledLeases(agentId: string, now: number): Promise<string[]>;
+  /** The task a tenant submitted with this idempotency key, if any. */
+  taskByKey(tenant: string, idempotencyKey: string): Promise<string | null>;
   /** Ends every lease that expired at `now`. */
   expireLeases(now: number): Promise<Requeued[]>;
   /** Expires queued tasks whose TTL ended (state 'expired'). */

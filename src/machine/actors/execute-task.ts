@@ -1,7 +1,9 @@
 // Actor for one leased task (running.executing, and draining while it finishes): runs it through the
 // TaskRunner, then posts the result until the hive acknowledges it — retrying transient failures with
 // backoff until the lease expires, never posting again after an acknowledgement. Spawned (not invoked)
-// so that draining can let it finish. Output: what became of the result.
+// so that draining can let it finish. A task its submitter cancelled (the hive says so in a heartbeat
+// answer) has its skill's signal aborted and posts nothing: the hive would discard the result.
+// Output: what became of the result.
 import { fromPromise } from 'xstate';
 import { describeError } from '../../errors.ts';
 import { borrow } from '../../hive/borrow.ts';
@@ -19,12 +21,15 @@ interface ExecuteInput {
   task: TaskAssignment;
   /** Epoch ms after which the lease is gone and a result would be refused. */
   deadline: number;
+  /** Aborted when the hive reports the task cancelled by its submitter. */
+  cancelled?: AbortSignal;
 }
 
-export type ExecuteOutcome = 'acknowledged' | 'lease-expired' | 'refused' | 'aborted';
+export type ExecuteOutcome = 'acknowledged' | 'lease-expired' | 'refused' | 'aborted' | 'cancelled';
 
-async function runOnce(input: ExecuteInput, signal: AbortSignal): Promise<TaskResult> {
+async function runOnce(input: ExecuteInput, actorSignal: AbortSignal): Promise<TaskResult> {
   const { deps, task } = input;
+  const signal = input.cancelled ? AbortSignal.any([actorSignal, input.cancelled]) : actorSignal;
   try {
     return await input.runner.run(task, {
       signal,
@@ -52,6 +57,10 @@ export const executeTask = fromPromise<ExecuteOutcome, ExecuteInput>(
   async ({ input, signal }): Promise<ExecuteOutcome> => {
     const { deps, task, agentId } = input;
     const result = await runOnce(input, signal);
+    if (input.cancelled?.aborted && !signal.aborted) {
+      deps.log.info({ taskId: task.taskId }, 'task cancelled; its result is not posted');
+      return 'cancelled';
+    }
     for (let attempt = 0; ; attempt++) {
       if (signal.aborted) return 'aborted';
       try {

@@ -3,6 +3,7 @@
 import { afterAll, describe } from 'vitest';
 import { cleanup, type Target } from '../client.ts';
 import { defineAgentSuite } from './agents.ts';
+import { defineCancelSuite } from './cancel.ts';
 import { defineCatalogSuite } from './catalog.ts';
 import { defineErrorSuite } from './errors.ts';
 import { defineRoutingSuite } from './routing.ts';
@@ -13,6 +14,7 @@ export function defineConformance(target: () => Target): void {
     defineErrorSuite(target);
     defineAgentSuite(target);
     defineTaskSuite(target);
+    defineCancelSuite(target);
     defineRoutingSuite(target);
     defineCatalogSuite(target);
     afterAll(() => cleanup(target()));

@@ -43,7 +43,7 @@ function write(file: string, data: string | Buffer): void {
 }
 
 describe('run-wide scan over a planted run directory', () => {
-  it('learns the secrets from the registry, .env, bw.env and the host store, and finds them only where they may not be', () => {
+  it('learns the secrets from the registry, .env, bw.env, token files and the host store, and finds them only where they may not be', () => {
     const L = plantedRun();
     const admin = canary('admin');
     const tenantTok = token();
@@ -51,6 +51,7 @@ describe('run-wide scan over a planted run directory', () => {
     const apiKey = canary('sk-or');
     const bwPass = canary('bw-pass');
     const fixed = canary('fixed');
+    const bridgeTok = canary('bridge-token');
     write(path.join(L.registry, '1.jsonl'), `${JSON.stringify({ kind: 'hive-admin', value: admin })}\n`);
     // Allowed places: they teach the scanner the secrets and hold them legitimately.
     const env = `CLAWDIE_TENANT=acme\nCLAWDIE_HIVE_TOKEN=${tenantTok}\nOPENROUTER_API_KEY=${apiKey}\n`;
@@ -58,6 +59,7 @@ describe('run-wide scan over a planted run directory', () => {
     write(path.join(L.tmp, 'v/bw.env'), `BW_CLIENTID=user.x\nBW_PASSWORD=${bwPass}\n`);
     write(path.join(L.tmp, 'v/bw-appdata/data.json'), `{"p":"${bwPass}"}`);
     write(path.join(L.tmp, 'h/hive-admin.token'), `${admin}\n`);
+    write(path.join(L.tmp, 'b/acme.token'), `${bridgeTok}\n`);
     fs.mkdirSync(path.join(L.tmp, 'host'));
     const db = new DatabaseSync(path.join(L.tmp, 'host/tenants.db'));
     db.exec(
@@ -66,6 +68,7 @@ describe('run-wide scan over a planted run directory', () => {
     db.prepare('INSERT INTO hive_tokens VALUES (?, ?, ?)').run('acme', storeTok, 'now');
     // Leaks: a capture, a log left in the temp tree, a SQLite WAL, a removed file, a link, argv.
     write(path.join(L.children, '9-3-node.err'), `error: bad token ${tenantTok}\n`);
+    write(path.join(L.children, '9-4-node.err'), `bridge: refused ${bridgeTok}\n`);
     write(path.join(L.tmp, 'agent/var/db/clawdie/status.json'), `{"lastError":"${apiKey}"}`);
     fs.mkdirSync(path.join(L.tmp, 'hive'));
     const leakyDb = new DatabaseSync(path.join(L.tmp, 'hive/hive.db'));
@@ -95,6 +98,7 @@ describe('run-wide scan over a planted run directory', () => {
         'bw-credential @ link t/link',
         'hive-admin @ g/7-2/agent/exec.log',
         'tenant-token @ c/p/9-3-node.err',
+        'tenant-token @ c/p/9-4-node.err',
         'tenant-token @ t/hive/hive.db-wal',
         'vault-item @ c/argv-9.jsonl',
       ].sort(),
@@ -102,7 +106,8 @@ describe('run-wide scan over a planted run directory', () => {
     expect(report.tokenShaped.map((t) => t.where).sort()).toEqual(['c/p/9-3-node.err', 'c/vitest.out']);
     const text = failureText(report) ?? '';
     expect(text).toContain('tenant-token found in c/p/9-3-node.err');
-    for (const v of [admin, tenantTok, storeTok, apiKey, bwPass, fixed]) expect(text).not.toContain(v);
+    for (const v of [admin, tenantTok, storeTok, apiKey, bwPass, fixed, bridgeTok])
+      expect(text).not.toContain(v);
     expect(report.argvSamples).toBe(1);
     expect(report.binaries).toBe(1); // an ELF executable is not read
     expect(report.bytes).toBeGreaterThan(0);

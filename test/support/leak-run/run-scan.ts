@@ -19,6 +19,7 @@ import {
   isBwAnswer,
   isHostStore,
   isPureDotenv,
+  isTokenFile,
   secretsOfDotenv,
 } from './policy.ts';
 
@@ -115,6 +116,20 @@ function tokensOfStore(dbFile: string): Harvested[] {
   }
 }
 
+/**
+ * The token in a token file (`*.token`, `*-token`): the hive admin's when its name says admin,
+ * else a tenant's (`clawdie-host mcp --token-file`, `mcp-token --out`). One line, or nothing.
+ */
+function tokenOfFile(file: string): Harvested[] {
+  try {
+    const text = fs.readFileSync(file, 'utf8').trim();
+    if (!/^[\x21-\x7e]{8,512}$/.test(text)) return [];
+    return [{ kind: path.basename(file).includes('admin') ? 'hive-admin' : 'tenant-token', value: text }];
+  } catch {
+    return [];
+  }
+}
+
 /** Every secret the run's files and registry reveal. */
 export function harvest(layout: RunLayout): Harvested[] {
   const out: Harvested[] = [];
@@ -136,6 +151,7 @@ export function harvest(layout: RunLayout): Harvested[] {
           out.push(...secretsOfDotenv(fs.readFileSync(file, 'utf8'), file));
         } catch {}
       } else if (base === 'tenants.db' && isHostStore(file)) out.push(...tokensOfStore(file));
+      else if (isTokenFile(file)) out.push(...tokenOfFile(file));
     }
   }
   return out;

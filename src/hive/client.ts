@@ -11,8 +11,11 @@ import { formatProblem } from '../protocol/format-issue.ts';
 import {
   CatalogResponse,
   HeartbeatResponse,
+  MAX_SPAWN_SECONDS,
   type RegisterRequest,
   RegisterResponse,
+  type SpawnRequest,
+  SpawnResponse,
   type SubmitTaskRequest,
   SubmitTaskResponse,
   TaskAssignment,
@@ -147,6 +150,24 @@ export class HiveClient {
       label: 'capabilities',
       schema: CatalogResponse,
       signal,
+    });
+  }
+
+  /**
+   * `POST /v1/spawn` (DESIGN §8): asks the host's spawn policy for a worker of `req.parent`. Tried
+   * once (a repeat could make a second child); the answer comes after the host's executor ran, so
+   * the budget is the executor's limit and the caller's signal (the asking script's life) ends it
+   * sooner. A refusal is a 'forbidden' HiveError.
+   */
+  spawn(req: SpawnRequest, signal?: AbortSignal): Promise<SpawnResponse> {
+    return this.#call({
+      method: 'POST',
+      path: '/v1/spawn',
+      label: 'spawn',
+      body: req,
+      schema: SpawnResponse,
+      signal,
+      timeoutMs: (this.#options.timeoutMs ?? 10_000) + MAX_SPAWN_SECONDS * 1000,
     });
   }
 

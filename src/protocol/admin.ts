@@ -18,8 +18,28 @@ export type MintTokenResponse = z.infer<typeof MintTokenResponse>;
 export const AdminDescendantsResponse = z.object({ tenants: z.array(TenantName) });
 export type AdminDescendantsResponse = z.infer<typeof AdminDescendantsResponse>;
 
+/**
+ * The capability a parent must serve to ask for a worker: the hive checks the parent registered it
+ * (policy `requireSpawnCapability`), and the agent lets only the skill serving it ask (skills/script).
+ */
+export const SPAWN_CAPABILITY = 'spawn';
+
+/**
+ * The longest a spawn may take: the host's executor runs at most this long (policy
+ * `executor.timeoutSeconds`), so an agent waits no longer for the answer.
+ */
+export const MAX_SPAWN_SECONDS = 3600;
+
 export const SpawnRequest = z.object({
   parent: AgentId,
   capabilities: z.array(Capability).max(64),
 });
 export type SpawnRequest = z.infer<typeof SpawnRequest>;
+
+/** `201` answer to `POST /v1/spawn`: the child tenant, its generation and what it was granted. */
+export const SpawnResponse = z.object({
+  child: TenantName,
+  depth: z.number().int().min(1),
+  capabilities: z.array(Capability),
+});
+export type SpawnResponse = z.infer<typeof SpawnResponse>;

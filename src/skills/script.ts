@@ -1,17 +1,16 @@
 // Runs a script skill (`scripts/<entry>`) for one task as a child process (DESIGN §7): minimal env
 // (script-env.ts), its own process group killed on timeout/abort/overflow, stdout capped, a private
 // working dir under the agent's state dir (removed afterwards). Protocol: one JSON line on stdin
-// `{task, input}`; JSON on stdout is the output. A skill that declares `metadata.borrows` may print
-// `{"borrow": {"id", "capability", "input"}}` lines; each is answered on stdin with
-// `{"borrowed": {"id", "status", "output"}}` (see skills/bar-chart for an example).
+// `{task, agent, input}`; JSON on stdout is the output. Lines asking the agent to borrow a
+// capability or to spawn a worker are answered on stdin (script-requests.ts; skills/bar-chart and
+// skills/mother are examples); stdin stays open only for a skill that may ask.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { lstat, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import * as z from 'zod';
-import { describeError } from '../errors.ts';
-import { Capability, type TaskAssignment, type TaskResult } from '../protocol/index.ts';
+import type { TaskAssignment, TaskResult } from '../protocol/index.ts';
 import type { LoadedSkill } from './discover.ts';
 import { interpreterFor, scriptEnv } from './script-env.ts';
+import { handleRequestLine, safeJson, takesAnswers } from './script-requests.ts';
 import { MAX_TASK_OUTPUT_BYTES, type TaskContext } from './task-runner.ts';
 
 export interface ScriptLimits {
@@ -32,15 +31,6 @@ export interface ScriptRun {
   limits?: Partial<ScriptLimits>;
   nodePath?: string;
 }
-
-const BorrowLine = z.object({
-  borrow: z.object({
-    id: z.string().min(1).max(64),
-    capability: Capability,
-    input: z.unknown(),
-    ttlSeconds: z.number().int().positive().max(3600).optional(),
-  }),
-});
 
 const failure = (message: string, extra: Record<string, unknown> = {}): TaskResult => ({
   status: 'error',
@@ -98,7 +88,6 @@ function execute(
 ): Promise<TaskResult> {
   const { skill, task } = run;
   const { command, args } = interpreterFor(file, run.nodePath ?? process.execPath);
-  const borrows = new Set(skill.extensions.borrows);
   const child = spawn(command, args, {
     cwd: workDir,
     env: scriptEnv(skill.extensions.env, context.env, process.env),
@@ -121,30 +110,18 @@ function execute(
   let outputBytes = 0;
   let pending = '';
   const kept: string[] = [];
-  const reply = (line: object): void => {
-    if (child.stdin?.writable) child.stdin.write(`${JSON.stringify(line)}\n`);
+  const ended = new AbortController();
+  const requests = {
+    skill,
+    context,
+    ended: ended.signal,
+    reply: (line: object): void => {
+      if (child.stdin?.writable) child.stdin.write(`${JSON.stringify(line)}\n`);
+    },
+    refuse: (message: string): void => stop(failure(message)),
   };
   const handleLine = (line: string): void => {
-    if (!line.startsWith('{"borrow"')) {
-      kept.push(line);
-      return;
-    }
-    const parsed = BorrowLine.safeParse(safeJson(line));
-    if (!parsed.success) {
-      kept.push(line);
-      return;
-    }
-    const { id, capability, input, ttlSeconds } = parsed.data.borrow;
-    if (!borrows.has(capability)) {
-      reply({
-        borrowed: { id, status: 'error', output: { message: `"${capability}" is not in metadata.borrows` } },
-      });
-      return;
-    }
-    context.borrow(capability, input, { signal: context.signal, ...(ttlSeconds ? { ttlSeconds } : {}) }).then(
-      (result) => reply({ borrowed: { id, ...result } }),
-      (err: unknown) => reply({ borrowed: { id, status: 'error', output: { message: describeError(err) } } }),
-    );
+    if (!handleRequestLine(line, requests)) kept.push(line);
   };
 
   child.stdout.setEncoding('utf8');
@@ -171,7 +148,7 @@ function execute(
     input: task.input,
   };
   child.stdin.write(`${JSON.stringify(envelope)}\n`);
-  if (borrows.size === 0) child.stdin.end();
+  if (!takesAnswers(skill)) child.stdin.end();
 
   return new Promise<TaskResult>((resolve) => {
     child.on('error', (err) =>
@@ -179,6 +156,7 @@ function execute(
     );
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      ended.abort();
       context.signal.removeEventListener('abort', onAbort);
       killGroup(child); // stragglers that kept no stdio open
       if (stopped) return resolve(stopped);
@@ -202,10 +180,3 @@ function execute(
 }
 
 const NOT_JSON = Symbol('not json');
-function safeJson(text: string, fallback: unknown = null): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return fallback;
-  }
-}

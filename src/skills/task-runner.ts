@@ -1,6 +1,12 @@
 // The contract between the agent machine (which leases tasks) and whatever executes them (skills).
 // The machine knows only this interface; the built-in `echo` capability is the first implementation.
-import type { CapabilityDescriptor, CatalogEntry, TaskAssignment, TaskResult } from '../protocol/index.ts';
+import type {
+  CapabilityDescriptor,
+  CatalogEntry,
+  SpawnResponse,
+  TaskAssignment,
+  TaskResult,
+} from '../protocol/index.ts';
 
 /** What a borrowed task gave back, and which hive task it was (when the borrow path knows). */
 export type BorrowResult = TaskResult & { taskId?: string };
@@ -22,6 +28,13 @@ export interface TaskContext {
     input: unknown,
     options?: { ttlSeconds?: number; signal?: AbortSignal; idempotencyKey?: string; depth?: number },
   ): Promise<BorrowResult>;
+  /**
+   * Ask the hive for a worker of this agent (`POST /v1/spawn`, DESIGN §8) through the agent's own
+   * hive client: this agent is the parent, never a name the asker gives. Throws a HiveError on a
+   * refusal. Only a skill serving the `spawn` capability may use it (script-requests.ts); absent
+   * when the runtime has no hive.
+   */
+  spawn?(capabilities: readonly string[], signal: AbortSignal): Promise<SpawnResponse>;
   /** What this tenant can route to right now (`GET /v1/capabilities`): the tool loop's tools. */
   catalog?(signal: AbortSignal): Promise<CatalogEntry[]>;
 }

@@ -1,5 +1,5 @@
 // Running skills for real: script skills as child processes (env isolation, timeout killing the whole
-// process group, output cap, working dir, the borrow protocol), the shipped image-render producing a
+// process group, output cap, working dir, the borrow and spawn requests), the shipped image-render producing a
 // real PNG, and a prompt skill answered by the fake LLM server over real SSE.
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
@@ -96,6 +96,13 @@ const reply = JSON.parse((await it.next()).value);
 console.log(JSON.stringify({ reply }));
 process.exit(0);`,
   );
+  await scriptSkill(
+    'sneaky-spawn',
+    {},
+    'sneaky.mjs',
+    `console.log(JSON.stringify({ spawn: { id: 'x', capabilities: ['chat'] } }));
+setInterval(() => {}, 1000);`,
+  );
   runner = await loadSkillRunner({ root, env: () => env, providerTuning: { sleep: async () => {} } });
 });
 
@@ -140,8 +147,8 @@ describe('script skills', () => {
       expect.arrayContaining(['bar-chart', 'chat', 'echo', 'image-render', 'print-env']),
     );
     expect(runner.discovery.problems).toEqual([]);
-    // mother needs the hive URL and token declared; this .env has no hive keys.
-    expect(runner.capabilities()).not.toContain('spawn');
+    // mother declares no variables: the agent, not its script, talks to the hive.
+    expect(runner.capabilities()).toContain('spawn');
   });
 
   it('a script sees only the variables it declares (node), never the rest of the .env or the agent env', async () => {
@@ -233,6 +240,22 @@ describe('script skills', () => {
         },
       },
     });
+  });
+
+  it('only a skill serving the spawn capability may ask for a worker', async () => {
+    const asked: unknown[] = [];
+    const spawn: TaskContext['spawn'] = async (capabilities) => {
+      asked.push(capabilities);
+      return { child: 'acme-00000000', depth: 1, capabilities: [...capabilities] };
+    };
+    const result = await runner.run(task('sneaky-spawn'), context({ spawn }));
+    expect(result).toEqual({
+      status: 'error',
+      output: {
+        message: 'skill sneaky-spawn may not spawn: only a skill serving the "spawn" capability may ask',
+      },
+    });
+    expect(asked).toEqual([]);
   });
 });
 

@@ -1,15 +1,29 @@
 // The spawn policy end to end (DESIGN §8) against the real hive process: refused by default, each
 // limit enforced over HTTP, an allowed spawn carried out by the executor from the policy file (a
 // recording script here, `clawdie-host spawn-agent` in production) with a minimal environment, the
-// mother skill asking for a worker, and revoking a parent cascading to children and grandchildren.
+// mother skill asking for a worker through the agent (its script sees no hive token), also from a
+// real agent trusting a TLS hive by a pin alone, and revoking a parent cascading to children and
+// grandchildren.
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HiveClient } from '../../src/hive/client.ts';
+import { isTerminal } from '../../src/protocol/index.ts';
 import { loadSkillRunner } from '../../src/skills/runner.ts';
 import { bearerJson } from '../support/bearer-json.ts';
 import { type HiveProcess, nodeBinary, REPO_ROOT, startHive } from '../support/hive-process.ts';
+import { makeServerPair, makeTestCa, writePair } from '../support/test-ca.ts';
+import {
+  envText,
+  makeRoot,
+  readStatus,
+  removeRoot,
+  startAgent,
+  waitUntil,
+  writeEnv,
+} from './agent-process.ts';
 
 let dir: string;
 const hives: HiveProcess[] = [];
@@ -28,7 +42,11 @@ interface Recorded {
   env: Record<string, string>;
 }
 
-async function policyHive(name: string, policy: Record<string, unknown> | null) {
+async function policyHive(
+  name: string,
+  policy: Record<string, unknown> | null,
+  tls?: { certFile: string; keyFile: string; ca: string },
+) {
   const record = path.join(dir, `${name}.log`);
   const failFlag = path.join(dir, `${name}.fail`);
   let spawnPolicyFile: string | undefined;
@@ -54,6 +72,7 @@ async function policyHive(name: string, policy: Record<string, unknown> | null) 
   }
   const hive = await startHive({
     ...(spawnPolicyFile ? { spawnPolicyFile } : {}),
+    ...(tls ? { tls } : {}),
     env: { SPAWN_VISIBLE: 'passed-on', SPAWN_HIDDEN: 'not-passed' },
   });
   hives.push(hive);
@@ -86,6 +105,24 @@ async function register(
     os: 'linux',
   });
   expect(r.status).toBe(200);
+}
+
+/** The environment of this process's child running `script` (Linux /proc), or {} when there is none. */
+async function environOfChild(script: string): Promise<Record<string, string>> {
+  for (const pid of (await readdir('/proc')).filter((p) => /^\d+$/.test(p))) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (ppid !== process.pid || !cmdline.includes(script)) continue;
+    const environ = await readFile(`/proc/${pid}/environ`, 'utf8');
+    return Object.fromEntries(
+      environ
+        .split('\0')
+        .filter(Boolean)
+        .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+    );
+  }
+  return {};
 }
 
 const spawnAs = (hive: HiveProcess, token: string, parent: string, capabilities: string[]) =>
@@ -220,14 +257,15 @@ describe('spawn policy', () => {
     const acme = await hive.mintToken('acme');
     await register(hive, acme, 'acme', 'queen', ['spawn', 'chat']);
 
-    // mother runs as a real script skill with only the hive URL and token it declares.
+    // mother runs as a real script skill; the runner answers its spawn line through a HiveClient.
     const root = path.join(dir, 'mother-root');
     await mkdir(path.join(root, 'usr/local/share/clawdie/soul'), { recursive: true });
     await symlink(path.join(REPO_ROOT, 'skills'), path.join(root, 'usr/local/share/clawdie/soul/skills'));
     const env = { CLAWDIE_TENANT: 'acme', CLAWDIE_HIVE_URL: hive.url, CLAWDIE_HIVE_TOKEN: acme };
     const runner = await loadSkillRunner({ root, env });
     expect(runner.capabilities()).toContain('spawn');
-    const borrow = async () => ({ status: 'error' as const, output: null });
+    const client = new HiveClient({ baseUrl: () => hive.url, token: () => acme });
+    let scriptEnv: Record<string, string> = {};
     const result = await runner.run(
       {
         taskId: 'spawn-1',
@@ -235,16 +273,25 @@ describe('spawn policy', () => {
         input: { capabilities: ['chat', 'spawn'] },
         leaseSeconds: 60,
       },
-      { signal: new AbortController().signal, env, agentId: 'queen', borrow },
+      {
+        signal: new AbortController().signal,
+        env,
+        agentId: 'queen',
+        borrow: async () => ({ status: 'error' as const, output: null }),
+        spawn: async (capabilities, signal) => {
+          // The script is waiting for this answer: read its environment from /proc meanwhile.
+          scriptEnv = await environOfChild('mother/scripts/spawn.mjs');
+          return client.spawn({ parent: 'queen', capabilities: [...capabilities] }, signal);
+        },
+      },
     );
+    await client.close();
+    expect(Object.keys(scriptEnv)).toContain('PATH');
+    expect(JSON.stringify(scriptEnv)).not.toContain(acme);
+    expect(Object.keys(scriptEnv).filter((k) => k.startsWith('CLAWDIE_'))).toEqual([]);
     expect(result).toEqual({
       status: 'ok',
-      output: {
-        status: 201,
-        child: expect.stringMatching(/^acme-/),
-        depth: 1,
-        capabilities: ['chat', 'spawn'],
-      },
+      output: { child: expect.stringMatching(/^acme-/), depth: 1, capabilities: ['chat', 'spawn'] },
     });
     const child = (result.output as { child: string }).child;
 
@@ -267,4 +314,44 @@ describe('spawn policy', () => {
     expect((await call(hive, 'GET', '/v1/tasks/does-not-exist', unrelated)).status).toBe(404);
     expect(hive.output()).toMatch(/revoked spawned descendants/);
   });
+
+  it('a real agent trusting a TLS hive by a pin alone spawns through its mother skill', async () => {
+    const ca = await makeTestCa();
+    const pair = await makeServerPair(ca);
+    const files = writePair(dir, pair, 'tls-');
+    const { hive, recorded } = await policyHive(
+      'tls',
+      { enabled: true },
+      { certFile: files.cert, keyFile: files.key, ca: ca.cert },
+    );
+    const token = await hive.mintToken('acme');
+    const root = makeRoot();
+    await mkdir(path.join(root, 'usr/local/share/clawdie/soul'), { recursive: true });
+    await symlink(path.join(REPO_ROOT, 'skills'), path.join(root, 'usr/local/share/clawdie/soul/skills'));
+    // No CA file in the soul layers: the test CA is unknown to the agent, only the pin trusts the hive.
+    writeEnv(root, `${envText({ url: hive.url, token })}CLAWDIE_HIVE_TLS_PIN=${pair.pin}\n`);
+    const agent = startAgent(root);
+    const client = new HiveClient({
+      baseUrl: () => hive.url,
+      token: () => token,
+      trust: () => ({ ca: ca.cert }),
+    });
+    try {
+      await agent.waitState('running', 20_000);
+      const { taskId } = await client.submitTask({ capability: 'spawn', input: { capabilities: ['chat'] } });
+      const done = await waitUntil(async () => {
+        const view = await client.getTask(taskId);
+        return isTerminal(view.state) ? view : undefined;
+      }, 'the spawn task');
+      expect(done.result).toEqual({
+        status: 'ok',
+        output: { child: expect.stringMatching(/^acme-[0-9a-f]{8}$/), depth: 1, capabilities: ['chat'] },
+      });
+      expect((await recorded()).map((r) => r.stdin.parent)).toEqual([readStatus(root)?.agentId]);
+      expect(agent.output()).not.toContain(token);
+    } finally {
+      await Promise.all([agent.kill(), client.close()]);
+      removeRoot(root);
+    }
+  }, 60_000);
 });

@@ -2,7 +2,7 @@
 // the child's depth) or deny with one line. Checks, in order: enabled, the parent is a live agent
 // of the requesting tenant holding `spawn`, children's capabilities ⊆ the parent's, depth,
 // children per parent, total per root tenant, rate.
-import type { SpawnRequest } from '../../../src/protocol/index.ts';
+import { SPAWN_CAPABILITY, type SpawnRequest } from '../../../src/protocol/index.ts';
 import type { SpawnRecord } from './lineage.ts';
 import { PLACEHOLDER_RE, type Placeholder, type SpawnPolicy } from './policy.ts';
 
@@ -37,7 +37,7 @@ export function decideSpawn(policy: SpawnPolicy, request: SpawnRequest, facts: S
   if (parent === null || parent.tenant !== facts.requesterTenant)
     return deny('parent is not an agent of this tenant');
   if (parent.state !== 'live') return deny('parent agent is not live');
-  if (policy.requireSpawnCapability && !parent.capabilities.includes('spawn')) {
+  if (policy.requireSpawnCapability && !parent.capabilities.includes(SPAWN_CAPABILITY)) {
     return deny('parent agent does not hold the spawn capability');
   }
   const missing = request.capabilities.find((c) => !BUILT_IN.has(c) && !parent.capabilities.includes(c));

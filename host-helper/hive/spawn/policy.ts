@@ -6,7 +6,7 @@ import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { ClawdieError } from '../../../src/errors.ts';
-import { EnvName, formatProblem } from '../../../src/protocol/index.ts';
+import { EnvName, formatProblem, MAX_SPAWN_SECONDS } from '../../../src/protocol/index.ts';
 
 export class SpawnPolicyError extends ClawdieError {}
 
@@ -64,7 +64,7 @@ export const SpawnPolicy = z
             (argv) => path.isAbsolute(argv[0] ?? ''),
             'the program (first entry) must be an absolute path',
           ),
-        timeoutSeconds: z.number().int().min(1).max(3600).default(300),
+        timeoutSeconds: z.number().int().min(1).max(MAX_SPAWN_SECONDS).default(300),
         /** Variables of the hive's own environment passed on (e.g. CLAWDIE_HOST_CONFIG); nothing else is. */
         passEnv: z.array(EnvName).max(32).default([]),
       })

@@ -4,7 +4,7 @@
 // tenant's revocation revokes every live descendant's token too. Requests are serialized.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../../src/log.ts';
-import type { AgentView, RegisterRequest, SpawnRequest } from '../../../src/protocol/index.ts';
+import type { AgentView, RegisterRequest, SpawnRequest, SpawnResponse } from '../../../src/protocol/index.ts';
 import type { Principal } from '../coordinator.ts';
 import { forbidden, HttpError } from '../http/http-error.ts';
 import { ANY_STATE, childTenantName, decideSpawn, descendants, executorArgv } from './decide.ts';
@@ -28,12 +28,6 @@ export interface SpawnServiceOptions {
   suffix?: () => string;
 }
 
-export interface SpawnAnswer {
-  child: string;
-  depth: number;
-  capabilities: string[];
-}
-
 export class SpawnService {
   readonly #o: SpawnServiceOptions;
   #queue: Promise<unknown> = Promise.resolve();
@@ -49,7 +43,7 @@ export class SpawnService {
     return next;
   }
 
-  request(p: Principal, req: SpawnRequest): Promise<SpawnAnswer> {
+  request(p: Principal, req: SpawnRequest): Promise<SpawnResponse> {
     return this.#serial(async () => {
       const { policy, lineage, log } = this.#o;
       const now = (this.#o.now ?? Date.now)();

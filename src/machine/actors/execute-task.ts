@@ -36,6 +36,8 @@ async function runOnce(input: ExecuteInput, actorSignal: AbortSignal): Promise<T
       env: deps.secrets.get() ?? {},
       agentId: input.agentId,
       catalog: async (catalogSignal) => (await deps.hive.capabilities(catalogSignal)).capabilities,
+      spawn: (capabilities, spawnSignal) =>
+        deps.hive.spawn({ parent: input.agentId, capabilities: [...capabilities] }, spawnSignal),
       borrow: (capability, borrowed, options) =>
         borrow(deps.hive, capability, borrowed, {
           ttlSeconds: options?.ttlSeconds,

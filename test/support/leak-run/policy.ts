@@ -16,10 +16,14 @@ export function kindOfEnvName(name: string): SecretKind | undefined {
   return undefined;
 }
 
-/** `.env` keys that are configuration, not secrets (their values show in logs by design). */
+/**
+ * `.env` keys that are configuration, not secrets (their values show in logs by design). A TLS pin
+ * is the hash of the hive's public key, which the hive itself logs at start.
+ */
 const PLAIN_ENV_KEYS = new Set([
   'CLAWDIE_TENANT',
   'CLAWDIE_HIVE_URL',
+  'CLAWDIE_HIVE_TLS_PIN',
   'CLAWDIE_MODEL',
   'CLAWDIE_USER',
   'BW_CLIENTID',

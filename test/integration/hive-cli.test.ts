@@ -96,13 +96,14 @@ describe('hive serve: refusals', () => {
       ],
       ['frobnicate'],
     ];
-    for (const args of cases) {
-      const r = await runServe(args, env);
-      expect(r.code, args.join(' ')).toBe(2);
+    // Side by side: each is a whole node process loading the CLI from source (seconds under load).
+    const runs = await Promise.all(cases.map((args) => runServe(args, env)));
+    for (const [i, r] of runs.entries()) {
+      expect(r.code, cases[i]?.join(' ')).toBe(2);
       expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
       expect(r.stderr).not.toContain('stray-positional-secret');
     }
-  });
+  }, 60_000);
 });
 
 describe('hive serve: running', () => {

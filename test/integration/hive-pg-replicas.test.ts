@@ -175,7 +175,12 @@ describe.skipIf(skip !== null)('three replicas over PostgreSQL', () => {
     const first = await at(0, 'GET', '/v1/agents/slow/tasks?wait=5', token);
     expect(TaskAssignment.parse(first.body).taskId).toBe(sub.body!.taskId);
     // Replica 2 never saw this task's lease; the requeue (by whichever replica swept) wakes its poll.
-    const second = await at(2, 'GET', '/v1/agents/other/tasks?wait=20', token);
+    // 'other' keeps heartbeating meanwhile: silent for 3 intervals (6 s) it would be lost, which on a
+    // loaded machine could come before the 5 s lease's sweep and end its poll with a 204.
+    const alive = setInterval(() => void at(0, 'POST', '/v1/agents/other/heartbeat', token, {}), 1000);
+    const second = await at(2, 'GET', '/v1/agents/other/tasks?wait=20', token).finally(() =>
+      clearInterval(alive),
+    );
     expect(second.status).toBe(200);
     expect(TaskAssignment.parse(second.body).taskId).toBe(sub.body!.taskId);
     const late = await at(1, 'POST', `/v1/tasks/${String(sub.body!.taskId)}/result`, token, {

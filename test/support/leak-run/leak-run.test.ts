@@ -142,6 +142,14 @@ describe('policy', () => {
     expect(kinds('a/var/db/clawdie/status.json')).toEqual([]);
   });
 
+  it("lets token files and curl's header files hold hive tokens, and a log beside them not", () => {
+    const kinds = (f: string) => allowanceOf(f).map((a) => a.kind);
+    expect(kinds('demo/hive/admin.header')).toEqual(['hive-admin', 'tenant-token']);
+    expect(kinds('demo/acme.token')).toEqual(['hive-admin', 'tenant-token']);
+    expect(kinds('demo/hive/hive.log')).toEqual([]);
+    expect(kinds('demo/hive/admin.header.log')).toEqual([]);
+  });
+
   it('takes a file of nothing but KEY=value lines for an env file, a log holding one such line not', () => {
     expect(isPureDotenv(Buffer.from('# creds\nBW_CLIENTID=a\nBW_PASSWORD=b\n'))).toBe(true);
     expect(isPureDotenv(Buffer.from('starting\nCLAWDIE_HIVE_TOKEN=abc\n'))).toBe(false);

@@ -108,6 +108,12 @@ export const isBwAnswer = (file: string): boolean => /-bw\.out$/.test(path.basen
 export const isTokenFile = (file: string): boolean => /(^|[.-])token$/.test(path.basename(file));
 
 /**
+ * A 0600 header file for `curl -H @file` (`Authorization: Bearer …`, the demo's `admin.header`): a
+ * token file in another form, so it may hold what token files hold.
+ */
+export const isHeaderFile = (file: string): boolean => /\.header$/.test(path.basename(file));
+
+/**
  * What a file under the temp tree or the graveyard may hold (RELIABILITY.md, "What the leak scan
  * covers"). Kinds only: which tenant owns a value is checked by the chaos suites, which know.
  */
@@ -119,7 +125,7 @@ export function allowanceOf(file: string): Allowance[] {
   if (isVaultFixture(file) || isBwAnswer(file)) {
     allow.push({ kind: 'bw-credential' }, { kind: 'vault-item' }, { kind: 'api-key' });
   }
-  if (isTokenFile(file)) allow.push({ kind: 'hive-admin' }, { kind: 'tenant-token' });
+  if (isTokenFile(file) || isHeaderFile(file)) allow.push({ kind: 'hive-admin' }, { kind: 'tenant-token' });
   return allow;
 }
 

@@ -6,6 +6,7 @@ import type { Logger } from '../../src/log.ts';
 import type {
   AgentView,
   CatalogResponse,
+  HeartbeatRequest,
   HeartbeatResponse,
   RegisterRequest,
   RegisterResponse,
@@ -26,7 +27,7 @@ import type { AgentRecord, HiveStore, Requeued, StoreEvent } from './store/store
 import { TaskWatch } from './task-watch.ts';
 import { TaskDesk } from './tasks.ts';
 import { hashToken, mintToken, sameHash } from './tokens.ts';
-import { agentView, assignment } from './views.ts';
+import { agentView, assignment, heartbeatAnswer } from './views.ts';
 import { Waiter, WaiterRegistry } from './waiters.ts';
 
 export type { HiveTimings, Principal };
@@ -211,10 +212,12 @@ export class Coordinator {
   }
 
   /**
-   * Records a heartbeat; the answer says whether to drain and which of the agent's leased tasks
-   * were cancelled (looked up only when the agent may be busy: `busy: false` skips the read).
+   * Records a heartbeat. The answer says whether to drain, which of the agent's leased tasks were
+   * cancelled (looked up only when the agent may be busy: `busy: false` with nothing running skips
+   * the read), and for the tasks it names as running, which leases were renewed (now + lease
+   * seconds) and which it no longer holds (`lost`; the agent stops them). Old agents name none.
    */
-  async heartbeat(p: Principal, agentId: string, busy?: boolean): Promise<HeartbeatResponse> {
+  async heartbeat(p: Principal, agentId: string, body: HeartbeatRequest = {}): Promise<HeartbeatResponse> {
     const agent = await this.#ownAgent(p, agentId);
     const now = Date.now();
     const after = await this.#store.heartbeat(agentId, now);
@@ -223,10 +226,18 @@ export class Coordinator {
       this.#log.info({ agentId }, 'lost agent is back');
       this.#deadlines.arm(now + lostAfterMs(this.#timings.heartbeatSeconds));
     }
-    const cancel = busy === false ? [] : await this.#store.cancelledLeases(agentId, now);
-    return cancel.length > 0
-      ? { drain: after.state === 'draining', cancel }
-      : { drain: after.state === 'draining' };
+    const running = [...new Set(body.running ?? [])];
+    // The deadline timer stays armed for the old expiry: its sweep finds nothing due and re-arms
+    // for the earliest expiry in the store, the renewed one included.
+    const renewed = await this.#store.renewLeases(
+      agentId,
+      running,
+      now,
+      now + this.#timings.leaseSeconds * 1000,
+    );
+    const cancel =
+      body.busy === false && running.length === 0 ? [] : await this.#store.cancelledLeases(agentId, now);
+    return heartbeatAnswer(after.state === 'draining', running, renewed, cancel);
   }
 
   /**

@@ -1,6 +1,6 @@
 // The store's records as the wire shows them (DESIGN §5: AgentView, TaskView, TaskAssignment).
 // Pure: records in, protocol objects out; JSON text from the store is parsed here.
-import type { AgentView, TaskAssignment, TaskView } from '../../src/protocol/index.ts';
+import type { AgentView, HeartbeatResponse, TaskAssignment, TaskView } from '../../src/protocol/index.ts';
 import type { AgentRecord, LeasedTask, TaskRecord } from './store/store.ts';
 
 export function agentView(a: AgentRecord): AgentView {
@@ -10,6 +10,27 @@ export function agentView(a: AgentRecord): AgentView {
     capabilities: a.capabilities,
     state: a.state,
     lastHeartbeat: new Date(a.lastHeartbeat).toISOString(),
+  };
+}
+
+/**
+ * A heartbeat's answer: each list only when it names something. A running task that was neither
+ * renewed nor cancelled is lost to the agent (run out and requeued, another agent's, finished,
+ * unknown); a cancelled one is told as `cancel` alone.
+ */
+export function heartbeatAnswer(
+  drain: boolean,
+  running: readonly string[],
+  renewed: readonly string[],
+  cancel: readonly string[],
+): HeartbeatResponse {
+  const told = new Set([...renewed, ...cancel]);
+  const lost = running.filter((id) => !told.has(id));
+  return {
+    drain,
+    ...(cancel.length > 0 ? { cancel: [...cancel] } : {}),
+    ...(renewed.length > 0 ? { renewed: [...renewed] } : {}),
+    ...(lost.length > 0 ? { lost } : {}),
   };
 }
 

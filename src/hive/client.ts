@@ -10,6 +10,7 @@ import type { z } from 'zod';
 import { formatProblem } from '../protocol/format-issue.ts';
 import {
   CatalogResponse,
+  type HeartbeatRequest,
   HeartbeatResponse,
   MAX_SPAWN_SECONDS,
   type RegisterRequest,
@@ -71,13 +72,14 @@ export class HiveClient {
     });
   }
 
-  heartbeat(agentId: string, busy: boolean, signal?: AbortSignal): Promise<HeartbeatResponse> {
+  /** `body.running` names the tasks whose leases the hive should renew (answered `renewed`/`lost`). */
+  heartbeat(agentId: string, body: HeartbeatRequest, signal?: AbortSignal): Promise<HeartbeatResponse> {
     const path = `/v1/agents/${enc(agentId)}/heartbeat`;
     return this.#call({
       method: 'POST',
       path,
       label: 'heartbeat',
-      body: { busy },
+      body,
       schema: HeartbeatResponse,
       signal,
     });

@@ -177,7 +177,12 @@ export const agentMachine = agentSetup.createMachine({
         heartbeat: {
           initial: 'waiting',
           states: {
-            waiting: { after: { heartbeatInterval: 'beating' } },
+            waiting: {
+              after: { heartbeatInterval: 'beating' },
+              // A task just leased: wait again, at most a third of its lease (heartbeatDelay), so the
+              // first renewal is not an idle interval away.
+              on: { 'task.leased': { target: 'waiting', reenter: true } },
+            },
             beating: {
               invoke: {
                 src: 'heartbeat',
@@ -185,18 +190,22 @@ export const agentMachine = agentSetup.createMachine({
                   deps: context.deps,
                   agentId: context.agentId!,
                   busy: context.inFlight !== undefined,
+                  running:
+                    context.inFlight?.lease.held(context.deps.now()) === true
+                      ? [context.inFlight.task.taskId]
+                      : [],
                 }),
                 onDone: [
                   {
                     guard: { type: 'drainRequested', params: ({ event }) => event.output },
                     actions: [
-                      { type: 'cancelTasks', params: ({ event }) => event.output },
+                      { type: 'heartbeatTold', params: ({ event }) => event.output },
                       raise({ type: 'hive.drain' }),
                     ],
                   },
                   {
                     target: 'waiting',
-                    actions: [{ type: 'cancelTasks', params: ({ event }) => event.output }, 'heartbeatOk'],
+                    actions: [{ type: 'heartbeatTold', params: ({ event }) => event.output }, 'heartbeatOk'],
                   },
                 ],
                 onError: hiveCallFailed('heartbeat'),

@@ -5,7 +5,7 @@ import { assign, raise, setup, stopChild } from 'xstate';
 import type { HeartbeatResponse } from '../protocol/agents.ts';
 import type { TaskAssignment } from '../protocol/tasks.ts';
 import { executeTask } from './actors/execute-task.ts';
-import { heartbeat } from './actors/heartbeat.ts';
+import { type HeartbeatAnswer, heartbeat } from './actors/heartbeat.ts';
 import { poll } from './actors/poll.ts';
 import { prepare } from './actors/prepare.ts';
 import { type RegisterOutput, register } from './actors/register.ts';
@@ -24,6 +24,7 @@ import {
 } from './context.ts';
 import type { AgentDeps } from './deps.ts';
 import { type RegisterOutcome, registerOutcome } from './refusal.ts';
+import { DEFAULT_TASK_BUDGET_MS, heartbeatDelay, TaskLease } from './task-lease.ts';
 
 /** The child id of the task being executed (spawned by `startTask`, stopped by `stopTask`). */
 const TASK = 'task';
@@ -36,7 +37,7 @@ export const agentSetup = setup({
   },
   actors: { prepare, watchSecrets, register, heartbeat, poll, executeTask, releaseTask, deregister },
   delays: {
-    heartbeatInterval: ({ context }) => context.heartbeatMs,
+    heartbeatInterval: ({ context }) => heartbeatDelay(context.heartbeatMs, context.inFlight?.lease),
     heartbeatRetry: ({ context }) => context.hbDelay,
     pollRetry: ({ context }) => context.pollDelay,
     registerRetry: ({ context }) => context.backoffMs,
@@ -135,28 +136,33 @@ export const agentSetup = setup({
     startTask: assign(({ context, event, spawn }) => {
       if (event.type !== 'task.leased' || !context.runner || !context.agentId) return {};
       const task = event.task;
-      const deadline = context.deps.now() + task.leaseSeconds * 1000;
-      const cancel = new AbortController();
+      // The task runs for its skill's own budget, not one lease: heartbeats renew the lease meanwhile.
+      const budgetMs = context.runner.timeoutMs?.(task) ?? DEFAULT_TASK_BUDGET_MS;
+      const lease = new TaskLease(context.deps.now(), task.leaseSeconds, budgetMs);
       context.deps.log.info({ taskId: task.taskId, capability: task.capability }, 'task leased');
       spawn('executeTask', {
         id: TASK,
-        input: {
-          deps: context.deps,
-          runner: context.runner,
-          agentId: context.agentId,
-          task,
-          deadline,
-          cancelled: cancel.signal,
-        },
+        input: { deps: context.deps, runner: context.runner, agentId: context.agentId, task, lease },
       });
-      return { inFlight: { task, deadline, cancel } };
+      return { inFlight: { task, lease } };
     }),
-    /** The hive named tasks their submitter cancelled: stop the one running here, if it is one. */
-    cancelTasks: ({ context }, params: HeartbeatResponse) => {
+    /**
+     * What a heartbeat answer says of the task running here: cancelled by its submitter or lost (the
+     * hive no longer holds it for this agent) stops it; renewed pushes its lease on.
+     */
+    heartbeatTold: ({ context }, params: HeartbeatAnswer) => {
       const running = context.inFlight;
-      if (!running || !params.cancel?.includes(running.task.taskId) || running.cancel.signal.aborted) return;
-      context.deps.log.info({ taskId: running.task.taskId }, 'task cancelled by its submitter; stopping it');
-      running.cancel.abort();
+      if (!running) return;
+      const { taskId } = running.task;
+      if (params.cancel?.includes(taskId)) {
+        if (running.lease.end('cancelled'))
+          context.deps.log.info({ taskId }, 'task cancelled by its submitter; stopping it');
+      } else if (params.lost?.includes(taskId)) {
+        if (running.lease.end('lost'))
+          context.deps.log.warn({ taskId }, 'the hive no longer holds this task for this agent; stopping it');
+      } else if (params.renewed?.includes(taskId)) {
+        running.lease.renewed(params.sentAt);
+      }
     },
     taskSettled: assign({ inFlight: undefined }),
     stopTask: stopChild(TASK),

@@ -12,12 +12,15 @@ import type { TaskRunner } from '../skills/task-runner.ts';
 import type { ExecuteOutcome } from './actors/execute-task.ts';
 import type { SecretsEvent } from './actors/watch-secrets.ts';
 import type { AgentDeps } from './deps.ts';
+import type { TaskLease } from './task-lease.ts';
 
 export interface InFlightTask {
   task: TaskAssignment;
-  deadline: number;
-  /** Aborted when the hive says the task was cancelled (a heartbeat's `cancel`): the skill stops. */
-  cancel: AbortController;
+  /**
+   * Its lease as the agent sees it (renewed by heartbeats) and its deadline; ended (the skill's
+   * signal aborts) when the hive says it was cancelled or lost, or when the lease or deadline passes.
+   */
+  lease: TaskLease;
 }
 
 export interface AgentContext {

@@ -57,12 +57,21 @@ export const RegisterResponse = z.object({
 });
 export type RegisterResponse = z.infer<typeof RegisterResponse>;
 
-/** The heartbeat body is optional; an agent may say whether it is executing a task. */
-export const HeartbeatRequest = z.object({ busy: z.boolean().optional() });
-export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
-
+/** At most this many task ids in one heartbeat's `running` and in each list of its answer. */
+export const MAX_TASKS_PER_HEARTBEAT = 64;
 /** At most this many cancelled task ids in one heartbeat answer (an agent runs one task at a time). */
-export const MAX_CANCELS_PER_HEARTBEAT = 64;
+export const MAX_CANCELS_PER_HEARTBEAT = MAX_TASKS_PER_HEARTBEAT;
+
+/**
+ * The heartbeat body is optional (an old agent sends `{}` or `{busy}`); an agent may say whether it
+ * is executing a task, and which tasks it is running: the hive renews each one's lease that this
+ * agent still holds (lease renewal: a task may run longer than one lease).
+ */
+export const HeartbeatRequest = z.object({
+  busy: z.boolean().optional(),
+  running: z.array(TaskId).max(MAX_TASKS_PER_HEARTBEAT).optional(),
+});
+export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
 
 export const HeartbeatResponse = z.object({
   drain: z.boolean(),
@@ -71,6 +80,17 @@ export const HeartbeatResponse = z.object({
    * stops them (the skill's signal aborts); a result it still posts is discarded. Absent when none.
    */
   cancel: z.array(TaskId).max(MAX_CANCELS_PER_HEARTBEAT).optional(),
+  /**
+   * Tasks named in `running` whose lease this agent still held: each now runs until the answer's
+   * time plus the hive's lease seconds. Absent when none (and from a hive that does not renew).
+   */
+  renewed: z.array(TaskId).max(MAX_TASKS_PER_HEARTBEAT).optional(),
+  /**
+   * Tasks named in `running` this agent no longer holds (its lease ran out and was requeued or taken
+   * by another agent, or the task is unknown or finished): the agent stops them and posts nothing.
+   * A task cancelled while leased is named in `cancel` instead. Absent when none.
+   */
+  lost: z.array(TaskId).max(MAX_TASKS_PER_HEARTBEAT).optional(),
 });
 export type HeartbeatResponse = z.infer<typeof HeartbeatResponse>;
 

@@ -16,6 +16,7 @@ import { type Gated, gateSkills } from './gating.ts';
 import type { InputCheck } from './input-validator.ts';
 import type { ScriptLimits } from './script.ts';
 import { ECHO_CAPABILITY, type TaskContext, type TaskRunner } from './task-runner.ts';
+import { skillTimeoutMs } from './time-budget.ts';
 
 /** The agent's state dir relative to the root (DESIGN §4). */
 export const STATE_DIR = 'var/db/clawdie';
@@ -148,5 +149,10 @@ export async function loadSkillRunner(options: SkillRunnerOptions): Promise<Skil
 
   const descriptors = (registered: readonly string[]) =>
     describeCapabilities(registered, gate(currentEnv()).routes);
-  return { discovery, gated: () => gate(currentEnv()), capabilities, descriptors, run };
+  // Echo and an unserved capability are answered at once: no budget of their own.
+  const timeoutMs = (task: TaskAssignment): number | undefined => {
+    const skill = gate(currentEnv()).routes.get(task.capability);
+    return skill ? skillTimeoutMs(skill.extensions, options.scriptLimits?.timeoutMs) : undefined;
+  };
+  return { discovery, gated: () => gate(currentEnv()), capabilities, descriptors, timeoutMs, run };
 }

@@ -12,13 +12,14 @@ import type { LoadedSkill } from './discover.ts';
 import { interpreterFor, scriptEnv } from './script-env.ts';
 import { handleRequestLine, safeJson, takesAnswers } from './script-requests.ts';
 import { MAX_TASK_OUTPUT_BYTES, type TaskContext } from './task-runner.ts';
+import { DEFAULT_SCRIPT_TIMEOUT_MS, skillTimeoutMs } from './time-budget.ts';
 
 export interface ScriptLimits {
   timeoutMs: number;
   maxOutputBytes: number;
 }
 export const DEFAULT_SCRIPT_LIMITS: ScriptLimits = {
-  timeoutMs: 60_000,
+  timeoutMs: DEFAULT_SCRIPT_TIMEOUT_MS,
   maxOutputBytes: MAX_TASK_OUTPUT_BYTES,
 };
 
@@ -60,9 +61,7 @@ async function entryPath(skillDir: string, entry: string): Promise<string | null
 export async function runScript(run: ScriptRun): Promise<TaskResult> {
   const { skill, task, context } = run;
   const limits = { ...DEFAULT_SCRIPT_LIMITS, ...run.limits };
-  const timeoutMs = skill.extensions['timeout-seconds']
-    ? skill.extensions['timeout-seconds'] * 1000
-    : limits.timeoutMs;
+  const timeoutMs = skillTimeoutMs(skill.extensions, limits.timeoutMs);
   const entry = skill.extensions.entry;
   const file = entry ? await entryPath(skill.dir, entry) : null;
   if (!entry || !file)

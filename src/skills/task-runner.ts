@@ -47,6 +47,11 @@ export interface TaskRunner {
    * schemas); without it, only `echo` is described (descriptors.ts).
    */
   descriptors?(capabilities: readonly string[]): CapabilityDescriptor[];
+  /**
+   * How long `task` may run, in ms (its skill's `timeout-seconds` or the default of its kind);
+   * undefined when the runner does not say. The agent keeps the task's lease renewed that long.
+   */
+  timeoutMs?(task: TaskAssignment): number | undefined;
   /** Runs one task; failures of the task itself are returned as `{status: 'error'}`, not thrown. */
   run(task: TaskAssignment, context: TaskContext): Promise<TaskResult>;
 }

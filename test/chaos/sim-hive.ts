@@ -11,6 +11,7 @@ import { answeredError, HiveError } from '../../src/hive/errors.ts';
 import {
   DEFAULT_HEARTBEAT_SECONDS,
   DEFAULT_POLL_SECONDS,
+  type HeartbeatRequest,
   type HeartbeatResponse,
   type RegisterRequest,
   type RegisterResponse,
@@ -172,11 +173,17 @@ export class SimHive extends HiveClient {
     });
   }
 
-  override heartbeat(agentId: string, _busy: boolean, signal?: AbortSignal): Promise<HeartbeatResponse> {
+  /** Renews every lease the agent names (the sim keeps no leases of its own: each is held). */
+  override heartbeat(
+    agentId: string,
+    body: HeartbeatRequest,
+    signal?: AbortSignal,
+  ): Promise<HeartbeatResponse> {
     return this.#call('heartbeat', signal, () => {
       this.#mustKnow('heartbeat', agentId);
       if (this.drainAsked) this.drainDelivered = true;
-      return { drain: this.drainAsked };
+      const running = body.running ?? [];
+      return running.length > 0 ? { drain: this.drainAsked, renewed: running } : { drain: this.drainAsked };
     });
   }
 

@@ -11,6 +11,11 @@ export interface Target {
   adminToken: string;
   /** PEM of the CA an https:// hive's certificate chains to, when not a public one. */
   ca?: string;
+  /**
+   * The same coordinator setup serving leases of a few seconds (`--lease-seconds 2`), for the suites
+   * that watch a lease run out; absent (those cases skip) against a coordinator given by the env.
+   */
+  shortLease?: Target;
 }
 
 /** One dispatcher per CA, trusting only it (the runtime's store otherwise). */

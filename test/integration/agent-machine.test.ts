@@ -289,9 +289,10 @@ describe('agent machine', () => {
     await hive.waitFor('poll', 1);
     hive.failNext('result', 503, 2);
     hive.offer({ taskId: 't-1', capability: 'echo', input: { n: 1 }, leaseSeconds: 60 });
-    await sleeping(1);
-    clock.increment(DEFAULT_TUNING.backoff.capMs);
+    // The first sleep is the task's lease watch (while the runner runs); then the two retry waits.
     await sleeping(2);
+    clock.increment(DEFAULT_TUNING.backoff.capMs);
+    await sleeping(3);
     clock.increment(DEFAULT_TUNING.backoff.capMs);
     await hive.waitFor('result', 1, 200);
     await waitFor(a, (s) => s.context.inFlight === undefined);

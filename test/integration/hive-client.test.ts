@@ -34,21 +34,21 @@ describe('HiveClient', () => {
 
   it('types failures: 401 fatal, 503 and resets retryable, 409 conflict', async () => {
     hive.failNext('heartbeat', 503);
-    expect(await failure(client.heartbeat('a-1', false))).toBe('server/retryable/503');
+    expect(await failure(client.heartbeat('a-1', { busy: false }))).toBe('server/retryable/503');
     hive.failNext('heartbeat', 0);
-    expect(await failure(client.heartbeat('a-1', false))).toBe('network/retryable/-');
+    expect(await failure(client.heartbeat('a-1', { busy: false }))).toBe('network/retryable/-');
     hive.failNext('result', 409);
     expect(await failure(client.postResult('t', 'a-1', { status: 'ok', output: 1 }))).toBe(
       'conflict/fatal/409',
     );
     token = 'nope';
-    expect(await failure(client.heartbeat('a-1', false))).toBe('unauthorized/fatal/401');
+    expect(await failure(client.heartbeat('a-1', { busy: false }))).toBe('unauthorized/fatal/401');
   });
 
   it('reads the token on every request (rotation applies at once) and honours abort', async () => {
-    await client.heartbeat('a-1', false);
+    await client.heartbeat('a-1', { busy: false });
     token = 'tok-b';
-    await client.heartbeat('a-1', true);
+    await client.heartbeat('a-1', { busy: true });
     expect(hive.seen.map((s) => s.token)).toEqual(['tok-a', 'tok-b']);
     expect(hive.seen[1]!.body).toEqual({ busy: true });
     const ac = new AbortController();
@@ -64,7 +64,7 @@ describe('HiveClient deadlines', () => {
     const slow = new HiveClient({ baseUrl: () => hive.url, token: () => 'tok-a', timeoutMs: 200 });
     try {
       hive.failNext('heartbeat', -1);
-      const err = await failure(slow.heartbeat('a-1', false));
+      const err = await failure(slow.heartbeat('a-1', { busy: false }));
       expect(err).toBe('timeout/retryable/-');
     } finally {
       await slow.close();

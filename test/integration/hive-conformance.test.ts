@@ -6,12 +6,18 @@ import { defineConformance } from '../conformance/suites/index.ts';
 import { type HiveProcess, startHive } from '../support/hive-process.ts';
 
 let hive: HiveProcess;
+let short: HiveProcess;
 let target: Target;
 
 beforeAll(async () => {
-  hive = await startHive();
-  target = { url: hive.url, adminToken: hive.adminToken };
+  // A second coordinator with 2 s leases for the cases that watch a lease run out.
+  [hive, short] = await Promise.all([startHive(), startHive({ leaseSeconds: 2 })]);
+  target = {
+    url: hive.url,
+    adminToken: hive.adminToken,
+    shortLease: { url: short.url, adminToken: short.adminToken },
+  };
 });
-afterAll(() => hive?.stop());
+afterAll(() => Promise.all([hive?.stop(), short?.stop()]));
 
 defineConformance(() => target);

@@ -19,13 +19,23 @@ afterAll(async () => {
 
 describe.skipIf(skip !== null)('conformance on PostgreSQL, one replica', () => {
   let hive: HiveProcess;
+  let short: HiveProcess;
   let target: Target;
   beforeAll(async () => {
     if ('skip' in server) return;
-    hive = await startHive({ dbPath: await server.createDatabase() });
-    target = { url: hive.url, adminToken: hive.adminToken };
+    // A second database with a coordinator of 2 s leases, for the cases that watch a lease run out.
+    const [dbPath, shortDb] = await Promise.all([server.createDatabase(), server.createDatabase()]);
+    [hive, short] = await Promise.all([
+      startHive({ dbPath }),
+      startHive({ dbPath: shortDb, leaseSeconds: 2 }),
+    ]);
+    target = {
+      url: hive.url,
+      adminToken: hive.adminToken,
+      shortLease: { url: short.url, adminToken: short.adminToken },
+    };
   });
-  afterAll(() => hive?.stop());
+  afterAll(() => Promise.all([hive?.stop(), short?.stop()]));
   defineConformance(() => target);
 });
 
@@ -36,15 +46,28 @@ describe.skipIf(skip !== null)('conformance on PostgreSQL, two replicas taking t
     if ('skip' in server) return;
     const dbPath = await server.createDatabase();
     const adminToken = randomBytes(32).toString('base64url');
-    replicas = await Promise.all([startHive({ dbPath, adminToken }), startHive({ dbPath, adminToken })]);
-    let turn = 0;
-    // Each request of the suites reads `url` once: alternate between the replicas.
-    target = {
-      get url() {
-        return replicas[turn++ % replicas.length]!.url;
-      },
-      adminToken,
+    // Two more replicas with 2 s leases over their own database, taking turns the same way, for the
+    // cases that watch a lease run out (a renewal on one replica, the sweep on the other).
+    const shortDb = await server.createDatabase();
+    replicas = await Promise.all([
+      startHive({ dbPath, adminToken }),
+      startHive({ dbPath, adminToken }),
+      startHive({ dbPath: shortDb, adminToken, leaseSeconds: 2 }),
+      startHive({ dbPath: shortDb, adminToken, leaseSeconds: 2 }),
+    ]);
+    const turns = (pair: HiveProcess[]): Target => {
+      let turn = 0;
+      // Each request of the suites reads `url` once: alternate between the replicas.
+      return {
+        get url() {
+          return pair[turn++ % pair.length]!.url;
+        },
+        adminToken,
+      };
     };
+    // (Not spread: that would read the `url` getter once.)
+    target = turns(replicas.slice(0, 2));
+    target.shortLease = turns(replicas.slice(2));
   });
   afterAll(() => Promise.all(replicas.map((r) => r.stop())));
   defineConformance(() => target);

@@ -11,18 +11,26 @@ import { makeServerPair, makeTestCa, writePair } from '../support/test-ca.ts';
 
 let dir: string;
 let hive: HiveProcess;
+let short: HiveProcess;
 let target: Target;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'clawdie-tls-conf-'));
   const ca = await makeTestCa();
   const files = writePair(dir, await makeServerPair(ca));
-  hive = await startHive({ tls: { certFile: files.cert, keyFile: files.key, ca: ca.cert } });
+  const tls = { certFile: files.cert, keyFile: files.key, ca: ca.cert };
+  // A second coordinator with 2 s leases for the cases that watch a lease run out.
+  [hive, short] = await Promise.all([startHive({ tls }), startHive({ tls, leaseSeconds: 2 })]);
   if (!hive.url.startsWith('https://')) throw new Error(`expected an https hive, got ${hive.url}`);
-  target = { url: hive.url, adminToken: hive.adminToken, ca: ca.cert };
+  target = {
+    url: hive.url,
+    adminToken: hive.adminToken,
+    ca: ca.cert,
+    shortLease: { url: short.url, adminToken: short.adminToken, ca: ca.cert },
+  };
 });
 afterAll(async () => {
-  await hive?.stop();
+  await Promise.all([hive?.stop(), short?.stop()]);
   rmSync(dir, { recursive: true, force: true });
 });
 

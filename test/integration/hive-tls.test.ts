@@ -273,7 +273,7 @@ describe('SIGHUP', () => {
       while (!stop) {
         try {
           if (Date.now() - beat > 1000) {
-            await a.hive.heartbeat(a.id, false);
+            await a.hive.heartbeat(a.id, { busy: false });
             beat = Date.now();
           }
           const task = await a.hive.poll(a.id, 3);

@@ -40,6 +40,13 @@ const Op = fc.oneof(
   // Time passes first, so that TTLs and leases do run out.
   fc.record({ op: fc.constant('expire' as const), ms: fc.integer({ min: 0, max: 30 }) }),
   fc.record({ op: fc.constant('heartbeat' as const), agent: agentOf }),
+  // A heartbeat naming running tasks renews the leases the agent holds (lease renewal).
+  fc.record({
+    op: fc.constant('renew' as const),
+    agent: agentOf,
+    tasks: fc.array(taskOf, { maxLength: 3 }),
+    ms: fc.integer({ min: 1, max: 20 }),
+  }),
   fc.record({ op: fc.constant('lost' as const) }),
   fc.record({ op: fc.constant('deregister' as const), agent: agentOf }),
   fc.record({ op: fc.constant('register' as const), agent: agentOf }),
@@ -102,6 +109,11 @@ it('answers every agent and task exactly as the database holds them', async () =
             case 'heartbeat':
               await store.heartbeat(AGENTS[o.agent]!, now);
               break;
+            case 'renew': {
+              const named = o.tasks.flatMap((i) => tasks.slice(i % Math.max(1, tasks.length)).slice(0, 1));
+              await store.renewLeases(AGENTS[o.agent]!, named, now, now + o.ms);
+              break;
+            }
             case 'lost':
               await store.markLost(now - 20, now);
               break;

@@ -116,7 +116,7 @@ function routes(hive: Coordinator, extras: HiveServerExtras = {}): Route[] {
         POST: async (c) => {
           const id = agentId(c);
           const hb = await body(c, HeartbeatRequest);
-          return ok(await hive.heartbeat(c.p, id, hb.busy));
+          return ok(await hive.heartbeat(c.p, id, hb));
         },
       },
     },

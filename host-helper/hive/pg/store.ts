@@ -260,6 +260,25 @@ export class PgHiveStore implements HiveStore {
     return r ? toCancelled(r) : null;
   }
 
+  async renewLeases(
+    agentId: string,
+    taskIds: readonly string[],
+    now: number,
+    leaseExpires: number,
+  ): Promise<string[]> {
+    if (taskIds.length === 0) return [];
+    // Row locks order this against a sweep or a result on another replica: whichever commits first
+    // wins, and a lease that ran out before this statement is left to the sweep (not revived).
+    const rows = await this.#q(
+      'renewLeases',
+      `UPDATE hive_tasks SET lease_expires = GREATEST(lease_expires, $4)
+       WHERE task_id = ANY($2::text[]) AND state = 'leased' AND lease_agent = $1 AND lease_expires > $3
+       RETURNING task_id`,
+      [agentId, [...taskIds], now, leaseExpires],
+    );
+    return rows.map((r) => str(r.task_id));
+  }
+
   async cancelledLeases(agentId: string, now: number): Promise<string[]> {
     const rows = await this.#q(
       'cancelledLeases',

@@ -44,6 +44,12 @@ export class StoreCaches {
     if (this.#leases.size < MAX_LEASES) this.#leases.set(t.taskId, Object.freeze(t));
   }
 
+  /** A live lease was renewed: its cached copy (if any) carries the new expiry. */
+  renewLease(taskId: string, expires: number): void {
+    const t = this.#leases.get(taskId);
+    if (t) this.#leases.set(taskId, Object.freeze({ ...t, leaseExpires: expires }));
+  }
+
   /** A task's lease ended (completed, released, expired, requeued) or the task changed otherwise. */
   dropTask(taskId: string): void {
     this.#leases.delete(taskId);

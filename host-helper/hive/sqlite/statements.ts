@@ -62,6 +62,11 @@ export const SQL = {
   cancel: `UPDATE tasks SET state = 'cancelled', updated_at = $now
     WHERE task_id = $task AND state IN ('queued', 'leased')
     RETURNING task_id, tenant, capability, CASE WHEN lease_expires IS NULL THEN NULL ELSE lease_agent END AS lease_agent`,
+  // Lease renewal by the holder's heartbeat: only its own live leases (a run-out one is the sweep's).
+  renewLeases: `UPDATE tasks SET lease_expires = MAX(lease_expires, $leaseExpires)
+    WHERE task_id IN (SELECT value FROM json_each($tasks)) AND state = 'leased' AND lease_agent = $agent
+      AND lease_expires > $now
+    RETURNING task_id, lease_expires`,
   cancelledLeases: `SELECT task_id FROM tasks
     WHERE state = 'cancelled' AND lease_agent = ? AND lease_expires IS NOT NULL AND lease_expires > ?
     ORDER BY seq LIMIT ${MAX_CANCELS_PER_HEARTBEAT}`,

@@ -80,6 +80,36 @@ describe('SqliteHiveStore', () => {
     await s.close();
   });
 
+  it('renews only the live leases the agent holds, and its cached copy with them', async () => {
+    const s = new SqliteHiveStore(':memory:');
+    const task = (taskId: string) => ({
+      taskId,
+      tenant: 'acme',
+      capability: 'echo',
+      inputJson: '1',
+      expiresAt: 10_000,
+    });
+    await s.insertTask(task('mine'), 1);
+    await s.insertTask(task('theirs'), 2);
+    await s.insertTask(task('queued'), 3);
+    const lessee = (agentId: string) => ({ agentId, tenant: 'acme', shared: false, capabilities: ['echo'] });
+    expect((await s.leaseNext(lessee('a1'), 4, 500))?.taskId).toBe('mine');
+    expect((await s.leaseNext(lessee('a2'), 5, 500))?.taskId).toBe('theirs');
+    expect(await s.renewLeases('a1', ['mine', 'theirs', 'queued', 'unknown'], 400, 900)).toEqual(['mine']);
+    // The read a result post makes sees the new expiry (the cached lease was replaced).
+    expect((await s.getTask('mine'))?.leaseExpires).toBe(900);
+    expect((await s.getTask('theirs'))?.leaseExpires).toBe(500);
+    // Never shortened; a run-out lease is the sweep's, not revived.
+    expect(await s.renewLeases('a1', ['mine'], 450, 700)).toEqual(['mine']);
+    expect((await s.getTask('mine'))?.leaseExpires).toBe(900);
+    expect(await s.renewLeases('a2', ['theirs'], 500, 1_000)).toEqual([]);
+    expect((await s.expireLeases(600)).map((r) => r.taskId)).toEqual(['theirs']);
+    expect(await s.expireLeases(899)).toEqual([]);
+    expect(await s.complete('mine', 'a1', 'ok', '1', 899)).toBe(true);
+    expect(await s.renewLeases('a1', ['mine'], 899, 1_500)).toEqual([]);
+    await s.close();
+  });
+
   it('replacing a token makes the old hash unknown, also after it was looked up', async () => {
     const s = new SqliteHiveStore(':memory:');
     await s.setTenantToken('acme', hashToken('old-token-0000000000'), false, 1);

@@ -266,6 +266,29 @@ export class SqliteHiveStore implements HiveStore {
     });
   }
 
+  renewLeases(
+    agentId: string,
+    taskIds: readonly string[],
+    now: number,
+    leaseExpires: number,
+  ): Promise<string[]> {
+    if (taskIds.length === 0) return Promise.resolve([]);
+    return this.#db.write(() =>
+      (
+        this.#db.q(SQL.renewLeases).all({
+          agent: agentId,
+          tasks: JSON.stringify(taskIds),
+          now,
+          leaseExpires,
+        }) as Row[]
+      ).map((r) => {
+        const taskId = str(r.task_id);
+        this.#cache.renewLease(taskId, Number(r.lease_expires));
+        return taskId;
+      }),
+    );
+  }
+
   async cancelledLeases(agentId: string, now: number): Promise<string[]> {
     return (this.#db.q(SQL.cancelledLeases).all(agentId, now) as Row[]).map((r) => str(r.task_id));
   }

@@ -186,6 +186,17 @@ export interface HiveStore {
    * agent's heartbeat can be told); null if the task is unknown or already finished.
    */
   cancelTask(taskId: string, now: number): Promise<CancelledTask | null>;
+  /**
+   * Renews the leases among `taskIds` that `agentId` holds live at `now` (leased to it, not run
+   * out): each then expires at `leaseExpires` (never earlier than it did). Returns the renewed ids;
+   * another agent's lease, a run-out, finished, cancelled or unknown task is left alone.
+   */
+  renewLeases(
+    agentId: string,
+    taskIds: readonly string[],
+    now: number,
+    leaseExpires: number,
+  ): Promise<string[]>;
   /** Tasks cancelled while leased to `agentId` whose lease has not run out at `now`. */
   cancelledLeases(agentId: string, now: number): Promise<string[]>;
   /** The task a tenant submitted with this idempotency key, if any. */

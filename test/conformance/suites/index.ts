@@ -6,6 +6,7 @@ import { defineAgentSuite } from './agents.ts';
 import { defineCancelSuite } from './cancel.ts';
 import { defineCatalogSuite } from './catalog.ts';
 import { defineErrorSuite } from './errors.ts';
+import { defineLeaseSuite } from './lease.ts';
 import { defineRoutingSuite } from './routing.ts';
 import { defineTaskSuite } from './tasks.ts';
 
@@ -15,6 +16,7 @@ export function defineConformance(target: () => Target): void {
     defineAgentSuite(target);
     defineTaskSuite(target);
     defineCancelSuite(target);
+    defineLeaseSuite(target);
     defineRoutingSuite(target);
     defineCatalogSuite(target);
     afterAll(() => cleanup(target()));

@@ -20,6 +20,8 @@ export const ChatMessage = z.discriminatedUnion('role', [
     tool_calls: z.array(ToolCall).optional(),
     /** DeepSeek thinking mode: must be sent back on turns that called tools (see request.ts). */
     reasoning_content: z.string().optional(),
+    /** OpenRouter's structured reasoning: sent back unmodified on turns that called tools (request.ts). */
+    reasoning_details: z.array(z.record(z.string(), z.unknown())).optional(),
   }),
   /** A tool's result: data for the model, never instructions (only ever in this role). */
   z.object({ role: z.literal('tool'), tool_call_id: z.string(), content: z.string() }),
@@ -65,6 +67,8 @@ export interface ChatResult {
   toolCalls: AssembledToolCall[];
   /** Thinking text (DeepSeek `reasoning_content`), kept to be sent back on tool-call turns. */
   reasoning: string;
+  /** OpenRouter's `reasoning_details`, whole (reasoning-details.ts), kept to be sent back likewise. */
+  reasoningDetails: Record<string, unknown>[];
   /** The provider refused tools for this model; the answer is a plain completion without them. */
   toolsDropped: boolean;
 }
@@ -83,7 +87,8 @@ export interface ChatProvider {
 
 /**
  * The assistant message that records a turn in the history. A tool-call turn keeps its reasoning
- * (even empty); request.ts sends it only to providers that require it back.
+ * (even empty) and its reasoning details (when there are any); request.ts sends each only to the
+ * provider that wants it back.
  */
 export function assistantTurn(result: ChatResult): AssistantMessage {
   const calls = result.toolCalls.map(
@@ -94,5 +99,8 @@ export function assistantTurn(result: ChatResult): AssistantMessage {
     content: result.text === '' && calls.length > 0 ? null : result.text,
     ...(calls.length > 0 ? { tool_calls: calls } : {}),
     ...(calls.length > 0 ? { reasoning_content: result.reasoning } : {}),
+    ...(calls.length > 0 && result.reasoningDetails.length > 0
+      ? { reasoning_details: result.reasoningDetails }
+      : {}),
   };
 }

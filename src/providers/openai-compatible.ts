@@ -124,6 +124,7 @@ export function createOpenAICompatibleProvider(config: ProviderConfig): ChatProv
         attempts,
         toolCalls: toolsDropped ? [] : acc.calls.calls(),
         reasoning: acc.reasoning,
+        reasoningDetails: acc.reasoningDetails.details(),
         toolsDropped,
       };
       return result;

@@ -5,6 +5,8 @@
 //   `reasoning_content` back in every later request, or the API answers 400; and thinking mode
 //   refuses forced `tool_choice` values ("required", a named function). We never send `tool_choice`:
 //   with tools present its default is "auto", which is all the loop wants.
+// - OpenRouter, preserving reasoning blocks: a tool-call turn's `reasoning_details` go back unmodified
+//   in every later request (the models behind it check their signed thinking blocks).
 // - A model without tool support: OpenRouter answers 404 "No endpoints found that support tool use",
 //   others 400 "… does not support tools"; that becomes ProviderToolsUnsupportedError (retried
 //   without tools by the caller).
@@ -24,6 +26,8 @@ import { isRetryableStatus, parseRetryAfter } from './retry.ts';
 export interface ProviderQuirks {
   /** Send `reasoning_content` back on assistant turns that called tools (DeepSeek thinking mode). */
   echoReasoning?: boolean;
+  /** Send `reasoning_details` back on assistant turns that called tools (OpenRouter). */
+  echoReasoningDetails?: boolean;
 }
 
 export interface Endpoint {
@@ -38,12 +42,16 @@ export interface Endpoint {
   now: () => number;
 }
 
-/** The messages as this provider takes them: reasoning only where it is required back. */
+/** The messages as this provider takes them: each kind of reasoning only where it is wanted back. */
 export function wireMessages(messages: readonly ChatMessage[], quirks: ProviderQuirks): ChatMessage[] {
   return messages.map((m) => {
-    if (m.role !== 'assistant' || m.reasoning_content === undefined || quirks.echoReasoning) return m;
-    const { reasoning_content: _dropped, ...rest } = m;
-    return rest;
+    if (m.role !== 'assistant') return m;
+    const { reasoning_content, reasoning_details, ...rest } = m;
+    return {
+      ...rest,
+      ...(quirks.echoReasoning && reasoning_content !== undefined ? { reasoning_content } : {}),
+      ...(quirks.echoReasoningDetails && reasoning_details !== undefined ? { reasoning_details } : {}),
+    };
   });
 }
 

@@ -3,7 +3,8 @@
 // point them at the fake server on loopback). The model: CLAWDIE_MODEL, else the skill's, else a default.
 // DeepSeek's default follows its current documentation: `deepseek-chat` and `deepseek-reasoner` were
 // retired on 2026-07-24; `deepseek-flash` is the name to use (thinking mode on by default, whose
-// reasoning must be sent back on tool-call turns: the echoReasoning quirk, see request.ts).
+// reasoning must be sent back on tool-call turns: the echoReasoning quirk, see request.ts). OpenRouter
+// gets its `reasoning_details` back on tool-call turns (echoReasoningDetails, request.ts).
 import { ClawdieError } from '../errors.ts';
 import {
   type ChatProvider,
@@ -17,7 +18,7 @@ export const PROVIDERS = {
     baseUrlVar: 'OPENROUTER_BASE_URL',
     baseUrl: 'https://openrouter.ai/api/v1',
     defaultModel: 'openrouter/auto',
-    quirks: {},
+    quirks: { echoReasoningDetails: true },
   },
   deepseek: {
     keyVar: 'DEEPSEEK_API_KEY',

@@ -1,11 +1,13 @@
 // Reading one completion: the SSE stream (or the single JSON object of a provider that ignores
 // `stream: true`) folded into an accumulator of text, reasoning, tool calls, model and finish reason.
 // An error inside a 200 stream (OpenRouter sends `{error: {code, message}}` as a data event, with
-// `finish_reason: "error"`) is a typed error; `:` comment lines (OpenRouter's keep-alive) are skipped
+// `finish_reason: "error"`) is a typed error; OpenRouter's `reasoning_details` fragments are joined
+// by index (reasoning-details.ts); `:` comment lines (OpenRouter's keep-alive) are skipped
 // by the SSE parser. In: an undici response body. Out: the accumulator, or a ProviderError.
 import type { Dispatcher } from 'undici';
 import * as z from 'zod';
 import { ProviderResponseError } from './errors.ts';
+import { ReasoningDetail, ReasoningDetailsAssembler } from './reasoning-details.ts';
 import { isRetryableStatus } from './retry.ts';
 import { SseParser } from './sse.ts';
 import { ToolCallAssembler, ToolCallDelta } from './tool-calls.ts';
@@ -20,6 +22,8 @@ const Content = {
   content: z.string().nullish(),
   /** DeepSeek's thinking text. */
   reasoning_content: z.string().nullish(),
+  /** OpenRouter's structured reasoning (fragments when streamed). */
+  reasoning_details: z.array(ReasoningDetail).nullish(),
 };
 
 /** One streamed chunk (or a whole completion): only the fields we read; unknown ones are ignored. */
@@ -53,6 +57,7 @@ export class Accumulator {
   /** Something was handed to onDelta: a retry would repeat it, so a broken stream is final. */
   emitted = false;
   readonly calls = new ToolCallAssembler();
+  readonly reasoningDetails = new ReasoningDetailsAssembler();
   readonly provider: string;
   /** Scrubs the API key from text we pass on, and caps it. */
   readonly clean: (text: string) => string;
@@ -100,6 +105,7 @@ export class Accumulator {
         this.#onDelta?.(piece);
       }
       if (part?.reasoning_content) this.reasoning += part.reasoning_content;
+      for (const d of part?.reasoning_details ?? []) this.reasoningDetails.push(d);
       for (const d of choice.delta?.tool_calls ?? []) this.calls.push(d);
       for (const [index, c] of (choice.message?.tool_calls ?? []).entries()) {
         this.calls.push({ index, id: c.id, function: c.function });

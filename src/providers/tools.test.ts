@@ -1,12 +1,14 @@
 // Tool calls through the provider: the pure assembly of streamed fragments (property-tested against
 // arbitrary splits), and real SSE from the fake provider — parallel calls interleaved by index, a
 // reused index, malformed arguments, DeepSeek's thinking-mode rules (reasoning sent back on tool-call
-// turns, no tool_choice), a model without tools answered plainly, in-stream errors under HTTP 200.
+// turns, no tool_choice), OpenRouter's reasoning_details (joined by index, sent back unmodified on
+// tool-call turns), a model without tools answered plainly, in-stream errors under HTTP 200.
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeLlm, startFakeLlm } from '../../host-helper/demo/services/fake-llm.ts';
 import { ProviderResponseError } from './errors.ts';
 import { assistantTurn, type ChatMessage, type ToolDefinition } from './messages.ts';
+import { ReasoningDetailsAssembler } from './reasoning-details.ts';
 import { providerFromEnv } from './select.ts';
 import { parseArguments, ToolCallAssembler } from './tool-calls.ts';
 
@@ -58,6 +60,50 @@ describe('tool-call assembly (pure)', () => {
     expect(a.calls()).toEqual([
       { id: 'call_0', name: 'echo', arguments: '{"a":1}' },
       { id: 'x', name: 'other', arguments: '{}' },
+    ]);
+  });
+
+  it('joins reasoning_details fragments by index, whatever the split, keeping every field', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.string(), fc.string(), fc.nat(5)), { minLength: 1, maxLength: 3 }),
+        (details) => {
+          const a = new ReasoningDetailsAssembler();
+          const whole = details.map(([text, signature], index) => ({
+            type: 'reasoning.text',
+            text,
+            signature,
+            format: 'anthropic-claude-v1',
+            extra: { kept: index },
+          }));
+          // Heads first, then the text in pieces of `cut` characters, interleaved across details.
+          for (const [index, d] of whole.entries())
+            a.push({ type: d.type, index, format: d.format, extra: d.extra });
+          const cuts = details.map(([text, , n]) => {
+            const size = Math.max(1, n);
+            const parts: string[] = [];
+            for (let i = 0; i < text.length; i += size) parts.push(text.slice(i, i + size));
+            return parts;
+          });
+          for (let r = 0; r < Math.max(...cuts.map((c) => c.length)); r++)
+            for (const [index, parts] of cuts.entries())
+              if (parts[r] !== undefined) a.push({ index, text: parts[r] });
+          for (const [index, d] of whole.entries()) a.push({ index, signature: d.signature });
+          expect(a.details()).toEqual(
+            whole
+              .map((d, index) => ({ ...d, index, ...(d.text === '' ? { text: undefined } : {}) }))
+              .map((d) => Object.fromEntries(Object.entries(d).filter(([, v]) => v !== undefined))),
+          );
+        },
+      ),
+    );
+    // Details without an index (a whole message, or one per chunk) are each their own.
+    const b = new ReasoningDetailsAssembler();
+    b.push({ type: 'reasoning.encrypted', data: 'x' });
+    b.push({ type: 'reasoning.summary', summary: 'y' });
+    expect(b.details()).toEqual([
+      { type: 'reasoning.encrypted', data: 'x' },
+      { type: 'reasoning.summary', summary: 'y' },
     ]);
   });
 
@@ -154,6 +200,52 @@ describe('tool calls against the fake provider', () => {
         // OpenRouter gets no reasoning_content field; the fake, playing DeepSeek's rules, refuses it.
         await expect(p.chat({ messages, tools })).rejects.toThrow(/reasoning_content .*passed back/);
         expect(fake.requests.at(-1)!.body.messages?.[1]).not.toHaveProperty('reasoning_content');
+      }
+    }
+  });
+
+  it("OpenRouter's reasoning_details of a tool-call turn go back unmodified, and only to OpenRouter", async () => {
+    fake.setRules({ preserveReasoning: true });
+    const details = [
+      {
+        type: 'reasoning.text',
+        text: 'The user wants a sum; add does that.',
+        signature: 'sig-Zm9v',
+        format: 'anthropic-claude-v1',
+      },
+      {
+        type: 'reasoning.encrypted',
+        data: 'ZW5jcnlwdGVkIHRoaW5raW5n',
+        id: 'rs_1',
+        format: 'openai-responses-v1',
+      },
+    ];
+    fake.setReply((req) =>
+      req.body.messages?.at(-1)?.role === 'tool'
+        ? { text: 'It is 42.' }
+        : { reasoningDetails: details, toolCalls: [{ name: 'add', args: { a: 2, b: 40 } }] },
+    );
+    for (const vendor of ['OPENROUTER', 'DEEPSEEK'] as const) {
+      const p = provider(vendor);
+      const first = await p.chat({ messages: user, tools });
+      expect(first.reasoningDetails).toEqual(details.map((d, index) => ({ ...d, index })));
+      const messages: ChatMessage[] = [
+        ...user,
+        assistantTurn(first),
+        { role: 'tool', tool_call_id: first.toolCalls[0]!.id, content: '{"sum":42}' },
+      ];
+      if (vendor === 'OPENROUTER') {
+        expect((await p.chat({ messages, tools })).text).toBe('It is 42.');
+        expect(fake.requests.at(-1)!.body.messages?.[1]?.reasoning_details).toEqual(first.reasoningDetails);
+        // Altered details are refused by the model behind OpenRouter (the fake plays that rule).
+        const altered = structuredClone(messages);
+        const turn = altered[1] as { reasoning_details?: Record<string, unknown>[] };
+        turn.reasoning_details![0]!.text = 'edited';
+        await expect(p.chat({ messages: altered, tools })).rejects.toThrow(/passed back unmodified/);
+      } else {
+        // DeepSeek gets no reasoning_details field; the fake, playing OpenRouter's rule, refuses that.
+        await expect(p.chat({ messages, tools })).rejects.toThrow(/passed back unmodified/);
+        expect(fake.requests.at(-1)!.body.messages?.[1]).not.toHaveProperty('reasoning_details');
       }
     }
   });

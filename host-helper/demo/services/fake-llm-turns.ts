@@ -10,6 +10,7 @@ export interface RecordedMessage {
   tool_call_id?: string;
   tool_calls?: { id: string; type: string; function: { name: string; arguments: string } }[];
   reasoning_content?: string;
+  reasoning_details?: Record<string, unknown>[];
 }
 
 export interface RecordedRequest {
@@ -37,6 +38,11 @@ export interface Turn {
   text?: string;
   /** DeepSeek-style `reasoning_content`, streamed before the answer. */
   reasoning?: string;
+  /**
+   * OpenRouter-style `reasoning_details` (whole), streamed before the answer as fragments by index:
+   * text, summary and data split into pieces, the other fields on the first fragment.
+   */
+  reasoningDetails?: Record<string, unknown>[];
   toolCalls?: ScriptedCall[];
   /** Every call under index 0, one after the other (a new id starts the next call). */
   reuseIndex?: boolean;
@@ -102,6 +108,25 @@ function fragments(text: string, n: number): string[] {
 
 type Delta = Record<string, unknown>;
 
+/** The `delta.reasoning_details` fragments of a turn, one per chunk, in wire order. */
+export function reasoningDetailDeltas(turn: Turn): Delta[] {
+  return (turn.reasoningDetails ?? []).flatMap((detail, index) => {
+    const { text, summary, data, ...fields } = detail as Record<string, unknown> & {
+      text?: string;
+      summary?: string;
+      data?: string;
+    };
+    const joined = Object.entries({ text, summary, data }).filter(([, v]) => typeof v === 'string');
+    const head: Delta = { ...fields, index };
+    if (joined.length === 0) return [head];
+    return joined.flatMap(([key, value], k) =>
+      fragments(value as string, 3).map((piece, i) =>
+        k === 0 && i === 0 ? { ...head, [key]: piece } : { index, [key]: piece },
+      ),
+    );
+  });
+}
+
 /** The `delta.tool_calls` entries of a turn, one per chunk, in wire order. */
 export function toolCallDeltas(turn: Turn, callPrefix: string): Delta[] {
   const calls = (turn.toolCalls ?? []).map((c, i) => ({
@@ -140,6 +165,7 @@ export function wholeMessage(turn: Turn, callPrefix: string): Record<string, unk
     role: 'assistant',
     content: turn.text ?? (calls.length > 0 ? null : ''),
     ...(turn.reasoning ? { reasoning_content: turn.reasoning } : {}),
+    ...(turn.reasoningDetails ? { reasoning_details: turn.reasoningDetails } : {}),
     ...(calls.length > 0 ? { tool_calls: calls } : {}),
   };
 }

@@ -8,7 +8,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { InputSchema } from '../protocol/index.ts';
 import { checkInputSchema } from './input-schema.ts';
-import { compileInputValidator, formatInputProblem } from './input-validator.ts';
+import { compileInputValidator, formatInputProblem, INPUT_CHECK_MS } from './input-validator.ts';
+import { withinTime } from './within-time.ts';
 
 const obj = (properties: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
   type: 'object',
@@ -140,6 +141,22 @@ describe('compileInputValidator', () => {
   it('answers a problem, not a throw, for a schema it cannot apply (a catalog’s, unchecked)', () => {
     const broken = compileInputValidator({ type: 'object', properties: { a: { $ref: '#/nowhere' } } });
     expect(broken({ a: 1 })).toEqual({ field: 'input', message: expect.stringMatching(/cannot be checked/) });
+  });
+
+  it('refuses an input its pattern backtracks on, within the time limit, and goes on checking', () => {
+    // ^(a+)+$ on 30 a's and a b: about 2^30 steps (tens of seconds) without the limit.
+    const check = compileInputValidator({
+      type: 'object',
+      properties: { name: { type: 'string', pattern: '^(a+)+$' } },
+    });
+    expect(check({ name: `${'a'.repeat(30)}b` })).toEqual({
+      field: 'input',
+      message: `could not be checked within ${INPUT_CHECK_MS} ms (a pattern of the input schema backtracks on it)`,
+    });
+    expect(check({ name: 'aaa' })).toBeNull();
+    expect(check({ name: 'ab' })).toEqual({ field: 'input.name', message: expect.stringMatching(/pattern/) });
+    // A throw of the call itself is not taken for a timeout.
+    expect(() => withinTime(INPUT_CHECK_MS, () => JSON.parse('{'))).toThrow(SyntaxError);
   });
 
   it('leaves the caller’s schema as it was', () => {

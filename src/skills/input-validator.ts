@@ -3,10 +3,19 @@
 // code, as the jitless agent requires), and its first failure becomes one line naming the field
 // (`input.values.north: must be of type number`), never the input's value. Pure: schema and input
 // in, null or the problem out. Also usable for a schema from the hive's catalog (the tool loop):
-// a schema the library cannot apply gives a problem, never a throw.
+// a schema the library cannot apply gives a problem, never a throw. A check runs under a time limit
+// (within-time.ts): a schema's `pattern` that backtracks catastrophically on a crafted input refuses
+// that input instead of freezing the agent (and, on a lane, every tenant that borrows it).
 import { type OutputUnit, Validator } from '@cfworker/json-schema';
 import type { InputSchema } from '../protocol/index.ts';
 import { dialectOf, resolvePointer } from './input-schema.ts';
+import { WithinTimeError, withinTime } from './within-time.ts';
+
+/**
+ * How long one input check may take: far above an honest input (a 1 MiB one checks in tens of ms)
+ * and far below the heartbeat interval, so a stuck pattern costs the agent half a second, once.
+ */
+export const INPUT_CHECK_MS = 500;
 
 export interface InputProblem {
   /** `input` or `input.<dotted path>` of the offending field. */
@@ -160,9 +169,15 @@ export function compileInputValidator(schema: InputSchema): InputCheck {
   }
   return (input) => {
     try {
-      const result = validator.validate(input);
+      const result = withinTime(INPUT_CHECK_MS, () => validator.validate(input));
       return result.valid ? null : describeFailure(root, result.errors);
-    } catch {
+    } catch (err) {
+      if (err instanceof WithinTimeError) {
+        return {
+          field: 'input',
+          message: `could not be checked within ${INPUT_CHECK_MS} ms (a pattern of the input schema backtracks on it)`,
+        };
+      }
       // An unresolvable $ref in a schema nobody checked (another agent's, from the catalog).
       return { field: 'input', message: 'cannot be checked: the input schema is not usable' };
     }

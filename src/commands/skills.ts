@@ -1,11 +1,13 @@
 // `clawdie-agent skills [--check] [--json] [--root DIR]` (DESIGN §7): lists the skills found under
 // the root, which are active on this OS and `.env` (by key presence only; no value is ever read
-// out), the capabilities they register, and every problem. Exit 1 with --check when there are
+// out), the capabilities they register, each one's time budget and input schema file, and every problem. Exit 1 with --check when there are
 // problems, 2 on a usage error.
 import { lstat, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { discoverSkills, formatDiscoveryProblem } from '../skills/discover.ts';
 import { gateSkills } from '../skills/gating.ts';
+import { skillTimeoutMs } from '../skills/time-budget.ts';
 import { type Command, commandArgs } from './command.ts';
 
 /** The `.env` keys (values stay unread by the output) or null when the file is absent/unreadable. */
@@ -38,6 +40,8 @@ export const run: Command = async (argv, io) => {
     env: s.extensions.env,
     os: s.extensions.os,
     borrows: s.extensions.borrows,
+    timeoutSeconds: skillTimeoutMs(s.extensions) / 1000,
+    ...(s.extensions['input-schema'] ? { inputSchema: path.join(s.dir, s.extensions['input-schema']) } : {}),
     shadows: s.shadows,
     active: !reasons.has(s.name),
     ...(reasons.has(s.name) ? { reason: reasons.get(s.name) } : {}),

@@ -215,7 +215,13 @@ function cli(
 
 describe('clawdie-agent skills', () => {
   it('lists skills and problems; --check exits 1 on problems; --json is machine-readable', async () => {
-    await skill('image', 'good', 'fine', { capabilities: 'good', env: 'GOOD_KEY' });
+    const good = await skill('image', 'good', 'fine', {
+      capabilities: 'good',
+      env: 'GOOD_KEY',
+      'input-schema': 'input.json',
+      'timeout-seconds': '90',
+    });
+    await writeFile(path.join(good, 'input.json'), '{"type": "object"}');
     await skill('agent', 'bad', 'x', { runs: 'script' });
     const schemad = await skill('agent', 'schemad', 'x', { 'input-schema': 'schema.json' });
     await writeFile(path.join(schemad, 'schema.json'), '{"type": "object", "required": "message"}');
@@ -240,7 +246,14 @@ describe('clawdie-agent skills', () => {
       skills: { name: string; active: boolean }[];
       problems: unknown[];
     };
-    expect(report.skills).toEqual([expect.objectContaining({ name: 'good', active: true })]);
+    expect(report.skills).toEqual([
+      expect.objectContaining({
+        name: 'good',
+        active: true,
+        timeoutSeconds: 90,
+        inputSchema: path.join(good, 'input.json'),
+      }),
+    ]);
     expect(report.problems).toHaveLength(2);
     expect(checked.out).not.toContain('the-secret-value-123');
 

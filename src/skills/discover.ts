@@ -2,13 +2,14 @@
 // layer shadowing a lower one by folder name. I/O: reads directories, SKILL.md files and the input
 // schema a skill names (metadata.input-schema, beside SKILL.md; a broken one makes the skill
 // invalid, the problem naming the schema file); returns the winning skills and one problem per
-// invalid folder (skipped, never fatal: an empty set is valid).
+// invalid folder (skipped, never fatal: an empty set is valid). The parsers (YAML, the frontmatter
+// and input-schema schemas: ~7 ms of the agent's boot to load and build) are imported at the first
+// SKILL.md found, so a root without skills never builds them.
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { InputSchema } from '../protocol/index.ts';
 import { compareByName } from './by-name.ts';
-import { parseSkillMd, type SkillDefinition } from './frontmatter.ts';
-import { checkInputSchema } from './input-schema.ts';
+import type { SkillDefinition } from './frontmatter.ts';
 
 export const SKILL_LAYERS = [
   { layer: 'image', dir: 'usr/local/share/clawdie/soul/skills' },
@@ -88,6 +89,7 @@ async function loadFolder(layer: SkillLayer, layerDir: string, folder: string): 
   } catch (err) {
     return problem('SKILL.md', `unreadable (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
+  const { parseSkillMd } = await import('./frontmatter.ts');
   const parsed = parseSkillMd(text, folder);
   if (!parsed.ok) return problem(parsed.problem.field, parsed.problem.message);
   const skill: LoadedSkill = { ...parsed.skill, name: folder, layer, dir, shadows: [] };
@@ -125,6 +127,7 @@ async function loadInputSchema(
   } catch {
     return problem('metadata.input-schema', 'is not valid JSON');
   }
+  const { checkInputSchema } = await import('./input-schema.ts');
   const checked = checkInputSchema(doc);
   return checked.ok ? { schema: checked.schema } : problem(checked.field, checked.message);
 }

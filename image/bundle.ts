@@ -52,9 +52,16 @@ function exportNames(id: string): readonly string[] {
   return Object.keys(process.getBuiltinModule(id) as object).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n));
 }
 
+/**
+ * Each export reads its property of the builtin in a call marked pure, so esbuild drops the ones no
+ * importer uses: a builtin's lazy getters (node:fs's ReadStream loads its streams module, node:crypto's
+ * webcrypto its Web Crypto) run only for a name the program imports.
+ */
 export function lazyBuiltinSource(id: string, names: readonly string[]): string {
   const lines = [`const m = process.getBuiltinModule(${JSON.stringify(id)});`];
-  for (const n of names) if (n !== 'default') lines.push(`export const ${n} = m.${n};`);
+  for (const n of names) {
+    if (n !== 'default') lines.push(`export const ${n} = /* @__PURE__ */ (() => m.${n})();`);
+  }
   lines.push('export default m;', '');
   return lines.join('\n');
 }

@@ -3,7 +3,7 @@
 // there is followed or reused), then rename it over the target, so a reader sees the old file or
 // the new one, never a part. The directory is made (0700) if missing. In: a path, text, a mode.
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -16,8 +16,16 @@ function tempBeside(file: string): string {
   );
 }
 
-/** Synchronous form, for writers that must not yield (status.json on every machine transition). */
-export function replaceFileSync(file: string, text: string, mode: number): void {
+/**
+ * Synchronous form, for writers that must not yield (status.json on every machine transition) and
+ * for boot, where nothing else waits (the agent key). `fsync` as below.
+ */
+export function replaceFileSync(
+  file: string,
+  text: string,
+  mode: number,
+  options: { fsync?: boolean } = {},
+): void {
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const tmp = tempBeside(file);
   const fd = openSync(tmp, CREATE_NEW, mode);
@@ -26,6 +34,7 @@ export function replaceFileSync(file: string, text: string, mode: number): void 
     // it is all there or the next write fails, never rename a short file over the old one.
     const bytes = Buffer.from(text, 'utf8');
     for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
+    if (options.fsync) fsyncSync(fd);
   } catch (err) {
     closeSync(fd);
     rmSync(tmp, { force: true });

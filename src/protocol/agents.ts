@@ -81,7 +81,7 @@ export const HeartbeatResponse = z.lazy(() =>
 );
 export type HeartbeatResponse = z.infer<typeof HeartbeatResponse>;
 
-export const AgentState = z.enum(['live', 'draining', 'lost', 'gone']);
+export const AgentState = z.lazy(() => z.enum(['live', 'draining', 'lost', 'gone']));
 export type AgentState = z.infer<typeof AgentState>;
 
 export const AgentView = z.lazy(() =>

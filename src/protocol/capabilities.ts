@@ -37,7 +37,7 @@ export const CapabilityDescriptor = z.lazy(() =>
 export type CapabilityDescriptor = z.infer<typeof CapabilityDescriptor>;
 
 /** Who serves a catalog entry for the caller: its own tenant's agents, shared lanes, or both. */
-export const ServedBy = z.enum(['own', 'lane']);
+export const ServedBy = z.lazy(() => z.enum(['own', 'lane']));
 export type ServedBy = z.infer<typeof ServedBy>;
 
 /**

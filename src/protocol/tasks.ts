@@ -16,11 +16,13 @@ export const DEFAULT_LEASE_SECONDS = 60;
  */
 export const MAX_TOOL_DEPTH = 4;
 /** A task's depth in a chain of tool calls (0, the default, for a task no tool loop submitted). */
-export const TaskDepth = z
-  .number()
-  .int('must be a whole number')
-  .min(0, 'must be at least 0')
-  .max(MAX_TOOL_DEPTH, `must be at most ${MAX_TOOL_DEPTH}`);
+export const TaskDepth = z.lazy(() =>
+  z
+    .number()
+    .int('must be a whole number')
+    .min(0, 'must be at least 0')
+    .max(MAX_TOOL_DEPTH, `must be at most ${MAX_TOOL_DEPTH}`),
+);
 
 /** Task input and output are arbitrary JSON; the 1 MiB body cap bounds their size. */
 const Json: z.ZodType<unknown> = z.unknown();
@@ -64,7 +66,7 @@ export const PollQuery = z.lazy(() =>
   }),
 );
 
-export const ResultStatus = z.enum(['ok', 'error']);
+export const ResultStatus = z.lazy(() => z.enum(['ok', 'error']));
 export type ResultStatus = z.infer<typeof ResultStatus>;
 
 export const TaskResult = z.lazy(() =>
@@ -85,7 +87,9 @@ export type ReleaseRequest = z.infer<typeof ReleaseRequest>;
  * `cancelled`: its submitter (or the admin) cancelled it before it finished (`POST
  * /v1/tasks/:id/cancel`); a result its agent posts afterwards is discarded.
  */
-export const TaskState = z.enum(['queued', 'leased', 'succeeded', 'failed', 'expired', 'cancelled']);
+export const TaskState = z.lazy(() =>
+  z.enum(['queued', 'leased', 'succeeded', 'failed', 'expired', 'cancelled']),
+);
 export type TaskState = z.infer<typeof TaskState>;
 
 /** A terminal state never changes again. */

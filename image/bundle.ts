@@ -2,7 +2,7 @@
 // node >= 24 with no node_modules beside it. In: a bundle spec (name + entry module exporting
 // `runAsProcess`) and the package version. Out: `<outDir>/<name>.mjs` and its esbuild metafile.
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import path from 'node:path';
 import { type BuildOptions, build, type Metafile, type Plugin } from 'esbuild';
 import { UI_FILES } from '../host-helper/hive/ui/assets.ts';
@@ -26,25 +26,42 @@ export const BUNDLES: readonly BundleSpec[] = [
 export const EXTERNAL_PACKAGES = ['@resvg/resvg-js'];
 
 /**
- * Builtins loaded on first use instead of at start. A bundle hoists every builtin `import` to its
- * top, so `node:sqlite` (and its ExperimentalWarning) would load on every run, even `--help`,
- * where the sources load it only inside a lazily imported command. Each becomes a small module
- * reading `process.getBuiltinModule()`, which esbuild initializes lazily with its importer.
+ * Node builtins imported by the program's ES modules are read with `process.getBuiltinModule()`,
+ * each through a small module of its own, instead of an `import` the bundle would hoist to its top:
+ * - an `import` of a builtin makes node build that builtin's ES module facade (a module record of
+ *   every export, kept in sync with the builtin) before the bundle's first line runs. Measured for
+ *   the agent's seven at start (fs, fs/promises, path, crypto, util, v8, timers/promises): ~9 ms
+ *   of node 24's start, against nothing measurable for reading the same modules with
+ *   `process.getBuiltinModule()` (test/bench/agent.bench.ts);
+ * - hoisted, `node:sqlite` (and its ExperimentalWarning) would load on every run, even `--help`,
+ *   where the sources load it only inside a lazily imported command; `node:child_process` (only
+ *   skill scripts and host commands spawn) would cost the agent's boot ~1 MiB. As modules of their
+ *   own, esbuild initializes them lazily, with their importer.
+ * CommonJS dependencies' `require('node:…')` stays as it is (the banner's `require` reads the
+ * builtin, no facade). Dynamic `import('node:…')` too: it runs where it is called.
  */
-export const LAZY_BUILTINS: Readonly<Record<string, readonly string[]>> = {
+export const BUILTIN_EXPORTS: Readonly<Record<string, readonly string[]>> = {
+  // Listed, not read from the building node: loading it there would print its warning in the build.
   'node:sqlite': ['DatabaseSync', 'StatementSync', 'backup', 'constants'],
-  // Only skill scripts (and host commands) spawn; loading it costs the agent's boot ~1 MiB.
-  'node:child_process': exportNames('node:child_process'),
 };
 
-/** The export names of a (stable) builtin as the building node has them. */
-function exportNames(id: string): string[] {
+/** The export names of a builtin: listed above, else as the building node has them. */
+function exportNames(id: string): readonly string[] {
+  const listed = BUILTIN_EXPORTS[id];
+  if (listed) return listed;
   return Object.keys(process.getBuiltinModule(id) as object).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n));
 }
 
+/**
+ * Each export reads its property of the builtin in a call marked pure, so esbuild drops the ones no
+ * importer uses: a builtin's lazy getters (node:fs's ReadStream loads its streams module, node:crypto's
+ * webcrypto its Web Crypto) run only for a name the program imports.
+ */
 export function lazyBuiltinSource(id: string, names: readonly string[]): string {
   const lines = [`const m = process.getBuiltinModule(${JSON.stringify(id)});`];
-  for (const n of names) lines.push(`export const ${n} = m.${n};`);
+  for (const n of names) {
+    if (n !== 'default') lines.push(`export const ${n} = /* @__PURE__ */ (() => m.${n})();`);
+  }
   lines.push('export default m;', '');
   return lines.join('\n');
 }
@@ -52,13 +69,13 @@ export function lazyBuiltinSource(id: string, names: readonly string[]): string 
 export const lazyBuiltinsPlugin: Plugin = {
   name: 'clawdie-lazy-builtins',
   setup(b) {
-    const ids = Object.keys(LAZY_BUILTINS).map((id) => id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-    b.onResolve({ filter: new RegExp(`^(${ids.join('|')})$`) }, (args) => ({
-      path: args.path,
-      namespace: 'clawdie-lazy-builtin',
-    }));
+    b.onResolve({ filter: /^(node:)?[a-z][a-z0-9_/]*$/ }, (args) =>
+      args.kind === 'import-statement' && isBuiltin(args.path)
+        ? { path: args.path, namespace: 'clawdie-lazy-builtin' }
+        : undefined,
+    );
     b.onLoad({ filter: /.*/, namespace: 'clawdie-lazy-builtin' }, (args) => ({
-      contents: lazyBuiltinSource(args.path, LAZY_BUILTINS[args.path] ?? []),
+      contents: lazyBuiltinSource(args.path, exportNames(args.path)),
       loader: 'js',
     }));
   },
@@ -184,15 +201,15 @@ export function readEmbeddedVersion(text: string, name: string): string | null {
 
 /**
  * The banner: shebang, version line, then a `require` for bundled CommonJS dependencies (pino and
- * its helpers call `require` for node builtins, which ESM does not define).
+ * its helpers call `require` for node builtins, which ESM does not define), made from `node:module`
+ * read with `process.getBuiltinModule` (an `import` would build its ES facade; see BUILTIN_EXPORTS).
  */
 export function banner(name: string, version: string): string {
   return [
     '#!/usr/bin/env node',
     versionLine(name, version),
     '// Single-file bundle made by image/build.ts (esbuild); needs node >= 24 and nothing else.',
-    "import { createRequire as __clawdieCreateRequire } from 'node:module';",
-    'const require = __clawdieCreateRequire(import.meta.url);',
+    "const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);",
   ].join('\n');
 }
 

@@ -1,11 +1,11 @@
 // Resolves the layered soul (DESIGN §7): SOUL.md, IDENTITY.md, AGENTS.md, USER.md from the image,
-// tenant and agent layers, the higher layer winning per file. I/O: lstat/read of the layer files.
+// tenant and agent layers, the higher layer winning per file. I/O: lstat/read of the layer files,
+// synchronous (a dozen small calls at boot, each cheaper than a thread-pool round trip).
 // Refuses links, oversized files and read-only layers the agent's user could change: the layer
 // directory, its soul files, and every parent up to the root (a writable parent would let it rename
 // the layer away, or create a missing one, and plant its own soul). A warning instead when running
 // as root, as in development and CI. Returns the files and their hash.
-import type { Stats } from 'node:fs';
-import { lstat, readFile, stat } from 'node:fs/promises';
+import { lstatSync, readFileSync, type Stats, statSync } from 'node:fs';
 import path from 'node:path';
 import type { LayerName, SoulLayer } from '../config/paths.ts';
 import { ClawdieError } from '../errors.ts';
@@ -39,9 +39,9 @@ export interface ResolveOptions {
   limits?: { perFileBytes: number; totalBytes: number };
 }
 
-async function lstatOrNull(p: string, follow = false): Promise<Stats | null> {
+function lstatOrNull(p: string, follow = false): Stats | null {
   try {
-    return await (follow ? stat(p) : lstat(p));
+    return follow ? statSync(p) : lstatSync(p);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return null;
@@ -50,25 +50,18 @@ async function lstatOrNull(p: string, follow = false): Promise<Stats | null> {
 }
 
 /** A layer's directory and its parents up to `root` (inclusive), each lstat'ed once per resolve. */
-async function layerChain(
-  dir: string,
-  root: string,
-  cache: Map<string, Promise<Stats | null>>,
-): Promise<ChainEntry[]> {
+function layerChain(dir: string, root: string, cache: Map<string, Stats | null>): ChainEntry[] {
   const paths = [dir];
   for (let d = dir; d !== root && path.dirname(d) !== d; ) {
     d = path.dirname(d);
     paths.push(d);
   }
-  return Promise.all(
-    paths.map(async (p) => {
-      // The root itself is followed: a link there is the operator's choice, not the agent's.
-      const st = cache.get(p) ?? lstatOrNull(p, p === root);
-      cache.set(p, st);
-      const s = await st;
-      return { path: p, st: s && { uid: s.uid, gid: s.gid, mode: s.mode, link: s.isSymbolicLink() } };
-    }),
-  );
+  return paths.map((p) => {
+    // The root itself is followed: a link there is the operator's choice, not the agent's.
+    const s = cache.has(p) ? (cache.get(p) ?? null) : lstatOrNull(p, p === root);
+    cache.set(p, s);
+    return { path: p, st: s && { uid: s.uid, gid: s.gid, mode: s.mode, link: s.isSymbolicLink() } };
+  });
 }
 
 /** One line: the first few paths, then how many more. */
@@ -82,16 +75,16 @@ export async function resolveIdentity(options: ResolveOptions): Promise<Identity
   const root = path.resolve(options.root ?? '/');
   const who = options.principal;
   const asRoot = who.uid === 0;
-  const statCache = new Map<string, Promise<Stats | null>>();
+  const statCache = new Map<string, Stats | null>();
   const warnings: string[] = [];
   const winners = new Map<string, { layer: SoulLayer; file: string; st: Stats }>();
   for (const layer of options.layers) {
-    const dirSt = await lstatOrNull(layer.dir);
+    const dirSt = lstatOrNull(layer.dir);
     if (!dirSt) {
       // A missing layer is fine unless the agent could create it: checked only when that can be
       // refused (root can create anything; warning about every absent layer would be noise).
       if (!layer.readOnly || asRoot) continue;
-      const via = swappableVia(await layerChain(layer.dir, root, statCache), who);
+      const via = swappableVia(layerChain(layer.dir, root, statCache), who);
       if (via.length > 0) {
         throw new IdentityError(
           `soul layer ${layer.name} (${layer.dir}) is missing and the agent's user could create it (${listPaths(via)}); its parents must be read-only to the agent`,
@@ -104,7 +97,7 @@ export async function resolveIdentity(options: ResolveOptions): Promise<Identity
     const checks: Array<[string, Stats]> = [[layer.dir, dirSt]];
     for (const name of SOUL_FILES) {
       const file = path.join(layer.dir, name);
-      const st = await lstatOrNull(file);
+      const st = lstatOrNull(file);
       if (!st) continue;
       if (st.isSymbolicLink()) throw new IdentityError(`soul file ${layer.name}/${name} is a symbolic link`);
       if (!st.isFile()) throw new IdentityError(`soul file ${layer.name}/${name} is not a regular file`);
@@ -117,9 +110,9 @@ export async function resolveIdentity(options: ResolveOptions): Promise<Identity
       winners.set(name, { layer, file, st });
     }
     if (!layer.readOnly) continue;
-    statCache.set(layer.dir, Promise.resolve(dirSt));
+    statCache.set(layer.dir, dirSt);
     const writable = checks.filter(([, st]) => controlledBy(st, who)).map(([p]) => p);
-    writable.push(...swappableVia(await layerChain(layer.dir, root, statCache), who));
+    writable.push(...swappableVia(layerChain(layer.dir, root, statCache), who));
     if (writable.length === 0) continue;
     const what = `soul layer ${layer.name} is writable by the agent's user (${listPaths(writable)})`;
     if (!asRoot) throw new IdentityError(`${what}; it must be read-only to the agent`);
@@ -133,7 +126,7 @@ export async function resolveIdentity(options: ResolveOptions): Promise<Identity
   for (const name of SOUL_FILES) {
     const w = winners.get(name);
     if (!w) continue;
-    const content = await readFile(w.file);
+    const content = readFileSync(w.file);
     if (content.length > limits.perFileBytes) {
       throw new IdentityError(
         `soul file ${w.layer.name}/${name} is ${content.length} bytes; the limit is ${limits.perFileBytes}`,

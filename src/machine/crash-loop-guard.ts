@@ -6,7 +6,8 @@
 // `running` for `healthyMs`.
 import type { Actor } from 'xstate';
 import type { Logger } from '../log.ts';
-import { type BreakerStatus, writeStatusAtomic } from '../status/status.ts';
+import type { BreakerStatus } from '../status/status.ts';
+import { writeStatusAtomic } from '../status/write-status.ts';
 import type { AgentMachine } from './agent-machine.ts';
 import {
   breakerStatus,

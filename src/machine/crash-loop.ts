@@ -14,17 +14,20 @@ import type { BreakerStatus } from '../status/status.ts';
 /** Kept unclean ends: enough for any threshold the knobs allow. */
 const MAX_ENDS = 100;
 
-export const CrashLoopRecord = z.object({
-  version: z.literal(1),
-  /** When unclean ends were found (epoch ms), oldest first. */
-  uncleanEnds: z.array(z.number().int().nonnegative()).max(MAX_ENDS),
-  /** Times the breaker opened since the last clean run: the exponent of the wait. */
-  trips: z.number().int().nonnegative().max(1_000),
-  /** The run in progress. Still present at the next start means that run ended unclean. */
-  current: z
-    .object({ pid: z.number().int().positive(), startedAt: z.number().int().nonnegative() })
-    .optional(),
-});
+/** Built at its first parse (z.lazy): a first start, with no record on disk, never needs it. */
+export const CrashLoopRecord = z.lazy(() =>
+  z.object({
+    version: z.literal(1),
+    /** When unclean ends were found (epoch ms), oldest first. */
+    uncleanEnds: z.array(z.number().int().nonnegative()).max(MAX_ENDS),
+    /** Times the breaker opened since the last clean run: the exponent of the wait. */
+    trips: z.number().int().nonnegative().max(1_000),
+    /** The run in progress. Still present at the next start means that run ended unclean. */
+    current: z
+      .object({ pid: z.number().int().positive(), startedAt: z.number().int().nonnegative() })
+      .optional(),
+  }),
+);
 export type CrashLoopRecord = z.infer<typeof CrashLoopRecord>;
 
 export const EMPTY_RECORD: CrashLoopRecord = { version: 1, uncleanEnds: [], trips: 0 };

@@ -1,21 +1,24 @@
-// Wire schemas of the host-only admin API (DESIGN §5) and of the spawn request (DESIGN §8).
+// Wire schemas of the host-only admin API (DESIGN §5) and of the spawn request (DESIGN §8). Built
+// at first use (z.lazy, see ./index.ts), but SpawnRequest, whose shape a skill's request reuses.
 import * as z from 'zod';
 import { AgentId, Capability, TenantName } from './names.ts';
 
-export const MintTokenRequest = z.object({
-  /** A shared tenant is a capability lane: its agents serve every tenant's tasks. */
-  shared: z.boolean().optional(),
-});
+export const MintTokenRequest = z.lazy(() =>
+  z.object({
+    /** A shared tenant is a capability lane: its agents serve every tenant's tasks. */
+    shared: z.boolean().optional(),
+  }),
+);
 export type MintTokenRequest = z.infer<typeof MintTokenRequest>;
 
-export const MintTokenResponse = z.object({ token: z.string().min(32) });
+export const MintTokenResponse = z.lazy(() => z.object({ token: z.string().min(32) }));
 export type MintTokenResponse = z.infer<typeof MintTokenResponse>;
 
 /**
  * `GET /v1/admin/tenants/:tenant/descendants`: every tenant spawned from it, directly or through its
  * children, in any lineage state, parents before children (empty when the spawn policy is off).
  */
-export const AdminDescendantsResponse = z.object({ tenants: z.array(TenantName) });
+export const AdminDescendantsResponse = z.lazy(() => z.object({ tenants: z.array(TenantName) }));
 export type AdminDescendantsResponse = z.infer<typeof AdminDescendantsResponse>;
 
 /**
@@ -37,9 +40,11 @@ export const SpawnRequest = z.object({
 export type SpawnRequest = z.infer<typeof SpawnRequest>;
 
 /** `201` answer to `POST /v1/spawn`: the child tenant, its generation and what it was granted. */
-export const SpawnResponse = z.object({
-  child: TenantName,
-  depth: z.number().int().min(1),
-  capabilities: z.array(Capability),
-});
+export const SpawnResponse = z.lazy(() =>
+  z.object({
+    child: TenantName,
+    depth: z.number().int().min(1),
+    capabilities: z.array(Capability),
+  }),
+);
 export type SpawnResponse = z.infer<typeof SpawnResponse>;

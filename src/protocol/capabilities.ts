@@ -1,7 +1,7 @@
 // Wire schemas of the capability catalog (DESIGN §5, additive to v1): what an agent may say about
 // each capability it registers, and what `GET /v1/capabilities` answers — the capabilities the
 // caller can route to right now. The catalog is what the agent loop offers its model as tools and
-// what the MCP door lists; one shape for both.
+// what the MCP door lists; one shape for both. Built at first use (z.lazy, see ./index.ts).
 import * as z from 'zod';
 import { Capability, TenantName } from './names.ts';
 
@@ -19,45 +19,49 @@ export const MAX_DESCRIPTORS_BYTES = 256 * 1024;
 export const jsonBytes = (v: unknown): number => Buffer.byteLength(JSON.stringify(v));
 
 /** A JSON Schema object. Only its shape is checked here; the agent validates it at discovery. */
-export const InputSchema = z
-  .record(z.string(), z.unknown())
-  .refine((s) => jsonBytes(s) <= MAX_INPUT_SCHEMA_BYTES, {
+export const InputSchema = z.lazy(() =>
+  z.record(z.string(), z.unknown()).refine((s) => jsonBytes(s) <= MAX_INPUT_SCHEMA_BYTES, {
     message: `must serialize to at most ${MAX_INPUT_SCHEMA_BYTES} bytes`,
-  });
+  }),
+);
 export type InputSchema = z.infer<typeof InputSchema>;
 
 /** What a registering agent says about one of its capabilities (from the skill's SKILL.md). */
-export const CapabilityDescriptor = z.object({
-  name: Capability,
-  description: z.string().min(1).max(MAX_DESCRIPTION_CHARS).optional(),
-  inputSchema: InputSchema.optional(),
-});
+export const CapabilityDescriptor = z.lazy(() =>
+  z.object({
+    name: Capability,
+    description: z.string().min(1).max(MAX_DESCRIPTION_CHARS).optional(),
+    inputSchema: InputSchema.optional(),
+  }),
+);
 export type CapabilityDescriptor = z.infer<typeof CapabilityDescriptor>;
 
 /** Who serves a catalog entry for the caller: its own tenant's agents, shared lanes, or both. */
-export const ServedBy = z.enum(['own', 'lane']);
+export const ServedBy = z.lazy(() => z.enum(['own', 'lane']));
 export type ServedBy = z.infer<typeof ServedBy>;
 
 /**
  * One routable capability as the caller sees it. Its description and schema come from one agent:
  * the caller's own tenant's before a lane's, then the newest registration (the admin: the newest).
  */
-export const CatalogEntry = z.object({
-  name: Capability,
-  description: z.string().optional(),
-  inputSchema: InputSchema.optional(),
-  /**
-   * Sorted, no repeats: 'own' when the caller's tenant has a live agent with it, 'lane' when a
-   * shared lane has one (for the admin: 'own' when a private tenant's agent serves it).
-   */
-  servedBy: z.array(ServedBy).min(1),
-  /** Live agents (own and lane) that registered it. */
-  liveAgents: z.number().int().positive(),
-  /** Admin token only: every tenant with a live agent serving it (never shown to a tenant). */
-  tenants: z.array(TenantName).optional(),
-});
+export const CatalogEntry = z.lazy(() =>
+  z.object({
+    name: Capability,
+    description: z.string().optional(),
+    inputSchema: InputSchema.optional(),
+    /**
+     * Sorted, no repeats: 'own' when the caller's tenant has a live agent with it, 'lane' when a
+     * shared lane has one (for the admin: 'own' when a private tenant's agent serves it).
+     */
+    servedBy: z.array(ServedBy).min(1),
+    /** Live agents (own and lane) that registered it. */
+    liveAgents: z.number().int().positive(),
+    /** Admin token only: every tenant with a live agent serving it (never shown to a tenant). */
+    tenants: z.array(TenantName).optional(),
+  }),
+);
 export type CatalogEntry = z.infer<typeof CatalogEntry>;
 
 /** `GET /v1/capabilities`: sorted by name. */
-export const CatalogResponse = z.object({ capabilities: z.array(CatalogEntry) });
+export const CatalogResponse = z.lazy(() => z.object({ capabilities: z.array(CatalogEntry) }));
 export type CatalogResponse = z.infer<typeof CatalogResponse>;

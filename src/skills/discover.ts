@@ -2,13 +2,15 @@
 // layer shadowing a lower one by folder name. I/O: reads directories, SKILL.md files and the input
 // schema a skill names (metadata.input-schema, beside SKILL.md; a broken one makes the skill
 // invalid, the problem naming the schema file); returns the winning skills and one problem per
-// invalid folder (skipped, never fatal: an empty set is valid).
-import { lstat, readdir, readFile } from 'node:fs/promises';
+// invalid folder (skipped, never fatal: an empty set is valid). The parsers (YAML, the frontmatter
+// and input-schema schemas: ~7 ms of the agent's boot to load and build) are imported at the first
+// SKILL.md found, so a root without skills never builds them. Reads are synchronous (small files,
+// read once at boot: cheaper than a thread-pool round trip each).
+import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { InputSchema } from '../protocol/index.ts';
 import { compareByName } from './by-name.ts';
-import { parseSkillMd, type SkillDefinition } from './frontmatter.ts';
-import { checkInputSchema } from './input-schema.ts';
+import type { SkillDefinition } from './frontmatter.ts';
 
 export const SKILL_LAYERS = [
   { layer: 'image', dir: 'usr/local/share/clawdie/soul/skills' },
@@ -48,9 +50,9 @@ export interface Discovery {
 /** One line for logs and `skills --check`: `<path>: <field>: <message>`. */
 export const formatDiscoveryProblem = (p: DiscoveryProblem): string => `${p.path}: ${p.field}: ${p.message}`;
 
-async function listFolders(dir: string): Promise<string[]> {
+function listFolders(dir: string): string[] {
   try {
-    const entries = await readdir(dir, { withFileTypes: true });
+    const entries = readdirSync(dir, { withFileTypes: true });
     // Links are not followed: a skill folder must be a real directory of the layer.
     return entries
       .filter((e) => e.isDirectory())
@@ -75,19 +77,20 @@ async function loadFolder(layer: SkillLayer, layerDir: string, folder: string): 
   const problem = (field: string, message: string): FolderResult => ({
     problem: { layer, path: file, field, message },
   });
-  let stat: Awaited<ReturnType<typeof lstat>>;
+  let stat: ReturnType<typeof lstatSync>;
   try {
-    stat = await lstat(file);
+    stat = lstatSync(file);
   } catch {
     return null; // a folder without SKILL.md is not a skill (e.g. shared assets)
   }
   if (!stat.isFile()) return problem('SKILL.md', 'must be a regular file (links are not followed)');
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (err) {
     return problem('SKILL.md', `unreadable (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
+  const { parseSkillMd } = await import('./frontmatter.ts');
   const parsed = parseSkillMd(text, folder);
   if (!parsed.ok) return problem(parsed.problem.field, parsed.problem.message);
   const skill: LoadedSkill = { ...parsed.skill, name: folder, layer, dir, shadows: [] };
@@ -105,13 +108,13 @@ async function loadInputSchema(
   const problem = (field: string, message: string) => ({ path: file, field, message });
   let text: string;
   try {
-    const stat = await lstat(file);
+    const stat = lstatSync(file);
     if (!stat.isFile())
       return problem('metadata.input-schema', 'must be a regular file (links are not followed)');
     if (stat.size > MAX_SCHEMA_FILE_BYTES) {
       return problem('metadata.input-schema', `is larger than ${MAX_SCHEMA_FILE_BYTES} bytes`);
     }
-    text = await readFile(file, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return problem(
@@ -125,6 +128,7 @@ async function loadInputSchema(
   } catch {
     return problem('metadata.input-schema', 'is not valid JSON');
   }
+  const { checkInputSchema } = await import('./input-schema.ts');
   const checked = checkInputSchema(doc);
   return checked.ok ? { schema: checked.schema } : problem(checked.field, checked.message);
 }
@@ -138,7 +142,7 @@ export async function discoverSkills(
   const problems: DiscoveryProblem[] = [];
   for (const { layer, dir } of layers) {
     const layerDir = path.resolve(root, dir);
-    for (const folder of await listFolders(layerDir)) {
+    for (const folder of listFolders(layerDir)) {
       const result = await loadFolder(layer, layerDir, folder);
       if (result === null) continue;
       if ('problem' in result) {

@@ -22,6 +22,8 @@ afterEach(() => {
 const forms = {
   // async only so that a throw becomes a rejection like the other form's
   sync: async (file: string, text: string, mode: number) => replaceFileSync(file, text, mode),
+  'sync, fsync': async (file: string, text: string, mode: number) =>
+    replaceFileSync(file, text, mode, { fsync: true }),
   async: (file: string, text: string, mode: number) => replaceFile(file, text, mode, { fsync: true }),
 };
 

@@ -1,12 +1,12 @@
-// The agent's status file (DESIGN §3), `<state dir>/status.json`: its schema, its atomic write
-// (temp file, rename; no fsync: it is rewritten often and a reader only needs a whole file, never a
-// durable one), its reader and its human form. ./track.ts derives it from machine snapshots. Holds
-// no secret: only state names, ids, the identity hash, capabilities and error lines that name no
-// value.
+// The agent's status file (DESIGN §3), `<state dir>/status.json`: its schema, its reader and its
+// human form; ./write-status.ts writes it (re-exported here), ./track.ts derives it from machine
+// snapshots. Holds no secret: only state names, ids, the identity hash, capabilities and error lines
+// that name no value.
 import { readFileSync } from 'node:fs';
 import * as z from 'zod';
 import { AgentStateName, STATE_MEANING } from '../machine/states.ts';
-import { replaceFileSync } from './atomic-file.ts';
+
+export { writeStatusAtomic } from './write-status.ts';
 
 /** The crash-loop breaker (machine/crash-loop.ts): `open` while a start waits, `trial` after it. */
 export const BreakerStatus = z.object({
@@ -32,10 +32,6 @@ export const AgentStatus = z.object({
   breaker: BreakerStatus.optional(),
 });
 export type AgentStatus = z.infer<typeof AgentStatus>;
-
-export function writeStatusAtomic(file: string, status: AgentStatus): void {
-  replaceFileSync(file, `${JSON.stringify(status, null, 2)}\n`, 0o644);
-}
 
 export type StatusRead = { ok: true; status: AgentStatus } | { ok: false; reason: string };
 

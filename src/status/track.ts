@@ -2,7 +2,8 @@
 // write it only when something a reader cares about changed (state, heartbeat, error, ids).
 import type { Actor } from 'xstate';
 import { type AgentMachine, type AgentMachineState, topStateOf } from '../machine/agent-machine.ts';
-import { type AgentStatus, type BreakerStatus, writeStatusAtomic } from './status.ts';
+import type { AgentStatus, BreakerStatus } from './status.ts';
+import { writeStatusAtomic } from './write-status.ts';
 
 /** Stops tracking; `refresh()` rewrites the file now (for changes that are not snapshots). */
 export type StatusTracker = (() => void) & { refresh: () => void };

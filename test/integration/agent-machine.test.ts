@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type Actor, createActor, SimulatedClock, waitFor } from 'xstate';
 import { resolvePaths } from '../../src/config/paths.ts';
 import { HiveClient } from '../../src/hive/client.ts';
@@ -145,10 +145,11 @@ describe('agent machine', () => {
   it('waits for the env file, then registers as soon as it appears', async () => {
     const a = start();
     await inState(a, 'awaitingSecrets');
+    // The first check of the env file has found none (boot may reach awaitingSecrets before it runs).
+    await vi.waitFor(() => expect(logs.join('')).toContain('does not exist yet'));
     expect(hive.seen).toHaveLength(0);
     writeEnv('tok-1');
     await inState(a, 'running');
-    expect(logs.join('')).toContain('does not exist yet');
   });
 
   it('backs off on 5xx and connection resets, then registers after the simulated delay', async () => {
@@ -192,6 +193,8 @@ describe('agent machine', () => {
     });
     writeEnv('tok-1');
     const a = start();
+    // Back in awaitingSecrets after the refusal (boot itself may pass through it before the env check).
+    await hive.waitFor('register', 1);
     await inState(a, 'awaitingSecrets');
     expect(a.getSnapshot().context).toMatchObject({
       env: undefined,
@@ -231,6 +234,7 @@ describe('agent machine', () => {
     hive.failNext('register', status, 1, body);
     writeEnv('tok-1');
     const a = start();
+    await hive.waitFor('register', 1);
     await inState(a, state);
     expect(hive.count('register')).toBe(1);
     if (state === 'failed') {

@@ -3,9 +3,9 @@
 // Refused when it is a link, not a regular file, too big, not PEM certificates, or changeable by the
 // agent's user (only a warning when the agent runs as root, as for the soul layers). In: the layers
 // and who runs the agent; out: the PEM text and where it came from, or null when there is none.
+// I/O: synchronous (read once at boot; two small files at most).
 import { X509Certificate } from 'node:crypto';
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SoulLayer } from '../../config/paths.ts';
 import { ClawdieError } from '../../errors.ts';
@@ -37,9 +37,9 @@ export async function loadHiveCa(layers: readonly SoulLayer[], who: Principal): 
     let text: string;
     const warnings: string[] = [];
     try {
-      const fh = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+      const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
       try {
-        const st = await fh.stat();
+        const st = fstatSync(fd);
         if (!st.isFile()) throw new HiveCaError(`hive CA file ${file} is not a regular file`);
         if (st.size > MAX_BYTES)
           throw new HiveCaError(`hive CA file ${file} is larger than ${MAX_BYTES} bytes`);
@@ -48,9 +48,9 @@ export async function loadHiveCa(layers: readonly SoulLayer[], who: Principal): 
           if (who.uid !== 0) throw new HiveCaError(`${what}; it must be read-only to the agent`);
           warnings.push(`${what}; allowed only because the agent runs as root (development)`);
         }
-        text = await fh.readFile('utf8');
+        text = readFileSync(fd, 'utf8');
       } finally {
-        await fh.close();
+        closeSync(fd);
       }
     } catch (err) {
       if (err instanceof HiveCaError) throw err;

@@ -235,6 +235,7 @@ export class Coordinator {
       now,
       now + this.#timings.leaseSeconds * 1000,
     );
+    if (renewed.length > 0) this.#events.leasesRenewed(renewed.length);
     const cancel =
       body.busy === false && running.length === 0 ? [] : await this.#store.cancelledLeases(agentId, now);
     return heartbeatAnswer(after.state === 'draining', running, renewed, cancel);

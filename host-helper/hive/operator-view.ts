@@ -43,6 +43,7 @@ export function operatorView(mode: MetricsMode, log: Logger): OperatorView {
           metrics.leasesEnded(ts, why);
           activity.leasesEnded(ts, why);
         },
+        leasesRenewed: (n) => metrics.leasesRenewed(n),
       }
     : activity;
   return {

@@ -81,6 +81,9 @@ describe('GET /metrics', () => {
       (await api(t, 'GET', `/v1/agents/${agent}/tasks?wait=1`)).json as { taskId: string } | null;
     const ids = [await submit('echo'), await submit('echo'), await submit('echo')];
     const a = await take('acme-m1', token);
+    // Its holder's heartbeat renews its lease (counted without labels).
+    const beat = await api(token, 'POST', '/v1/agents/acme-m1/heartbeat', { running: [a!.taskId] });
+    expect(beat.json).toMatchObject({ renewed: [a!.taskId] });
     const b = await take('acme-m1', token);
     await api(token, 'POST', `/v1/tasks/${a!.taskId}/result`, {
       status: 'ok',
@@ -111,6 +114,7 @@ describe('GET /metrics', () => {
     expect(value(s, 'clawdie_hive_tasks_finished_total{capability="echo",outcome="succeeded"}')).toBe(1);
     expect(value(s, 'clawdie_hive_tasks_finished_total{capability="echo",outcome="failed"}')).toBe(1);
     expect(value(s, 'clawdie_hive_requeues_total{capability="echo",reason="lease_expired"}')).toBe(1);
+    expect(value(s, 'clawdie_hive_lease_renewals_total')).toBe(1);
     expect(value(s, 'clawdie_hive_queue_depth{capability="nobody-has-this"}')).toBe(1);
     expect(s.has('clawdie_hive_queue_oldest_age_seconds{capability="nobody-has-this"}')).toBe(true);
     expect(value(s, 'clawdie_hive_agents{capability="echo",kind="tenant",state="live"}')).toBe(1);

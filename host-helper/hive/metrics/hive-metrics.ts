@@ -51,6 +51,7 @@ export class HiveMetrics implements HiveEvents {
   readonly #submitted: Counter<string>;
   readonly #finished: Counter<string>;
   readonly #leaseExpiries: Counter<string>;
+  readonly #leaseRenewals: Counter<string>;
   readonly #requeues: Counter<string>;
   readonly #requests: Histogram<string>;
   readonly #storeOps: Histogram<string>;
@@ -77,6 +78,11 @@ export class HiveMetrics implements HiveEvents {
       name: `${PREFIX}lease_expiries_total`,
       help: 'Leases that ran out without a result (the agent held the task too long).',
       labelNames: ['capability'],
+      registers,
+    });
+    this.#leaseRenewals = new Counter({
+      name: `${PREFIX}lease_renewals_total`,
+      help: "Leases renewed by their holder's heartbeat (tasks running longer than one lease).",
       registers,
     });
     this.#requeues = new Counter({
@@ -163,6 +169,10 @@ export class HiveMetrics implements HiveEvents {
       if (t.state === 'queued') this.#requeues.inc({ capability: t.capability, reason: why });
       else if (t.state === 'expired') this.finished(t, 'expired');
     }
+  }
+
+  leasesRenewed(count: number): void {
+    this.#leaseRenewals.inc(count);
   }
 
   // ---- read at scrape time ----

@@ -50,6 +50,9 @@ export class Activity implements HiveEvents {
     for (const t of tasks) if (t.state === 'expired') this.#add('expired');
   }
 
+  /** Renewals are not charted (the page shows tasks, not leases); metrics count them. */
+  leasesRenewed(_count: number): void {}
+
   /** The last BUCKETS buckets, oldest first, the current (partial) one last. */
   series(): ActivityBucket[] {
     const last = Math.floor(this.#now() / (BUCKET_SECONDS * 1000));

@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { commandLabel } from './child-capture.ts';
 import { RUN_KEY, runLayout } from './layout.ts';
-import { allowanceOf, countTokenShaped, isPureDotenv } from './policy.ts';
+import { allowanceOf, countTokenShaped, isGeneratedEnv, isPureDotenv } from './policy.ts';
 import { failureText, scanRun } from './run-scan.ts';
 
 const planted: string[] = [];
@@ -148,6 +148,13 @@ describe('policy', () => {
     expect(kinds('demo/acme.token')).toEqual(['hive-admin', 'tenant-token']);
     expect(kinds('demo/hive/hive.log')).toEqual([]);
     expect(kinds('demo/hive/admin.header.log')).toEqual([]);
+  });
+
+  it("harvests no secrets from the property tests' generated .env files, and from every other", () => {
+    expect(isGeneratedEnv('/r/t/clawdie-render-AbC123/.env')).toBe(true);
+    expect(isGeneratedEnv('/r/g/4118-6/clawdie-fuzz-env-0Xso1l/.env')).toBe(true);
+    expect(isGeneratedEnv('/r/t/clawdie-agent-it-x/home/clawdie/.env')).toBe(false);
+    expect(isGeneratedEnv('/r/t/my-clawdie-render-x/.env')).toBe(false);
   });
 
   it('takes a file of nothing but KEY=value lines for an env file, a log holding one such line not', () => {

@@ -63,6 +63,15 @@ export function secretsOfDotenv(text: string, file: string): Harvested[] {
   return out;
 }
 
+/**
+ * The `.env` files the property tests render from generated values (test/unit/env-render.test.ts,
+ * the fuzz test's `.env` section), in their own temp dirs: no value there is a secret, and taking
+ * them for secrets would make any word fast-check draws ("prototype", "valueOf") a hit wherever it
+ * is written — the bundles, for one. Those tests check their own marks themselves.
+ */
+export const isGeneratedEnv = (file: string): boolean =>
+  file.split(path.sep).some((c) => /^clawdie-(render|fuzz-env)-/.test(c));
+
 /** A jail's env file (the safe writer's temp names start with `.env` too). */
 export const isJailEnvFile = (file: string): boolean =>
   /^\.env($|[.-])/.test(path.basename(file)) && path.basename(file) !== '.env.example';

@@ -17,6 +17,7 @@ import {
   ENV_FILE,
   type Harvested,
   isBwAnswer,
+  isGeneratedEnv,
   isHostStore,
   isPureDotenv,
   isTokenFile,
@@ -146,7 +147,7 @@ export function harvest(layout: RunLayout): Harvested[] {
     for (const { file, link } of walkTree(root)) {
       if (link) continue;
       const base = path.basename(file);
-      if (base === '.env' || base === 'bw.env') {
+      if ((base === '.env' || base === 'bw.env') && !isGeneratedEnv(file)) {
         try {
           out.push(...secretsOfDotenv(fs.readFileSync(file, 'utf8'), file));
         } catch {}

@@ -3,7 +3,7 @@
 // bar-chart, a test `slow` skill that waits and can be cancelled), a shared lane (image-render) and
 // globex (a private `globex-secret`) — plus SDK clients over HTTP in either protocol era. The agents
 // heartbeat every second, so a cancel reaches a running skill within a second or two.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { type FakeLlm, startFakeLlm } from '../../host-helper/demo/services/fake-llm.ts';
 import { bearerJson } from '../support/bearer-json.ts';
 import { nodeBinary, REPO_ROOT } from '../support/hive-process.ts';
+import { type AgentProcess, startAgent } from './agent-process.ts';
 
 const IMAGE_LAYER = 'usr/local/share/clawdie/soul/skills';
 
@@ -43,10 +44,8 @@ interface AgentSpec {
   slow?: string[];
 }
 
-export interface RunningAgent {
+export interface RunningAgent extends AgentProcess {
   tenant: string;
-  child: ChildProcess;
-  output(): string;
 }
 
 export interface McpWorld {
@@ -98,17 +97,6 @@ async function makeRoot(base: string, spec: AgentSpec, hiveUrl: string, fake: Fa
   return root;
 }
 
-function startAgent(tenant: string, root: string): RunningAgent {
-  const child = spawn(nodeBinary(), [path.join(REPO_ROOT, 'src/cli.ts'), 'run', '--root', root], {
-    env: { PATH: process.env.PATH ?? '', CLAWDIE_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const chunks: string[] = [];
-  child.stdout!.on('data', (d: Buffer) => chunks.push(d.toString()));
-  child.stderr!.on('data', (d: Buffer) => chunks.push(d.toString()));
-  return { tenant, child, output: () => chunks.join('') };
-}
-
 export async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
@@ -135,7 +123,12 @@ export async function startWorld(hive: HiveHandle): Promise<McpWorld> {
     { tenant: 'globex', token: tokens.globex, skills: [], slow: ['globex-secret'] },
   ];
   const agents = await Promise.all(
-    specs.map(async (s) => startAgent(s.tenant, await makeRoot(base, s, agentUrl, fake))),
+    specs.map(
+      async (s): Promise<RunningAgent> => ({
+        tenant: s.tenant,
+        ...startAgent(await makeRoot(base, s, agentUrl, fake), { env: { CLAWDIE_LOG_LEVEL: 'info' } }),
+      }),
+    ),
   );
   const stop = async (): Promise<void> => {
     await Promise.all(

@@ -5,23 +5,20 @@
 // the hive to acme, checked by signature and dimensions. The agents register their skills'
 // descriptions and input schemas, and each tenant's catalog (HiveClient.capabilities) lists what
 // routing would give it: acme sees the lane's image-render, never C's.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HiveClient } from '../../src/hive/client.ts';
 import { ECHO_DESCRIPTOR } from '../../src/skills/descriptors.ts';
-import { type HiveProcess, nodeBinary, REPO_ROOT, startHive } from '../support/hive-process.ts';
+import { type HiveProcess, REPO_ROOT, startHive } from '../support/hive-process.ts';
+import { type AgentProcess, startAgent as startAgentProcess } from './agent-process.ts';
 
 const SKILLS = path.join(REPO_ROOT, 'skills');
 const IMAGE_LAYER = 'usr/local/share/clawdie/soul/skills';
 
-interface Agent {
+interface Agent extends AgentProcess {
   name: string;
-  root: string;
-  child: ChildProcess;
-  output: () => string;
 }
 
 let hive: HiveProcess;
@@ -51,14 +48,7 @@ async function makeRoot(name: string, tenant: string, token: string, skills: str
 }
 
 function startAgent(name: string, root: string): Agent {
-  const child = spawn(nodeBinary(), [path.join(REPO_ROOT, 'src/cli.ts'), 'run', '--root', root], {
-    env: { PATH: process.env.PATH ?? '', CLAWDIE_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const chunks: string[] = [];
-  child.stdout!.on('data', (d: Buffer) => chunks.push(d.toString()));
-  child.stderr!.on('data', (d: Buffer) => chunks.push(d.toString()));
-  const agent = { name, root, child, output: () => chunks.join('') };
+  const agent = { name, ...startAgentProcess(root, { env: { CLAWDIE_LOG_LEVEL: 'info' } }) };
   agents.push(agent);
   return agent;
 }
